@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * p2pbuf: PCI BAR memory exported as dma-bufs for peer-to-peer DMA.
+ *
+ * ioctl ABI of /dev/p2pbuf. Every argument struct can grow: the kernel takes
+ * the struct size from the ioctl number (_IOC_SIZE), zero-extends a shorter
+ * struct from an older caller and refuses a longer one whose extra bytes are
+ * not zero (E2BIG). Reserved fields must be zero (EINVAL), unknown flags get
+ * EINVAL and unknown ioctls get ENOTTY.
+ */
+#ifndef _UAPI_LINUX_P2PBUF_H
+#define _UAPI_LINUX_P2PBUF_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define P2PBUF_IOCTL_BASE	0xB9
+
+#define P2PBUF_NAME_LEN		32
+#define P2PBUF_REASON_LEN	128
+
+/**
+ * P2PBUF_BDF - pack a PCI address into the __u32 form used by this ABI
+ * @dom: PCI domain (segment), 16 bits
+ * @bus: bus number, 8 bits
+ * @devfn: device and function, as PCI_DEVFN(slot, func)
+ */
+#define P2PBUF_BDF(dom, bus, devfn) \
+	((((__u32)(dom) & 0xffff) << 16) | (((__u32)(bus) & 0xff) << 8) | \
+	 ((__u32)(devfn) & 0xff))
+
+/** enum p2pbuf_kind - what backs a provider */
+enum p2pbuf_kind {
+	/** @P2PBUF_KIND_BAR: a raw memory BAR, page-less (works without P2PDMA) */
+	P2PBUF_KIND_BAR = 1,
+	/** @P2PBUF_KIND_P2PMEM: memory published through the kernel's P2PDMA core */
+	P2PBUF_KIND_P2PMEM = 2,
+};
+
+/* struct p2pbuf_provider_info.flags */
+/** P2PBUF_PROVIDER_AVAILABLE - buffers can be allocated on this provider */
+#define P2PBUF_PROVIDER_AVAILABLE	(1U << 0)
+/** P2PBUF_PROVIDER_PUBLISHED - the owning driver published it for general use */
+#define P2PBUF_PROVIDER_PUBLISHED	(1U << 1)
+/** P2PBUF_PROVIDER_PAGES - buffers are backed by struct pages (P2PDMA pages) */
+#define P2PBUF_PROVIDER_PAGES		(1U << 2)
+
+/**
+ * struct p2pbuf_provider_info - one provider, as listed by P2PBUF_IOC_LIST
+ * @id: provider id, used by P2PBUF_IOC_ALLOC and P2PBUF_IOC_PATH
+ * @kind: enum p2pbuf_kind
+ * @flags: P2PBUF_PROVIDER_* flags
+ * @bar: BAR index on the PCI device
+ * @bdf: PCI address of the device, see P2PBUF_BDF()
+ * @vendor_device: PCI vendor ID << 16 | device ID
+ * @bar_offset: offset of the region within the BAR
+ * @size: size of the region in bytes
+ * @free: bytes not allocated
+ * @bus_addr: PCI bus address of the first byte of the region
+ * @name: PCI device name, e.g. "0000:05:00.0"
+ * @reason: why the provider is not available; empty when it is
+ * @reserved: zero
+ */
+struct p2pbuf_provider_info {
+	__u32 id;
+	__u32 kind;
+	__u32 flags;
+	__u32 bar;
+	__u32 bdf;
+	__u32 vendor_device;
+	__u64 bar_offset;
+	__u64 size;
+	__u64 free;
+	__u64 bus_addr;
+	char name[P2PBUF_NAME_LEN];
+	char reason[P2PBUF_REASON_LEN];
+	__u64 reserved[4];
+};
+
+/**
+ * struct p2pbuf_list - argument of P2PBUF_IOC_LIST
+ * @count: in: number of entries @entries has room for (0 to only count);
+ *	out: number of providers, possibly more than were copied
+ * @entry_size: in: sizeof(struct p2pbuf_provider_info) as the caller knows it
+ * @entries: in: user pointer to an array of @count entries of @entry_size bytes
+ * @flags: zero
+ * @__pad: zero
+ * @reserved: zero
+ */
+struct p2pbuf_list {
+	__u32 count;
+	__u32 entry_size;
+	__u64 entries;
+	__u32 flags;
+	__u32 __pad;
+	__u64 reserved[2];
+};
+
+/* struct p2pbuf_alloc.flags */
+/** P2PBUF_ALLOC_CLOEXEC - the returned fd has FD_CLOEXEC */
+#define P2PBUF_ALLOC_CLOEXEC		(1U << 0)
+/** P2PBUF_ALLOC_RDWR - the returned fd (and its mmap) is writable */
+#define P2PBUF_ALLOC_RDWR		(1U << 1)
+/** P2PBUF_ALLOC_FIXED_OFFSET - place the buffer at @offset within the region */
+#define P2PBUF_ALLOC_FIXED_OFFSET	(1U << 2)
+#define P2PBUF_ALLOC_VALID_FLAGS \
+	(P2PBUF_ALLOC_CLOEXEC | P2PBUF_ALLOC_RDWR | P2PBUF_ALLOC_FIXED_OFFSET)
+
+/**
+ * struct p2pbuf_alloc - argument of P2PBUF_IOC_ALLOC
+ * @size: in: bytes, a non-zero multiple of the page size
+ * @provider_id: in: provider to allocate from
+ * @flags: in: P2PBUF_ALLOC_* flags
+ * @offset: in with P2PBUF_ALLOC_FIXED_OFFSET: wanted offset within the
+ *	region, page aligned; out: the buffer's offset within the region
+ * @fd: out: the dma-buf file descriptor
+ * @__pad: zero
+ * @bus_addr: out: PCI bus address of the buffer's first byte
+ * @reserved: zero
+ */
+struct p2pbuf_alloc {
+	__u64 size;
+	__u32 provider_id;
+	__u32 flags;
+	__u64 offset;
+	__s32 fd;
+	__u32 __pad;
+	__u64 bus_addr;
+	__u64 reserved[4];
+};
+
+/* struct p2pbuf_buf_info.flags */
+/** P2PBUF_BUF_REVOKED - the provider went away; the buffer no longer maps */
+#define P2PBUF_BUF_REVOKED		(1U << 0)
+
+/**
+ * struct p2pbuf_buf_info - argument of P2PBUF_IOC_BUF_INFO
+ * @fd: in: a dma-buf fd exported by p2pbuf (EINVAL for any other fd)
+ * @provider_id: out: provider the buffer lives on
+ * @size: out: buffer size in bytes
+ * @offset: out: offset of the buffer within the provider's region
+ * @bar_offset: out: offset of the buffer within the PCI BAR
+ * @bus_addr: out: PCI bus address of the buffer's first byte
+ * @kind: out: enum p2pbuf_kind of the provider
+ * @flags: out: P2PBUF_BUF_* flags
+ * @attachments: out: importers attached now
+ * @__pad: zero
+ * @provider_name: out: PCI name of the provider device
+ * @last_refusal: out: why the most recent refused attach was refused, or ""
+ * @reserved: zero
+ */
+struct p2pbuf_buf_info {
+	__s32 fd;
+	__u32 provider_id;
+	__u64 size;
+	__u64 offset;
+	__u64 bar_offset;
+	__u64 bus_addr;
+	__u32 kind;
+	__u32 flags;
+	__u32 attachments;
+	__u32 __pad;
+	char provider_name[P2PBUF_NAME_LEN];
+	char last_refusal[P2PBUF_REASON_LEN];
+	__u64 reserved[4];
+};
+
+/** enum p2pbuf_map_type - how an importer reaches a provider */
+enum p2pbuf_map_type {
+	/** @P2PBUF_MAP_NOT_SUPPORTED: refused, see the reason */
+	P2PBUF_MAP_NOT_SUPPORTED = 0,
+	/** @P2PBUF_MAP_BUS_ADDR: PCI bus address through a common switch */
+	P2PBUF_MAP_BUS_ADDR = 1,
+	/** @P2PBUF_MAP_THRU_HOST_BRIDGE: through the host bridge, DMA-API mapped */
+	P2PBUF_MAP_THRU_HOST_BRIDGE = 2,
+};
+
+/** enum p2pbuf_reason - why a path is what it is */
+enum p2pbuf_reason {
+	/** @P2PBUF_REASON_OK: the path is usable */
+	P2PBUF_REASON_OK = 0,
+	/** @P2PBUF_REASON_NOT_PCI: the importer is not a PCI device */
+	P2PBUF_REASON_NOT_PCI = 1,
+	/** @P2PBUF_REASON_NO_PEER2PEER: the importer did not set allow_peer2peer */
+	P2PBUF_REASON_NO_PEER2PEER = 2,
+	/** @P2PBUF_REASON_NO_COMMON_ROOT: the devices are in different PCI domains */
+	P2PBUF_REASON_NO_COMMON_ROOT = 3,
+	/** @P2PBUF_REASON_ACS_REDIRECT: a bridge on the path redirects P2P upstream */
+	P2PBUF_REASON_ACS_REDIRECT = 4,
+	/** @P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED: crossing a host bridge, no allow rule */
+	P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED = 5,
+	/** @P2PBUF_REASON_DENIED: a deny rule matches a bridge on the path */
+	P2PBUF_REASON_DENIED = 6,
+	/** @P2PBUF_REASON_REVOKED: the provider is gone */
+	P2PBUF_REASON_REVOKED = 7,
+	/** @P2PBUF_REASON_DIRECTION: an allow rule exists, but not for this direction */
+	P2PBUF_REASON_DIRECTION = 8,
+};
+
+/**
+ * struct p2pbuf_path - argument of P2PBUF_IOC_PATH
+ * @provider_id: in: the provider
+ * @client: in: PCI address of the importing device, see P2PBUF_BDF()
+ * @flags: in: zero
+ * @map_type: out: enum p2pbuf_map_type
+ * @reason: out: enum p2pbuf_reason
+ * @distance: out: PCI distance as pci_p2pdma_distance() counts it, -1 if refused
+ * @via: out: PCI address of the bridge that decided (host bridge, ACS port,
+ *	denied switch), 0xffffffff when none did
+ * @via_id: out: PCI vendor << 16 | device of @via, 0 when none
+ * @reason_str: out: the reason in words, with the fix when there is one
+ * @reserved: zero
+ */
+struct p2pbuf_path {
+	__u32 provider_id;
+	__u32 client;
+	__u32 flags;
+	__u32 map_type;
+	__u32 reason;
+	__s32 distance;
+	__u32 via;
+	__u32 via_id;
+	char reason_str[P2PBUF_REASON_LEN];
+	__u64 reserved[4];
+};
+
+#define P2PBUF_IOC_LIST		_IOWR(P2PBUF_IOCTL_BASE, 0x00, struct p2pbuf_list)
+#define P2PBUF_IOC_ALLOC	_IOWR(P2PBUF_IOCTL_BASE, 0x01, struct p2pbuf_alloc)
+#define P2PBUF_IOC_BUF_INFO	_IOWR(P2PBUF_IOCTL_BASE, 0x02, struct p2pbuf_buf_info)
+#define P2PBUF_IOC_PATH		_IOWR(P2PBUF_IOCTL_BASE, 0x03, struct p2pbuf_path)
+
+#endif /* _UAPI_LINUX_P2PBUF_H */

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * FOR TESTS ONLY. Interface of p2pbuf_test_importer.ko, the test importer:
+ * it attaches p2pbuf dma-bufs on behalf of any PCI device (or of a fake
+ * non-PCI device), maps them, reports the sg addresses it was given, and,
+ * when it owns QEMU's edu device, moves data with the edu DMA engine using
+ * those addresses. It imports the way ib_umem_dmabuf does, dynamic
+ * (allow_peer2peer + move_notify) or pinned. Not an ABI; never ship it.
+ */
+#ifndef _P2PBUF_TEST_IMPORTER_H
+#define _P2PBUF_TEST_IMPORTER_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define P2PBUF_TI_BASE		0xBA
+#define P2PBUF_TI_MAX_SG	64
+
+/* struct p2pbuf_ti_import.flags */
+#define P2PBUF_TI_DYNAMIC	(1U << 0) /* allow_peer2peer + move_notify */
+#define P2PBUF_TI_PINNED	(1U << 1) /* allow_peer2peer, dma_buf_pin */
+#define P2PBUF_TI_NO_P2P	(1U << 2) /* allow_peer2peer = false */
+#define P2PBUF_TI_NOT_PCI	(1U << 3) /* attach as a non-PCI (faux) device */
+#define P2PBUF_TI_EDU		(1U << 4) /* importer is the bound edu device; client ignored */
+
+/**
+ * struct p2pbuf_ti_import - attach a dma-buf fd
+ * @fd: in: dma-buf fd
+ * @client: in: PCI address (P2PBUF_BDF()) of the importing device
+ * @flags: in: P2PBUF_TI_*; exactly one of DYNAMIC / PINNED / NO_P2P
+ * @handle: out: handle for the other calls
+ */
+struct p2pbuf_ti_import {
+	__s32 fd;
+	__u32 client;
+	__u32 flags;
+	__u32 handle;
+};
+
+/**
+ * struct p2pbuf_ti_map - map (or remap) an import, report its sg table
+ * @handle: in
+ * @dir: in: 0 bidirectional, 1 to device (importer reads), 2 from device
+ * @nents: out: number of DMA segments
+ * @invalidations: out: move_notify calls seen so far
+ * @addr: out: the first P2PBUF_TI_MAX_SG DMA addresses
+ * @len: out: their lengths
+ */
+struct p2pbuf_ti_map {
+	__u32 handle;
+	__u32 dir;
+	__u32 nents;
+	__u32 invalidations;
+	__u64 addr[P2PBUF_TI_MAX_SG];
+	__u64 len[P2PBUF_TI_MAX_SG];
+};
+
+/**
+ * struct p2pbuf_ti_dma - move bytes with the edu DMA engine
+ * @src_handle: in: import to read from, or 0 for @user_buf (system memory)
+ * @dst_handle: in: import to write to, or 0 for @user_buf
+ * @src_offset: in: byte offset into the source buffer
+ * @dst_offset: in: byte offset into the destination buffer
+ * @len: in: bytes, at most 1 MiB
+ * @user_buf: in: user pointer used when one side is system memory
+ */
+struct p2pbuf_ti_dma {
+	__u32 src_handle;
+	__u32 dst_handle;
+	__u64 src_offset;
+	__u64 dst_offset;
+	__u64 len;
+	__u64 user_buf;
+};
+
+#define P2PBUF_TI_IMPORT _IOWR(P2PBUF_TI_BASE, 0, struct p2pbuf_ti_import)
+#define P2PBUF_TI_MAP    _IOWR(P2PBUF_TI_BASE, 1, struct p2pbuf_ti_map)
+#define P2PBUF_TI_UNMAP  _IOW(P2PBUF_TI_BASE, 2, __u32)
+#define P2PBUF_TI_DETACH _IOW(P2PBUF_TI_BASE, 3, __u32)
+#define P2PBUF_TI_DMA    _IOW(P2PBUF_TI_BASE, 4, struct p2pbuf_ti_dma)
+
+#endif

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the p2pbuf test kernel from Debian's linux-source-6.12 with
+# p2pbuf.config on top of tinyconfig. The result is cached under
+#   $CACHE/kernel/<source version>-<hash of fragment+gcc>/
+# and reused while neither changes. Prints KDIR=<kernel build dir>.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+eval "$("$VM_DIR/fetch-kernels.sh")"
+key=$( (cat "$VM_DIR/p2pbuf.config"; gcc --version | head -n 1) | sha256sum | cut -c1-12)
+kdir="$CACHE/kernel/$SRC_VER-$key"
+
+if [ -f "$kdir/.p2pbuf-built" ]; then
+	log "test kernel cached: $kdir"
+else
+	log "building test kernel $SRC_VER (key $key) in $kdir"
+	mkdir -p "$kdir"
+	make -s -C "$SRC_DIR" O="$kdir" tinyconfig >/dev/null
+	"$SRC_DIR/scripts/kconfig/merge_config.sh" -m -O "$kdir" \
+		"$kdir/.config" "$VM_DIR/p2pbuf.config" >/dev/null
+	make -s -C "$SRC_DIR" O="$kdir" olddefconfig >/dev/null
+	# Every line of the fragment must have survived Kconfig's dependencies.
+	missing=0
+	while IFS= read -r line; do
+		case "$line" in CONFIG_*=y) ;; *) continue ;; esac
+		grep -qx "$line" "$kdir/.config" || { log "not set: $line"; missing=1; }
+	done < "$VM_DIR/p2pbuf.config"
+	[ $missing = 0 ] || die "config fragment not fully applied"
+	make -s -C "$SRC_DIR" O="$kdir" -j"$JOBS" bzImage modules
+	make -s -C "$SRC_DIR" O="$kdir" modules_prepare
+	touch "$kdir/.p2pbuf-built"
+fi
+echo "KDIR=$kdir"
+echo "KREL=$(cat "$kdir/include/config/kernel.release")"

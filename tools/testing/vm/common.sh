@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the p2pbuf VM test bed. Sourced, not run.
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$VM_DIR/../../.." && pwd)
+CACHE=${P2PBUF_CACHE:-$HOME/.cache/p2pbuf}
+BUILD=${P2PBUF_BUILD:-$TOP/build}
+JOBS=${JOBS:-$(nproc)}
+mkdir -p "$CACHE" "$BUILD"
+
+log() { printf '[vm] %s\n' "$*" >&2; }
+die() { printf '[vm] error: %s\n' "$*" >&2; exit 1; }
+
+# Newest version of a Debian package visible to apt (no install).
+newest_version() {
+	apt-cache madison "$1" 2>/dev/null | awk '{print $3}' | sort -V | tail -n 1
+}
+
+# Newest linux-image-6.12.*-amd64-unsigned package name, e.g.
+# linux-image-6.12.57+deb12-amd64-unsigned (abi string, not the Debian version).
+newest_stock_abi() {
+	apt-cache pkgnames linux-image-6.12 2>/dev/null |
+		sed -n 's/^linux-image-\(6\.12\.[0-9.+a-z]*-amd64\)-unsigned$/\1/p' |
+		sort -V | tail -n 1
+}
+
+# Download one package into $CACHE/debs and unpack it into $2 (once).
+fetch_unpack() {
+	local pkg=$1 dest=$2 ver deb
+	ver=$(newest_version "$pkg")
+	[ -n "$ver" ] || die "apt knows no package $pkg (run apt-get update)"
+	mkdir -p "$CACHE/debs"
+	deb=$(ls "$CACHE/debs/${pkg}_${ver//:/%3a}_"*.deb 2>/dev/null | head -n 1 || true)
+	if [ -z "$deb" ]; then
+		log "downloading $pkg $ver"
+		(cd "$CACHE/debs" && apt-get download -q "$pkg=$ver" >/dev/null 2>&1) ||
+			die "apt-get download $pkg=$ver failed"
+		deb=$(ls "$CACHE/debs/${pkg}_${ver//:/%3a}_"*.deb | head -n 1)
+	fi
+	if [ ! -e "$dest/.unpacked-$pkg-$ver" ]; then
+		mkdir -p "$dest"
+		dpkg -x "$deb" "$dest"
+		touch "$dest/.unpacked-$pkg-$ver"
+	fi
+	echo "$ver"
+}
