@@ -34,9 +34,11 @@ modules:
 	else $(MAKE) -C "$(KDIR)" M=$(TOP) modules; fi
 
 check:
+	@$(VM)/deps
 	$(VM)/check
 
 demo:
+	@$(VM)/deps
 	$(TOP)/tools/demo/run-demo
 
 install: user
