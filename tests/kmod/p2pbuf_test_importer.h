@@ -63,6 +63,11 @@ struct p2pbuf_ti_map {
  * @dst_offset: in: byte offset into the destination buffer
  * @len: in: bytes, at most 1 MiB
  * @user_buf: in: user pointer used when one side is system memory
+ *
+ * Both handles must come from imports made with P2PBUF_TI_EDU (the sg
+ * addresses must be the edu device's). An import that was invalidated is
+ * remapped first; if the exporter refuses, the call fails with that error
+ * (-ENODEV after a revoke) and the engine is not started.
  */
 struct p2pbuf_ti_dma {
 	__u32 src_handle;
@@ -73,10 +78,38 @@ struct p2pbuf_ti_dma {
 	__u64 user_buf;
 };
 
+/* struct p2pbuf_ti_status.state */
+#define P2PBUF_TI_MAPPED	(1U << 0) /* an sg table is held now */
+#define P2PBUF_TI_STALE		(1U << 1) /* move_notify seen, not remapped yet */
+
+/**
+ * struct p2pbuf_ti_status - state of an import, readable also after a revoke
+ * @handle: in
+ * @state: out: P2PBUF_TI_MAPPED, P2PBUF_TI_STALE
+ * @invalidations: out: move_notify calls seen so far
+ * @maps: out: successful dma_buf_map_attachment calls (first map + remaps)
+ * @map_errors: out: dma_buf_map_attachment calls the exporter refused
+ * @last_error: out: errno of the last refused map (positive), 0 if none
+ * @dma_bytes: out: bytes the edu engine moved to or from this import
+ * @nents: out: DMA segments of the current sg table, 0 when not mapped
+ */
+struct p2pbuf_ti_status {
+	__u32 handle;
+	__u32 state;
+	__u32 invalidations;
+	__u32 maps;
+	__u32 map_errors;
+	__u32 last_error;
+	__u64 dma_bytes;
+	__u32 nents;
+	__u32 __pad;
+};
+
 #define P2PBUF_TI_IMPORT _IOWR(P2PBUF_TI_BASE, 0, struct p2pbuf_ti_import)
 #define P2PBUF_TI_MAP    _IOWR(P2PBUF_TI_BASE, 1, struct p2pbuf_ti_map)
 #define P2PBUF_TI_UNMAP  _IOW(P2PBUF_TI_BASE, 2, __u32)
 #define P2PBUF_TI_DETACH _IOW(P2PBUF_TI_BASE, 3, __u32)
 #define P2PBUF_TI_DMA    _IOW(P2PBUF_TI_BASE, 4, struct p2pbuf_ti_dma)
+#define P2PBUF_TI_STATUS _IOWR(P2PBUF_TI_BASE, 5, struct p2pbuf_ti_status)
 
 #endif
