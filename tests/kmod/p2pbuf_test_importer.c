@@ -1,0 +1,769 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * FOR TESTS ONLY: a dma-buf importer that attaches p2pbuf buffers on behalf
+ * of any PCI device (or of a platform device that is not PCI), reports the
+ * sg addresses it was given, and drives QEMU's edu DMA engine with them.
+ *
+ * It imports the way ib_umem_dmabuf does: dynamic (allow_peer2peer plus a
+ * move_notify that drops the mapping; the next use remaps) or pinned
+ * (dma_buf_pin before the first map). The ioctl interface in
+ * p2pbuf_test_importer.h is not an ABI and this module must never ship.
+ *
+ * Locking: a per-open-file mutex serialises the ioctls of one file and owns
+ * its handle table; the edu mutex serialises the engine; an import's sg table
+ * is only touched under its dma-buf's dma_resv lock, which is also held for
+ * the whole time the engine uses an address from it, so move_notify can
+ * never pull a mapping out from under a running command.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/io.h>
+#include <linux/iopoll.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/pci.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+
+#include "p2pbuf_test_importer.h"
+
+#define TI_IMPORT_MODE	(P2PBUF_TI_DYNAMIC | P2PBUF_TI_PINNED | P2PBUF_TI_NO_P2P)
+#define TI_VALID_FLAGS	(TI_IMPORT_MODE | P2PBUF_TI_NOT_PCI | P2PBUF_TI_EDU)
+#define TI_DMA_MAX	SZ_1M
+
+/* QEMU edu (hw/misc/edu.c) */
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define EDU_REG_ID	0x00
+#define EDU_REG_DMA_SRC	0x80
+#define EDU_REG_DMA_DST	0x88
+#define EDU_REG_DMA_CNT	0x90
+#define EDU_REG_DMA_CMD	0x98
+#define EDU_CMD_START	BIT(0)
+#define EDU_CMD_TO_RAM	BIT(1)	/* 0: RAM -> edu buffer, 1: edu buffer -> RAM */
+#define EDU_BUF_ADDR	0x40000
+#define EDU_BUF_SIZE	4096
+/* A command completes on a 100 ms timer; allow for a slow TCG guest. */
+#define EDU_TIMEOUT_US	(5 * USEC_PER_SEC)
+
+struct ti_edu {
+	struct pci_dev *pdev;
+	void __iomem *mmio;
+	void *bounce;
+	dma_addr_t bounce_dma;
+	bool broken;		/* a command timed out; never start another */
+};
+
+struct ti_import {
+	u32 handle;
+	u32 flags;
+	struct device *dev;		/* importing device, referenced */
+	struct dma_buf *dmabuf;
+	struct dma_buf_attachment *attach;
+	/* under dmabuf->resv */
+	struct sg_table *sgt;
+	enum dma_data_direction dir;
+	bool stale;
+	u32 invalidations;
+	u32 maps;
+	u32 map_errors;
+	u32 last_error;
+	u64 dma_bytes;
+};
+
+struct ti_file {
+	struct mutex lock;	/* serialises the ioctls of this file */
+	struct xarray imports;
+};
+
+static DEFINE_MUTEX(ti_edu_lock);	/* protects ti_edu and the engine */
+static struct ti_edu *ti_edu;
+static struct platform_device *ti_not_pci;
+
+/* Called by the exporter with the dma_resv lock held. */
+static void ti_move_notify(struct dma_buf_attachment *attach)
+{
+	struct ti_import *imp = attach->importer_priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	imp->invalidations++;
+	imp->stale = true;
+	/*
+	 * A pinned importer keeps its mapping until it lets go (the exporter
+	 * waits for that); a dynamic one drops it now and remaps on next use.
+	 */
+	if (imp->flags & P2PBUF_TI_PINNED)
+		return;
+	if (imp->sgt) {
+		dma_buf_unmap_attachment(attach, imp->sgt, imp->dir);
+		imp->sgt = NULL;
+	}
+}
+
+static const struct dma_buf_attach_ops ti_p2p_ops = {
+	.allow_peer2peer = true,
+	.move_notify = ti_move_notify,
+};
+
+static const struct dma_buf_attach_ops ti_no_p2p_ops = {
+	.allow_peer2peer = false,
+	.move_notify = ti_move_notify,
+};
+
+static enum dma_data_direction ti_dir(u32 dir)
+{
+	switch (dir) {
+	case 1:
+		return DMA_TO_DEVICE;
+	case 2:
+		return DMA_FROM_DEVICE;
+	default:
+		return DMA_BIDIRECTIONAL;
+	}
+}
+
+/* Map, or remap after an invalidation. Called with the dma_resv lock held. */
+static int ti_map_locked(struct ti_import *imp, enum dma_data_direction dir)
+{
+	struct sg_table *sgt;
+	long ret;
+
+	dma_resv_assert_held(imp->dmabuf->resv);
+
+	if (imp->stale && (imp->flags & P2PBUF_TI_PINNED))
+		return -ENODEV;	/* a pinned mapping cannot be rebuilt */
+	if (imp->sgt && imp->dir != dir && imp->dir != DMA_BIDIRECTIONAL) {
+		dma_buf_unmap_attachment(imp->attach, imp->sgt, imp->dir);
+		imp->sgt = NULL;
+	}
+	if (!imp->sgt) {
+		sgt = dma_buf_map_attachment(imp->attach, dir);
+		if (IS_ERR(sgt)) {
+			imp->map_errors++;
+			imp->last_error = -PTR_ERR(sgt);
+			return PTR_ERR(sgt);
+		}
+		imp->sgt = sgt;
+		imp->dir = dir;
+		imp->stale = false;
+		imp->maps++;
+	}
+	/* The content may still be moving: wait as ib_umem_dmabuf does. */
+	ret = dma_resv_wait_timeout(imp->dmabuf->resv, DMA_RESV_USAGE_KERNEL,
+				    false, MAX_SCHEDULE_TIMEOUT);
+	return ret < 0 ? ret : 0;
+}
+
+static void ti_unmap_locked(struct ti_import *imp)
+{
+	dma_resv_assert_held(imp->dmabuf->resv);
+	if (imp->sgt) {
+		dma_buf_unmap_attachment(imp->attach, imp->sgt, imp->dir);
+		imp->sgt = NULL;
+	}
+}
+
+static struct device *ti_get_client(u32 flags, u32 bdf)
+{
+	struct pci_dev *pdev;
+
+	if (flags & P2PBUF_TI_NOT_PCI)
+		return get_device(&ti_not_pci->dev);
+	if (flags & P2PBUF_TI_EDU) {
+		struct device *dev = NULL;
+
+		mutex_lock(&ti_edu_lock);
+		if (ti_edu)
+			dev = get_device(&ti_edu->pdev->dev);
+		mutex_unlock(&ti_edu_lock);
+		return dev ? dev : ERR_PTR(-ENODEV);
+	}
+	pdev = pci_get_domain_bus_and_slot(bdf >> 16, (bdf >> 8) & 0xff,
+					   bdf & 0xff);
+	if (!pdev)
+		return ERR_PTR(-ENODEV);
+	/* pci_get_*() took the reference that ti_import.dev keeps. */
+	return &pdev->dev;
+}
+
+static void ti_import_free(struct ti_import *imp)
+{
+	dma_resv_lock(imp->dmabuf->resv, NULL);
+	ti_unmap_locked(imp);
+	if (imp->flags & P2PBUF_TI_PINNED)
+		dma_buf_unpin(imp->attach);
+	dma_resv_unlock(imp->dmabuf->resv);
+	dma_buf_detach(imp->dmabuf, imp->attach);
+	dma_buf_put(imp->dmabuf);
+	put_device(imp->dev);
+	kfree(imp);
+}
+
+static int ti_ioctl_import(struct ti_file *tf, void __user *uarg)
+{
+	const struct dma_buf_attach_ops *ops;
+	struct p2pbuf_ti_import arg;
+	struct ti_import *imp;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if ((arg.flags & ~TI_VALID_FLAGS) ||
+	    hweight32(arg.flags & TI_IMPORT_MODE) != 1 ||
+	    ((arg.flags & P2PBUF_TI_NOT_PCI) && (arg.flags & P2PBUF_TI_EDU)))
+		return -EINVAL;
+
+	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
+	if (!imp)
+		return -ENOMEM;
+	imp->flags = arg.flags;
+
+	imp->dev = ti_get_client(arg.flags, arg.client);
+	if (IS_ERR(imp->dev)) {
+		ret = PTR_ERR(imp->dev);
+		goto err_free;
+	}
+
+	imp->dmabuf = dma_buf_get(arg.fd);
+	if (IS_ERR(imp->dmabuf)) {
+		ret = PTR_ERR(imp->dmabuf);
+		goto err_put_dev;
+	}
+
+	ops = (arg.flags & P2PBUF_TI_NO_P2P) ? &ti_no_p2p_ops : &ti_p2p_ops;
+	imp->attach = dma_buf_dynamic_attach(imp->dmabuf, imp->dev, ops, imp);
+	if (IS_ERR(imp->attach)) {
+		ret = PTR_ERR(imp->attach);
+		goto err_put_buf;
+	}
+
+	if (arg.flags & P2PBUF_TI_PINNED) {
+		dma_resv_lock(imp->dmabuf->resv, NULL);
+		ret = dma_buf_pin(imp->attach);
+		dma_resv_unlock(imp->dmabuf->resv);
+		if (ret)
+			goto err_detach;
+	}
+
+	ret = xa_alloc(&tf->imports, &imp->handle, imp, xa_limit_31b,
+		       GFP_KERNEL);
+	if (ret)
+		goto err_unpin;
+
+	arg.handle = imp->handle;
+	if (copy_to_user(uarg, &arg, sizeof(arg))) {
+		ret = -EFAULT;
+		goto err_erase;
+	}
+	return 0;
+
+err_erase:
+	xa_erase(&tf->imports, imp->handle);
+err_unpin:
+	if (arg.flags & P2PBUF_TI_PINNED) {
+		dma_resv_lock(imp->dmabuf->resv, NULL);
+		dma_buf_unpin(imp->attach);
+		dma_resv_unlock(imp->dmabuf->resv);
+	}
+err_detach:
+	dma_buf_detach(imp->dmabuf, imp->attach);
+err_put_buf:
+	dma_buf_put(imp->dmabuf);
+err_put_dev:
+	put_device(imp->dev);
+err_free:
+	kfree(imp);
+	return ret;
+}
+
+static struct ti_import *ti_lookup(struct ti_file *tf, u32 handle)
+{
+	lockdep_assert_held(&tf->lock);
+	return handle ? xa_load(&tf->imports, handle) : NULL;
+}
+
+static int ti_ioctl_map(struct ti_file *tf, void __user *uarg)
+{
+	struct p2pbuf_ti_map *arg;
+	struct ti_import *imp;
+	struct scatterlist *sg;
+	int ret, i;
+
+	arg = kzalloc(sizeof(*arg), GFP_KERNEL);
+	if (!arg)
+		return -ENOMEM;
+	if (copy_from_user(arg, uarg, sizeof(*arg))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	imp = ti_lookup(tf, arg->handle);
+	if (!imp || arg->dir > 2) {
+		ret = -EINVAL;
+		goto out;
+	}
+
+	dma_resv_lock(imp->dmabuf->resv, NULL);
+	ret = ti_map_locked(imp, ti_dir(arg->dir));
+	if (!ret) {
+		arg->nents = imp->sgt->nents;
+		arg->invalidations = imp->invalidations;
+		for_each_sgtable_dma_sg(imp->sgt, sg, i) {
+			if (i >= P2PBUF_TI_MAX_SG)
+				break;
+			arg->addr[i] = sg_dma_address(sg);
+			arg->len[i] = sg_dma_len(sg);
+		}
+	}
+	dma_resv_unlock(imp->dmabuf->resv);
+
+	if (!ret && copy_to_user(uarg, arg, sizeof(*arg)))
+		ret = -EFAULT;
+out:
+	kfree(arg);
+	return ret;
+}
+
+static int ti_ioctl_unmap(struct ti_file *tf, void __user *uarg)
+{
+	struct ti_import *imp;
+	u32 handle;
+
+	if (get_user(handle, (u32 __user *)uarg))
+		return -EFAULT;
+	imp = ti_lookup(tf, handle);
+	if (!imp)
+		return -EINVAL;
+	dma_resv_lock(imp->dmabuf->resv, NULL);
+	ti_unmap_locked(imp);
+	dma_resv_unlock(imp->dmabuf->resv);
+	return 0;
+}
+
+static int ti_ioctl_detach(struct ti_file *tf, void __user *uarg)
+{
+	struct ti_import *imp;
+	u32 handle;
+
+	if (get_user(handle, (u32 __user *)uarg))
+		return -EFAULT;
+	imp = handle ? xa_erase(&tf->imports, handle) : NULL;
+	if (!imp)
+		return -EINVAL;
+	ti_import_free(imp);
+	return 0;
+}
+
+static int ti_ioctl_status(struct ti_file *tf, void __user *uarg)
+{
+	struct p2pbuf_ti_status arg;
+	struct ti_import *imp;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	imp = ti_lookup(tf, arg.handle);
+	if (!imp)
+		return -EINVAL;
+	memset(&arg, 0, sizeof(arg));
+	arg.handle = imp->handle;
+	dma_resv_lock(imp->dmabuf->resv, NULL);
+	arg.state = (imp->sgt ? P2PBUF_TI_MAPPED : 0) |
+		    (imp->stale ? P2PBUF_TI_STALE : 0);
+	arg.invalidations = imp->invalidations;
+	arg.maps = imp->maps;
+	arg.map_errors = imp->map_errors;
+	arg.last_error = imp->last_error;
+	arg.dma_bytes = imp->dma_bytes;
+	arg.nents = imp->sgt ? imp->sgt->nents : 0;
+	dma_resv_unlock(imp->dmabuf->resv);
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+/* Run one edu command and wait for it. Called with ti_edu_lock held. */
+static int edu_run(struct ti_edu *edu, u64 src, u64 dst, u32 len, u32 cmd)
+{
+	u32 val;
+	int ret;
+
+	lockdep_assert_held(&ti_edu_lock);
+	if (edu->broken)
+		return -EIO;
+	writeq(src, edu->mmio + EDU_REG_DMA_SRC);
+	writeq(dst, edu->mmio + EDU_REG_DMA_DST);
+	writeq(len, edu->mmio + EDU_REG_DMA_CNT);
+	writeq(cmd | EDU_CMD_START, edu->mmio + EDU_REG_DMA_CMD);
+	ret = readl_poll_timeout(edu->mmio + EDU_REG_DMA_CMD, val,
+				 !(val & EDU_CMD_START), 5 * USEC_PER_MSEC,
+				 EDU_TIMEOUT_US);
+	if (ret) {
+		/* The engine may still write: keep every address it has alive. */
+		edu->broken = true;
+		pci_err(edu->pdev, "DMA command timed out, engine disabled\n");
+	}
+	return ret;
+}
+
+/*
+ * Find the DMA address of byte @off of @imp and how many bytes from there
+ * are contiguous. Called with the dma_resv lock held and the import mapped.
+ */
+static int ti_dma_addr(struct ti_import *imp, u64 off, u64 *addr, u64 *avail)
+{
+	struct scatterlist *sg;
+	int i;
+
+	dma_resv_assert_held(imp->dmabuf->resv);
+	for_each_sgtable_dma_sg(imp->sgt, sg, i) {
+		if (off < sg_dma_len(sg)) {
+			*addr = sg_dma_address(sg) + off;
+			*avail = sg_dma_len(sg) - off;
+			return 0;
+		}
+		off -= sg_dma_len(sg);
+	}
+	return -EINVAL;
+}
+
+/*
+ * Move up to @len bytes between @imp at @off and the edu buffer at @buf_off,
+ * as far as the import's DMA segment reaches; returns the bytes moved or a
+ * negative errno. The import's dma_resv lock is held for the whole command
+ * so that its sg table cannot be invalidated while the engine uses an
+ * address from it. An invalidated import is remapped first; if the exporter
+ * refuses (revoked: -ENODEV), nothing is started.
+ */
+static long ti_dma_import(struct ti_edu *edu, struct ti_import *imp, u64 off,
+			  u32 buf_off, u32 len, bool to_import)
+{
+	enum dma_data_direction dir;
+	u64 addr, avail;
+	int ret;
+
+	ret = dma_resv_lock_interruptible(imp->dmabuf->resv, NULL);
+	if (ret)
+		return ret;
+	dir = to_import ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+	if (!imp->sgt || imp->dir != dir)
+		dir = DMA_BIDIRECTIONAL;
+	ret = ti_map_locked(imp, dir);
+	if (ret)
+		goto out;
+	ret = ti_dma_addr(imp, off, &addr, &avail);
+	if (ret)
+		goto out;
+	len = min_t(u64, len, avail);
+	if (to_import)
+		ret = edu_run(edu, EDU_BUF_ADDR + buf_off, addr, len,
+			      EDU_CMD_TO_RAM);
+	else
+		ret = edu_run(edu, addr, EDU_BUF_ADDR + buf_off, len, 0);
+	if (!ret)
+		imp->dma_bytes += len;
+out:
+	dma_resv_unlock(imp->dmabuf->resv);
+	return ret ? ret : len;
+}
+
+static int ti_check_side(struct ti_import *imp, u64 off, u64 len)
+{
+	u64 end;
+
+	if (!imp)
+		return 0;
+	if (!(imp->flags & P2PBUF_TI_EDU))
+		return -EINVAL;	/* the addresses belong to another device */
+	if (check_add_overflow(off, len, &end) || end > imp->dmabuf->size)
+		return -EINVAL;
+	return 0;
+}
+
+/* Source -> edu buffer; returns the bytes loaded (<= @len) or an errno. */
+static long ti_dma_load(struct ti_edu *edu, struct ti_import *src, u64 off,
+			const u8 __user *ubuf, u32 len)
+{
+	int ret;
+
+	if (src)
+		return ti_dma_import(edu, src, off, 0, len, false);
+	if (copy_from_user(edu->bounce, ubuf, len))
+		return -EFAULT;
+	ret = edu_run(edu, edu->bounce_dma, EDU_BUF_ADDR, len, 0);
+	return ret ? ret : len;
+}
+
+/* Edu buffer -> destination, all @len bytes. */
+static int ti_dma_store(struct ti_edu *edu, struct ti_import *dst, u64 off,
+			u8 __user *ubuf, u32 len)
+{
+	long n;
+	u32 pos;
+	int ret;
+
+	if (!dst) {
+		ret = edu_run(edu, EDU_BUF_ADDR, edu->bounce_dma, len,
+			      EDU_CMD_TO_RAM);
+		if (!ret && copy_to_user(ubuf, edu->bounce, len))
+			ret = -EFAULT;
+		return ret;
+	}
+	for (pos = 0; pos < len; pos += n) {
+		n = ti_dma_import(edu, dst, off + pos, pos, len - pos, true);
+		if (n < 0)
+			return n;
+	}
+	return 0;
+}
+
+static int ti_ioctl_dma(struct ti_file *tf, void __user *uarg)
+{
+	struct ti_import *src = NULL, *dst = NULL;
+	struct p2pbuf_ti_dma arg;
+	u8 __user *ubuf;
+	struct ti_edu *edu;
+	u64 done = 0;
+	long n;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (!arg.len || arg.len > TI_DMA_MAX ||
+	    (!arg.src_handle && !arg.dst_handle))
+		return -EINVAL;
+	if (arg.src_handle) {
+		src = ti_lookup(tf, arg.src_handle);
+		if (!src)
+			return -EINVAL;
+	}
+	if (arg.dst_handle) {
+		dst = ti_lookup(tf, arg.dst_handle);
+		if (!dst)
+			return -EINVAL;
+	}
+	ret = ti_check_side(src, arg.src_offset, arg.len);
+	if (!ret)
+		ret = ti_check_side(dst, arg.dst_offset, arg.len);
+	if (ret)
+		return ret;
+	ubuf = u64_to_user_ptr(arg.user_buf);
+
+	mutex_lock(&ti_edu_lock);
+	edu = ti_edu;
+	if (!edu) {
+		ret = -ENODEV;
+		goto out;
+	}
+	while (done < arg.len) {
+		n = ti_dma_load(edu, src, arg.src_offset + done, ubuf + done,
+				min_t(u64, arg.len - done, EDU_BUF_SIZE));
+		if (n < 0) {
+			ret = n;
+			break;
+		}
+		ret = ti_dma_store(edu, dst, arg.dst_offset + done,
+				   ubuf + done, n);
+		if (ret)
+			break;
+		done += n;
+	}
+out:
+	mutex_unlock(&ti_edu_lock);
+	return ret;
+}
+
+static long ti_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ti_file *tf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	long ret;
+
+	mutex_lock(&tf->lock);
+	switch (cmd) {
+	case P2PBUF_TI_IMPORT:
+		ret = ti_ioctl_import(tf, uarg);
+		break;
+	case P2PBUF_TI_MAP:
+		ret = ti_ioctl_map(tf, uarg);
+		break;
+	case P2PBUF_TI_UNMAP:
+		ret = ti_ioctl_unmap(tf, uarg);
+		break;
+	case P2PBUF_TI_DETACH:
+		ret = ti_ioctl_detach(tf, uarg);
+		break;
+	case P2PBUF_TI_DMA:
+		ret = ti_ioctl_dma(tf, uarg);
+		break;
+	case P2PBUF_TI_STATUS:
+		ret = ti_ioctl_status(tf, uarg);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+	mutex_unlock(&tf->lock);
+	return ret;
+}
+
+static int ti_open(struct inode *inode, struct file *file)
+{
+	struct ti_file *tf;
+
+	tf = kzalloc(sizeof(*tf), GFP_KERNEL);
+	if (!tf)
+		return -ENOMEM;
+	mutex_init(&tf->lock);
+	xa_init_flags(&tf->imports, XA_FLAGS_ALLOC1);
+	file->private_data = tf;
+	return 0;
+}
+
+static int ti_release(struct inode *inode, struct file *file)
+{
+	struct ti_file *tf = file->private_data;
+	struct ti_import *imp;
+	unsigned long index;
+
+	xa_for_each(&tf->imports, index, imp) {
+		xa_erase(&tf->imports, index);
+		ti_import_free(imp);
+	}
+	xa_destroy(&tf->imports);
+	mutex_destroy(&tf->lock);
+	kfree(tf);
+	return 0;
+}
+
+static const struct file_operations ti_fops = {
+	.owner = THIS_MODULE,
+	.open = ti_open,
+	.release = ti_release,
+	.unlocked_ioctl = ti_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice ti_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "p2pbuf_test_importer",
+	.fops = &ti_fops,
+};
+
+static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct ti_edu *edu;
+	int ret;
+
+	edu = devm_kzalloc(&pdev->dev, sizeof(*edu), GFP_KERNEL);
+	if (!edu)
+		return -ENOMEM;
+	edu->pdev = pdev;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
+	if (ret)
+		return ret;
+	edu->mmio = pcim_iomap_table(pdev)[0];
+	if ((readl(edu->mmio + EDU_REG_ID) & 0xffff) != 0x00ed) {
+		pci_err(pdev, "not an edu device (id %#x)\n",
+			readl(edu->mmio + EDU_REG_ID));
+		return -ENODEV;
+	}
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+	edu->bounce = dmam_alloc_coherent(&pdev->dev, EDU_BUF_SIZE,
+					  &edu->bounce_dma, GFP_KERNEL);
+	if (!edu->bounce)
+		return -ENOMEM;
+	pci_set_master(pdev);
+
+	mutex_lock(&ti_edu_lock);
+	if (ti_edu) {
+		mutex_unlock(&ti_edu_lock);
+		pci_info(pdev, "another edu device is in use, not binding\n");
+		return -EBUSY;
+	}
+	ti_edu = edu;
+	mutex_unlock(&ti_edu_lock);
+	pci_set_drvdata(pdev, edu);
+	pci_info(pdev, "edu DMA engine ready (test importer)\n");
+	return 0;
+}
+
+static void edu_remove(struct pci_dev *pdev)
+{
+	struct ti_edu *edu = pci_get_drvdata(pdev);
+
+	/* Waits for a running copy: it holds the lock until it is done. */
+	mutex_lock(&ti_edu_lock);
+	if (ti_edu == edu)
+		ti_edu = NULL;
+	mutex_unlock(&ti_edu_lock);
+	/* A stuck engine must not write into the freed bounce page. */
+	pci_clear_master(pdev);
+}
+
+static const struct pci_device_id edu_ids[] = {
+	{ PCI_DEVICE(EDU_VENDOR, EDU_DEVICE) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, edu_ids);
+
+static struct pci_driver edu_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = edu_ids,
+	.probe = edu_probe,
+	.remove = edu_remove,
+};
+
+static int __init ti_init(void)
+{
+	int ret;
+
+	ti_not_pci = platform_device_register_simple("p2pbuf_ti_not_pci",
+						     PLATFORM_DEVID_NONE,
+						     NULL, 0);
+	if (IS_ERR(ti_not_pci))
+		return PTR_ERR(ti_not_pci);
+	/* A well-formed DMA device that is simply not on PCI. */
+	ret = dma_coerce_mask_and_coherent(&ti_not_pci->dev, DMA_BIT_MASK(64));
+	if (ret)
+		goto err_platform;
+
+	ret = pci_register_driver(&edu_driver);
+	if (ret)
+		goto err_platform;
+	ret = misc_register(&ti_misc);
+	if (ret)
+		goto err_pci;
+	pr_info("FOR TESTS ONLY: loaded\n");
+	return 0;
+
+err_pci:
+	pci_unregister_driver(&edu_driver);
+err_platform:
+	platform_device_unregister(ti_not_pci);
+	return ret;
+}
+
+static void __exit ti_exit(void)
+{
+	misc_deregister(&ti_misc);
+	pci_unregister_driver(&edu_driver);
+	platform_device_unregister(ti_not_pci);
+}
+
+module_init(ti_init);
+module_exit(ti_exit);
+
+MODULE_DESCRIPTION("FOR TESTS ONLY: p2pbuf test importer and QEMU edu DMA-engine driver");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);
