@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libp2pbuf: PCI BAR memory as dma-buf fds, moved between processes and
+ * devices.
+ *
+ * Return conventions (as rdma-core):
+ *   calls returning a pointer return NULL and set errno on failure;
+ *   calls returning int return 0 or a negative errno;
+ *   calls returning a file descriptor return it (>= 0), or -1 and set errno.
+ * ioctls are retried on EINTR and EAGAIN.
+ *
+ * The core (this header) depends on libc only. The importer helpers live in
+ * their own small libraries: <p2pbuf/verbs.h> (libp2pbuf-verbs, links
+ * libibverbs) and <p2pbuf/drm.h> (libp2pbuf-drm, links libdrm).
+ */
+#ifndef P2PBUF_P2PBUF_H
+#define P2PBUF_P2PBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && !defined(P2PBUF_EXPORT)
+#define P2PBUF_EXPORT __attribute__((visibility("default")))
+#elif !defined(P2PBUF_EXPORT)
+#define P2PBUF_EXPORT
+#endif
+
+#define P2PBUF_DEFAULT_DEV	"/dev/p2pbuf"
+#define P2PBUF_BDF_NONE		0xffffffffU
+
+/* ---- context (man p2pbuf_open(3)) ---- */
+
+struct p2pbuf_ctx;
+
+P2PBUF_EXPORT struct p2pbuf_ctx *p2pbuf_open(const char *path);
+P2PBUF_EXPORT int p2pbuf_close(struct p2pbuf_ctx *ctx);
+P2PBUF_EXPORT int p2pbuf_ctx_fd(const struct p2pbuf_ctx *ctx);
+
+/* ---- providers (man p2pbuf_get_providers(3)) ---- */
+
+/* enum p2pbuf_kind values, as in <linux/p2pbuf.h> */
+#define P2PBUF_LIB_KIND_BAR		1
+#define P2PBUF_LIB_KIND_P2PMEM		2
+
+/* struct p2pbuf_provider.flags, as in <linux/p2pbuf.h> */
+#define P2PBUF_PROV_AVAILABLE		(1U << 0)
+#define P2PBUF_PROV_PUBLISHED		(1U << 1)
+#define P2PBUF_PROV_PAGES		(1U << 2)
+
+struct p2pbuf_provider {
+	uint32_t id;
+	uint32_t kind;		/* P2PBUF_LIB_KIND_* */
+	uint32_t flags;		/* P2PBUF_PROV_* */
+	uint32_t bar;
+	uint32_t bdf;		/* domain << 16 | bus << 8 | devfn */
+	uint32_t vendor_device;	/* vendor << 16 | device */
+	uint64_t bar_offset;
+	uint64_t size;
+	uint64_t free;
+	uint64_t bus_addr;
+	char name[32];
+	char reason[128];
+};
+
+P2PBUF_EXPORT struct p2pbuf_provider *
+p2pbuf_get_providers(struct p2pbuf_ctx *ctx, int *num);
+P2PBUF_EXPORT void p2pbuf_free_providers(struct p2pbuf_provider *list);
+P2PBUF_EXPORT const char *p2pbuf_kind_str(uint32_t kind);
+
+/* ---- buffers (man p2pbuf_alloc(3)) ---- */
+
+/* flags of p2pbuf_alloc() */
+#define P2PBUF_F_CLOEXEC	(1U << 0)
+#define P2PBUF_F_RDWR		(1U << 1)
+#define P2PBUF_F_FIXED_OFFSET	(1U << 2)
+
+/* struct p2pbuf_buf.flags */
+#define P2PBUF_BUF_OURS		(1U << 0)	/* exported by p2pbuf: metadata valid */
+#define P2PBUF_BUF_IS_REVOKED	(1U << 1)	/* provider went away */
+#define P2PBUF_BUF_IS_DMABUF	(1U << 2)	/* fdinfo says it is a dma-buf */
+
+struct p2pbuf_buf {
+	int fd;
+	uint32_t flags;		/* P2PBUF_BUF_* */
+	uint64_t size;		/* always valid (lseek) */
+	uint64_t offset;	/* offset within the provider's region */
+	uint64_t bar_offset;
+	uint64_t bus_addr;
+	uint32_t provider_id;
+	uint32_t kind;
+	uint32_t attachments;
+	uint32_t reserved;
+	char exporter[32];	/* exp_name from fdinfo, "" if unknown */
+	char provider_name[32];
+	char last_refusal[128];
+};
+
+P2PBUF_EXPORT int p2pbuf_alloc(struct p2pbuf_ctx *ctx, uint32_t provider_id,
+			       uint64_t size, uint32_t flags,
+			       struct p2pbuf_buf *buf);
+P2PBUF_EXPORT int p2pbuf_query(struct p2pbuf_ctx *ctx, int fd,
+			       struct p2pbuf_buf *buf);
+
+/* ---- paths and orchestration (man p2pbuf_path(3)) ---- */
+
+/* map types and reasons: the values of <linux/p2pbuf.h> */
+struct p2pbuf_path_info {
+	uint32_t provider_id;
+	uint32_t client;	/* BDF */
+	uint32_t map_type;	/* enum p2pbuf_map_type */
+	uint32_t reason;	/* enum p2pbuf_reason */
+	int32_t distance;	/* -1 if refused */
+	uint32_t via;		/* BDF of the deciding bridge, P2PBUF_BDF_NONE */
+	uint32_t via_id;	/* vendor << 16 | device of via */
+	uint32_t reserved;
+	char reason_str[128];
+};
+
+P2PBUF_EXPORT int p2pbuf_path(struct p2pbuf_ctx *ctx, uint32_t provider_id,
+			      uint32_t client_bdf,
+			      struct p2pbuf_path_info *info);
+P2PBUF_EXPORT int p2pbuf_can_reach(struct p2pbuf_ctx *ctx,
+				   uint32_t client_bdf, uint32_t provider_id,
+				   char *why, size_t why_len);
+P2PBUF_EXPORT int p2pbuf_pick_provider(struct p2pbuf_ctx *ctx,
+				       const uint32_t *clients, int nclients,
+				       uint64_t min_free,
+				       uint32_t *provider_id);
+P2PBUF_EXPORT const char *p2pbuf_map_type_str(uint32_t map_type);
+P2PBUF_EXPORT const char *p2pbuf_reason_str(uint32_t reason);
+
+P2PBUF_EXPORT int p2pbuf_parse_bdf(const char *str, uint32_t *bdf);
+P2PBUF_EXPORT char *p2pbuf_format_bdf(uint32_t bdf, char *buf, size_t len);
+
+/* ---- passing fds (man p2pbuf_send_fd(3)) ---- */
+
+struct p2pbuf_fd_meta {
+	uint64_t size;
+	uint64_t offset;
+	uint32_t provider_id;
+	uint32_t flags;		/* free for the application */
+	uint64_t tag;		/* user tag */
+};
+
+P2PBUF_EXPORT int p2pbuf_send_fd(int sock, int fd,
+				 const struct p2pbuf_fd_meta *meta);
+P2PBUF_EXPORT int p2pbuf_recv_fd(int sock, struct p2pbuf_fd_meta *meta);
+
+/* ---- file and NVMe I/O (man p2pbuf_copy(3)) ---- */
+
+#define P2PBUF_COPY_TO_BUF	0	/* file -> buffer */
+#define P2PBUF_COPY_FROM_BUF	1	/* buffer -> file */
+#define P2PBUF_COPY_NO_BOUNCE	(1U << 8) /* fail instead of bouncing */
+
+struct p2pbuf_copy_stats {
+	uint64_t bytes_direct;	/* moved with O_DIRECT into/out of the mapping */
+	uint64_t bytes_bounced;	/* moved through a system-memory buffer */
+	uint64_t bounce_events;	/* times the direct path was refused */
+	int first_refusal;	/* errno of the first refusal, 0 if none */
+	int reserved;
+	char why[128];		/* what refused the direct path, "" if none */
+};
+
+typedef int (*p2pbuf_progress_fn)(uint64_t done, uint64_t total, void *arg);
+
+P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
+			      uint64_t buf_off, uint64_t len, uint32_t flags,
+			      struct p2pbuf_copy_stats *stats,
+			      p2pbuf_progress_fn progress, void *arg);
+
+/* ---- topology from sysfs (man p2pbuf_topo(3)) ---- */
+
+struct p2pbuf_topo;
+
+/* device roles in the topology */
+#define P2PBUF_DEV_BRIDGE	(1U << 0)
+#define P2PBUF_DEV_ENDPOINT	(1U << 1)
+#define P2PBUF_DEV_PROVIDER	(1U << 2)
+#define P2PBUF_DEV_HOST_BRIDGE	(1U << 3)
+
+struct p2pbuf_topo_dev {
+	uint32_t bdf;
+	uint32_t vendor_device;
+	uint32_t class_code;	/* 24 bits */
+	uint32_t roles;		/* P2PBUF_DEV_* */
+	int parent;		/* index of the upstream bridge, -1 at the root */
+	int acs_redir;		/* 1: ACS RR/CR/EC set, 0: not, -1: unknown */
+	uint32_t acs_ctrl;	/* ACS control register, if acs_redir >= 0 */
+	int has_acs_cap;
+	uint64_t p2pmem_size;	/* published p2pmem size, 0 if none */
+	char name[16];		/* "0000:03:00.0" */
+	char driver[32];
+	char kind[16];		/* "nvme", "bridge", "root-port", ... */
+};
+
+struct p2pbuf_topo_path {
+	uint32_t map_type;	/* enum p2pbuf_map_type */
+	uint32_t reason;	/* enum p2pbuf_reason */
+	int distance;
+	int via;		/* device index deciding it, -1 if none */
+	int common;		/* index of the common upstream bridge, -1 */
+	int nhops;
+	int hops[32];		/* device indexes, a -> ... -> b */
+};
+
+/* policy for the pure model: host bridges allowed, bridges denied */
+struct p2pbuf_policy {
+	int nallow;
+	uint32_t allow[16];	/* host bridge BDFs (or any bridge) allowed */
+	int ndeny;
+	uint32_t deny[16];	/* bridges denied */
+};
+
+P2PBUF_EXPORT struct p2pbuf_topo *p2pbuf_topo_load(const char *sysfs_root);
+P2PBUF_EXPORT void p2pbuf_topo_free(struct p2pbuf_topo *topo);
+P2PBUF_EXPORT int p2pbuf_topo_num_devs(const struct p2pbuf_topo *topo);
+P2PBUF_EXPORT const struct p2pbuf_topo_dev *
+p2pbuf_topo_dev(const struct p2pbuf_topo *topo, int idx);
+P2PBUF_EXPORT int p2pbuf_topo_find(const struct p2pbuf_topo *topo,
+				   uint32_t bdf);
+P2PBUF_EXPORT int p2pbuf_topo_host_bridge(const struct p2pbuf_topo *topo,
+					  int idx);
+P2PBUF_EXPORT int p2pbuf_topo_iommu(const struct p2pbuf_topo *topo);
+P2PBUF_EXPORT int p2pbuf_topo_path(const struct p2pbuf_topo *topo,
+				   int provider, int client,
+				   const struct p2pbuf_policy *policy,
+				   struct p2pbuf_topo_path *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* P2PBUF_P2PBUF_H */

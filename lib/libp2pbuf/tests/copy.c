@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * p2pbuf_copy() on the host, with a memfd standing in for the buffer:
+ * O_DIRECT from a disk file goes "direct"; a tmpfs file (no O_DIRECT)
+ * bounces, and says so; an unaligned tail bounces and is counted;
+ * P2PBUF_COPY_NO_BOUNCE refuses instead.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <p2pbuf/p2pbuf.h>
+#include "tap.h"
+
+#define LEN (3 * 1024 * 1024)
+
+static int make_src(const char *path, unsigned char *pat, size_t len)
+{
+	size_t i;
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < len; i++)
+		pat[i] = (unsigned char)(i * 7 + i / 4096);
+	if (write(fd, pat, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	fsync(fd);
+	return fd;
+}
+
+static int progress_calls;
+static int progress(uint64_t done, uint64_t total, void *arg)
+{
+	(void)done, (void)total, (void)arg;
+	progress_calls++;
+	return 0;
+}
+
+static void run(const char *dir, const char *what, int expect_direct)
+{
+	static unsigned char pat[LEN + 100];
+	struct p2pbuf_copy_stats st;
+	char path[512];
+	unsigned char *m;
+	int src, buf, ret;
+	size_t len = LEN + 100;	/* an unaligned tail */
+
+	snprintf(path, sizeof(path), "%s/p2pbuf-copy-test.%d", dir, getpid());
+	src = make_src(path, pat, len);
+	if (src < 0) {
+		tap_skip("%s: cannot create %s", what, path);
+		return;
+	}
+	buf = memfd_create("buf", MFD_CLOEXEC);
+	ftruncate(buf, LEN + 4096);
+	progress_calls = 0;
+	ret = p2pbuf_copy(src, 0, buf, 0, len, P2PBUF_COPY_TO_BUF, &st,
+			  progress, NULL);
+	tap_ok(ret == 0, "%s: copy to buffer returns 0 (%d)", what, ret);
+	m = mmap(NULL, LEN + 4096, PROT_READ, MAP_SHARED, buf, 0);
+	tap_ok(m != MAP_FAILED && !memcmp(m, pat, len), "%s: data landed", what);
+	tap_ok(st.bytes_direct + st.bytes_bounced == len,
+	       "%s: direct %llu + bounced %llu == %zu", what,
+	       (unsigned long long)st.bytes_direct,
+	       (unsigned long long)st.bytes_bounced, len);
+	if (expect_direct) {
+		tap_ok(st.bytes_direct == LEN && st.bytes_bounced == 100,
+		       "%s: aligned part direct, the 100-byte tail bounced", what);
+	} else if (st.bytes_direct) {
+		/* tmpfs has O_DIRECT since Linux 6.6 */
+		tap_ok(st.bytes_direct == LEN && st.bytes_bounced == 100,
+		       "%s: O_DIRECT works here: only the tail bounced", what);
+	} else {
+		tap_ok(st.bytes_bounced == len && strstr(st.why, "O_DIRECT"),
+		       "%s: no O_DIRECT: everything bounced, reason given", what);
+	}
+	tap_ok(st.bounce_events > 0 && st.why[0],
+	       "%s: the bounce is reported: \"%s\"", what, st.why);
+	tap_ok(progress_calls >= 3, "%s: progress reported (%d calls)", what,
+	       progress_calls);
+
+	/* and back: buffer -> file, then compare */
+	ftruncate(src, 0);
+	ret = p2pbuf_copy(src, 0, buf, 0, LEN, P2PBUF_COPY_FROM_BUF, &st,
+			  NULL, NULL);
+	{
+		static unsigned char back[LEN];
+
+		tap_ok(ret == 0 && pread(src, back, LEN, 0) == LEN &&
+		       !memcmp(back, pat, LEN),
+		       "%s: copy from buffer to file, data checked", what);
+	}
+	ret = p2pbuf_copy(src, 0, buf, 0, len, P2PBUF_COPY_TO_BUF |
+			  P2PBUF_COPY_NO_BOUNCE, &st, NULL, NULL);
+	tap_ok(ret < 0 && st.bytes_bounced == 0,
+	       "%s: NO_BOUNCE refuses (%s), bounces nothing", what,
+	       strerror(-ret));
+	if (m != MAP_FAILED)
+		munmap(m, LEN + 4096);
+	close(buf);
+	close(src);
+	unlink(path);
+}
+
+int main(int argc, char **argv)
+{
+	int fd;
+
+	/* a disk-backed directory: the build dir, or argv[1] */
+	const char *disk = argc > 1 ? argv[1] : LIBDIR;
+
+	fd = open(disk, O_RDONLY | O_DIRECTORY);
+	close(fd);
+	{
+		char p[512];
+		int t;
+
+		snprintf(p, sizeof(p), "%s/.odirect-probe", disk);
+		t = open(p, O_RDWR | O_CREAT | O_DIRECT, 0600);
+		if (t >= 0) {
+			close(t);
+			unlink(p);
+			run(disk, "disk file", 1);
+		} else {
+			tap_skip("%s does not support O_DIRECT", disk);
+		}
+	}
+	if (!access("/dev/shm", W_OK))
+		run("/dev/shm", "tmpfs file", 0);
+	else
+		tap_skip("no /dev/shm");
+	tap_ok(p2pbuf_copy(-1, 0, 0, 0, 1, 0, NULL, NULL, NULL) == -EINVAL,
+	       "bad fd: -EINVAL");
+	return tap_done();
+}

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Host test of p2pbuf_send_fd()/p2pbuf_recv_fd() over socketpairs: round
+ * trip, partial messages, EINTR, closed peers, MSG_CTRUNC, extra fds,
+ * garbage, and the fd count after every case.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <p2pbuf/p2pbuf.h>
+#include "tap.h"
+
+#define HDR 48
+
+/* a valid header, as the library writes it (little endian host assumed) */
+static void make_hdr(unsigned char *h, uint64_t tag)
+{
+	memset(h, 0, HDR);
+	memcpy(h, "P2PB", 4);
+	h[4] = 1;
+	h[6] = HDR;
+	memcpy(h + 32, &tag, 8);
+}
+
+static ssize_t send_raw(int s, const void *p, size_t len, const int *fds,
+			int nfds)
+{
+	char ctl[CMSG_SPACE(sizeof(int) * 64)];
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(ctl, 0, sizeof(ctl));
+		m.msg_control = ctl;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(s, &m, MSG_NOSIGNAL);
+}
+
+static int pair(int type, int sv[2])
+{
+	return socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv);
+}
+
+static void test_roundtrip(int type, const char *tname)
+{
+	struct p2pbuf_fd_meta m = { .size = 8192, .offset = 4096,
+				    .provider_id = 3, .flags = 5,
+				    .tag = 0x1122334455667788ULL }, r;
+	struct stat a, b;
+	int sv[2], mfd, fd, base = count_fds();
+
+	pair(type, sv);
+	mfd = memfd_create("p2pbuf-test", MFD_CLOEXEC);
+	ftruncate(mfd, 8192);
+	tap_ok(p2pbuf_send_fd(sv[0], mfd, &m) == 0, "%s: send", tname);
+	memset(&r, 0, sizeof(r));
+	fd = p2pbuf_recv_fd(sv[1], &r);
+	tap_ok(fd >= 0, "%s: recv returns an fd", tname);
+	fstat(mfd, &a);
+	fstat(fd, &b);
+	tap_ok(a.st_ino == b.st_ino && a.st_dev == b.st_dev,
+	       "%s: same file on both ends", tname);
+	tap_ok(!memcmp(&m, &r, sizeof(m)), "%s: metadata intact", tname);
+	tap_ok(fcntl(fd, F_GETFD) & FD_CLOEXEC, "%s: received fd is CLOEXEC",
+	       tname);
+	close(fd);
+	close(mfd);
+	close(sv[0]);
+	close(sv[1]);
+	tap_ok(count_fds() == base, "%s: fd count back to baseline", tname);
+}
+
+/* header in three pieces, the fd with the first; a pause between them */
+static void test_partial(void)
+{
+	unsigned char h[HDR];
+	struct p2pbuf_fd_meta r;
+	int sv[2], mfd, fd, base = count_fds();
+	pid_t pid;
+
+	pair(SOCK_STREAM, sv);
+	mfd = memfd_create("p2pbuf-test", MFD_CLOEXEC);
+	make_hdr(h, 42);
+	pid = fork();
+	if (!pid) {
+		send_raw(sv[0], h, 5, &mfd, 1);
+		usleep(50000);
+		send_raw(sv[0], h + 5, 20, NULL, 0);
+		usleep(50000);
+		send_raw(sv[0], h + 25, HDR - 25, NULL, 0);
+		_exit(0);
+	}
+	close(sv[0]);
+	close(mfd);
+	fd = p2pbuf_recv_fd(sv[1], &r);
+	waitpid(pid, NULL, 0);
+	tap_ok(fd >= 0 && r.tag == 42, "partial: header in 3 pieces assembled");
+	if (fd >= 0)
+		close(fd);
+	close(sv[1]);
+	tap_ok(count_fds() == base, "partial: fd count back to baseline");
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* signals interrupt the blocked recv (no SA_RESTART) many times */
+static void test_eintr(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { { 0, 5000 }, { 0, 5000 } }, off = { 0 };
+	struct p2pbuf_fd_meta m = { .tag = 7 }, r;
+	int sv[2], mfd, fd, base = count_fds();
+	pid_t pid;
+
+	sigaction(SIGALRM, &sa, NULL);
+	pair(SOCK_STREAM, sv);
+	mfd = memfd_create("p2pbuf-test", MFD_CLOEXEC);
+	pid = fork();
+	if (!pid) {
+		usleep(200000);
+		_exit(p2pbuf_send_fd(sv[0], mfd, &m) ? 1 : 0);
+	}
+	close(sv[0]);
+	close(mfd);
+	setitimer(ITIMER_REAL, &it, NULL);
+	fd = p2pbuf_recv_fd(sv[1], &r);
+	setitimer(ITIMER_REAL, &off, NULL);
+	waitpid(pid, NULL, 0);
+	tap_ok(fd >= 0 && r.tag == 7, "eintr: recv survives signals");
+	if (fd >= 0)
+		close(fd);
+	close(sv[1]);
+	tap_ok(count_fds() == base, "eintr: fd count back to baseline");
+}
+
+static void test_closed_mid(void)
+{
+	unsigned char h[HDR];
+	int sv[2], mfd, fd, err, base = count_fds();
+
+	pair(SOCK_STREAM, sv);
+	mfd = memfd_create("p2pbuf-test", MFD_CLOEXEC);
+	make_hdr(h, 1);
+	send_raw(sv[0], h, 10, &mfd, 1);
+	close(sv[0]);
+	close(mfd);
+	fd = p2pbuf_recv_fd(sv[1], NULL);
+	err = errno;
+	tap_ok(fd == -1 && err == ECONNABORTED,
+	       "closed peer mid-message: -1/ECONNABORTED (got %d/%s)", fd,
+	       strerror(err));
+	close(sv[1]);
+	tap_ok(count_fds() == base,
+	       "closed peer mid-message: the half-received fd is closed");
+}
+
+static void test_closed_boundary(void)
+{
+	int sv[2], fd, err, base = count_fds();
+
+	pair(SOCK_STREAM, sv);
+	close(sv[0]);
+	fd = p2pbuf_recv_fd(sv[1], NULL);
+	err = errno;
+	tap_ok(fd == -1 && err == EPIPE, "closed peer at a boundary: EPIPE");
+	tap_ok(p2pbuf_send_fd(sv[1], 0, NULL) == -EPIPE,
+	       "send to a closed peer: -EPIPE, no SIGPIPE");
+	close(sv[1]);
+	tap_ok(count_fds() == base, "closed peer: fd count at baseline");
+}
+
+/* more fds than the receiver has room for: the kernel sets MSG_CTRUNC */
+static void test_ctrunc(void)
+{
+	unsigned char h[HDR];
+	int fds[32], sv[2], fd, err, i, base = count_fds();
+
+	pair(SOCK_STREAM, sv);
+	for (i = 0; i < 32; i++)
+		fds[i] = memfd_create("p2pbuf-test", MFD_CLOEXEC);
+	make_hdr(h, 1);
+	send_raw(sv[0], h, HDR, fds, 32);
+	for (i = 0; i < 32; i++)
+		close(fds[i]);
+	fd = p2pbuf_recv_fd(sv[1], NULL);
+	err = errno;
+	tap_ok(fd == -1 && err == EPROTO, "MSG_CTRUNC: -1/EPROTO (got %s)",
+	       strerror(err));
+	close(sv[0]);
+	close(sv[1]);
+	tap_ok(count_fds() == base, "MSG_CTRUNC: no fd leaked");
+}
+
+static void test_two_fds(void)
+{
+	unsigned char h[HDR];
+	int fds[2], sv[2], fd, err, base = count_fds();
+
+	pair(SOCK_STREAM, sv);
+	fds[0] = memfd_create("a", MFD_CLOEXEC);
+	fds[1] = memfd_create("b", MFD_CLOEXEC);
+	make_hdr(h, 1);
+	send_raw(sv[0], h, HDR, fds, 2);
+	close(fds[0]);
+	close(fds[1]);
+	fd = p2pbuf_recv_fd(sv[1], NULL);
+	err = errno;
+	tap_ok(fd == -1 && err == EPROTO, "two fds for one header: EPROTO");
+	close(sv[0]);
+	close(sv[1]);
+	tap_ok(count_fds() == base, "two fds: both closed");
+}
+
+static void test_garbage(void)
+{
+	unsigned char h[HDR];
+	int sv[2], mfd, fd, err, base = count_fds();
+
+	pair(SOCK_STREAM, sv);
+	mfd = memfd_create("p2pbuf-test", MFD_CLOEXEC);
+	memset(h, 0xa5, sizeof(h));
+	send_raw(sv[0], h, HDR, &mfd, 1);
+	close(mfd);
+	fd = p2pbuf_recv_fd(sv[1], NULL);
+	err = errno;
+	tap_ok(fd == -1 && err == EBADMSG, "bad magic: EBADMSG");
+	make_hdr(h, 1);
+	send_raw(sv[0], h, HDR, NULL, 0);
+	fd = p2pbuf_recv_fd(sv[1], NULL);
+	err = errno;
+	tap_ok(fd == -1 && err == ENOMSG, "header without an fd: ENOMSG");
+	close(sv[0]);
+	close(sv[1]);
+	tap_ok(count_fds() == base, "garbage: fd count at baseline");
+}
+
+static void test_nonblock(void)
+{
+	int sv[2], fd, err;
+
+	pair(SOCK_STREAM | SOCK_NONBLOCK, sv);
+	fd = p2pbuf_recv_fd(sv[1], NULL);
+	err = errno;
+	tap_ok(fd == -1 && err == EAGAIN, "non-blocking, nothing queued: EAGAIN");
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* back-to-back messages on a stream are never merged */
+static void test_back_to_back(void)
+{
+	struct p2pbuf_fd_meta m = { 0 }, r;
+	int sv[2], fds[4], got[4], i, ok = 1, base = count_fds();
+
+	pair(SOCK_STREAM, sv);
+	for (i = 0; i < 4; i++) {
+		fds[i] = memfd_create("x", MFD_CLOEXEC);
+		m.tag = 100 + i;
+		p2pbuf_send_fd(sv[0], fds[i], &m);
+	}
+	for (i = 0; i < 4; i++) {
+		struct stat a, b;
+
+		got[i] = p2pbuf_recv_fd(sv[1], &r);
+		fstat(fds[i], &a);
+		if (got[i] < 0 || r.tag != (uint64_t)(100 + i) ||
+		    fstat(got[i], &b) || a.st_ino != b.st_ino)
+			ok = 0;
+	}
+	tap_ok(ok, "4 messages back to back: each fd with its own header");
+	for (i = 0; i < 4; i++) {
+		close(fds[i]);
+		if (got[i] >= 0)
+			close(got[i]);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	tap_ok(count_fds() == base, "back to back: fd count at baseline");
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+	test_roundtrip(SOCK_STREAM, "stream");
+	test_roundtrip(SOCK_SEQPACKET, "seqpacket");
+	test_partial();
+	test_eintr();
+	test_closed_mid();
+	test_closed_boundary();
+	test_ctrunc();
+	test_two_fds();
+	test_garbage();
+	test_nonblock();
+	test_back_to_back();
+	return tap_done();
+}
