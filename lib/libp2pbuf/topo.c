@@ -38,6 +38,7 @@ struct p2pbuf_topo {
 	int iommu;
 	struct p2pbuf_topo_dev *devs;
 	int *pcie_type;		/* PCIe port type from config, -1 unknown */
+	struct p2pbuf_policy policy;
 };
 
 /* dst = a "/" b, truncated; no format strings, so no truncation games */
@@ -159,6 +160,8 @@ static void parse_config(const char *dir, struct p2pbuf_topo_dev *d,
 		pos = h >> 20;
 	}
 }
+
+static void load_policy(const char *root, struct p2pbuf_policy *pol);
 
 static int cmp_dev(const void *a, const void *b)
 {
@@ -339,6 +342,7 @@ P2PBUF_EXPORT struct p2pbuf_topo *p2pbuf_topo_load(const char *root)
 
 	join(path, sizeof(path), root, "class/iommu");
 	t->iommu = has_entries(path);
+	load_policy(root, &t->policy);
 	return t;
 
 err_dir:
@@ -401,12 +405,84 @@ P2PBUF_EXPORT int p2pbuf_topo_host_bridge(const struct p2pbuf_topo *t,
 	return hb;
 }
 
-/* host bridges the kernel whitelists (drivers/pci/p2pdma.c) */
+/* host bridges the P2PDMA core whitelists (drivers/pci/p2pdma.c) */
 static const uint32_t hb_whitelist[] = {
 	0x80863c00, 0x80863c01, 0x80862f00, 0x80862f01,
 	0x80862030, 0x80862031, 0x80862032, 0x80862033,
 	0x808609a2,
 };
+
+/* "vvvv:dddd[:r|w|rw],..." as the module parses it; count or -EINVAL */
+P2PBUF_EXPORT int p2pbuf_parse_rules(const char *str, struct p2pbuf_rule *r,
+				     int max)
+{
+	char buf[512], *tok, *save;
+	int n = 0;
+
+	if (!str || !r || max < 0)
+		return -EINVAL;
+	copy_name(buf, sizeof(buf), str);
+	for (tok = strtok_r(buf, ", \t\n", &save); tok;
+	     tok = strtok_r(NULL, ", \t\n", &save)) {
+		unsigned int v, d;
+		char dir[4] = "";
+		int k;
+
+		k = sscanf(tok, "%4x:%4x:%3s", &v, &d, dir);
+		if (k < 2 || n >= max)
+			return -EINVAL;
+		r[n].id = v << 16 | d;
+		if (k == 2 || !strcmp(dir, "rw") || !strcmp(dir, "wr"))
+			r[n].dirs = 3;
+		else if (!strcmp(dir, "r"))
+			r[n].dirs = 1;
+		else if (!strcmp(dir, "w"))
+			r[n].dirs = 2;
+		else
+			return -EINVAL;
+		n++;
+	}
+	return n;
+}
+
+static void load_policy(const char *root, struct p2pbuf_policy *pol)
+{
+	char dir[PATH_MAX], buf[512];
+	int n;
+
+	memset(pol, 0, sizeof(*pol));
+	join(dir, sizeof(dir), root, "module/p2pbuf/parameters");
+	if (!read_str(dir, "allow_bridges", buf, sizeof(buf))) {
+		n = p2pbuf_parse_rules(buf, pol->allow, 16);
+		pol->nallow = n > 0 ? n : 0;
+	}
+	if (!read_str(dir, "deny_bridges", buf, sizeof(buf))) {
+		n = p2pbuf_parse_rules(buf, pol->deny, 16);
+		pol->ndeny = n > 0 ? n : 0;
+	}
+	if (!read_str(dir, "kernel_whitelist", buf, sizeof(buf)))
+		pol->kernel_whitelist = buf[0] == 'Y' || buf[0] == '1';
+}
+
+P2PBUF_EXPORT int p2pbuf_topo_get_policy(const struct p2pbuf_topo *t,
+					 struct p2pbuf_policy *pol)
+{
+	if (!t || !pol)
+		return -EINVAL;
+	*pol = t->policy;
+	return 0;
+}
+
+static const struct p2pbuf_rule *rule_find(const struct p2pbuf_rule *r,
+					   int n, uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].id == id)
+			return &r[i];
+	return NULL;
+}
 
 static int in_list(const uint32_t *l, int n, uint32_t v)
 {
@@ -418,27 +494,48 @@ static int in_list(const uint32_t *l, int n, uint32_t v)
 	return 0;
 }
 
+static void add_hop(struct p2pbuf_topo_path *p, int idx)
+{
+	if (p->nhops < 32)
+		p->hops[p->nhops++] = idx;
+}
+
+static void set_via(const struct p2pbuf_topo *t, struct p2pbuf_topo_path *p,
+		    int idx)
+{
+	p->via = idx;
+	p->via_bdf = idx >= 0 ? t->devs[idx].bdf : P2PBUF_BDF_NONE;
+}
+
+/*
+ * The same decision as the module's p2pbuf_decide() for a path query (any
+ * direction): deny rules on the bridges of the path, then a common switch
+ * without ACS redirect (bus address), else the host bridge: deny, allow,
+ * the kernel whitelist if trusted, ACS redirect, not allowed.
+ */
 P2PBUF_EXPORT int p2pbuf_topo_path(const struct p2pbuf_topo *t,
 				   int provider, int client,
 				   const struct p2pbuf_policy *pol,
 				   struct p2pbuf_topo_path *p)
 {
-	int a, bb, dist_a = 0, dist_b = 0, acs_via = -1, common = -1, hb;
-	int chain_b[32], nb = 0, i, k;
+	int a, dist_a = 0, dist_b = 0, acs = -1, common = -1, hb, i, k, nb = 0;
+	int chain_b[32];
+	const struct p2pbuf_rule *r;
 
 	if (!t || !p || provider < 0 || provider >= t->n || client < 0 ||
 	    client >= t->n)
 		return -EINVAL;
+	if (!pol)
+		pol = &t->policy;
 	memset(p, 0, sizeof(*p));
-	p->via = -1;
+	set_via(t, p, -1);
 	p->common = -1;
+	p->map_type = P2PBUF_MAP_NOT_SUPPORTED;
+	p->distance = -1;
 
-	for (bb = client; bb >= 0 && nb < 32; bb = t->devs[bb].parent)
-		chain_b[nb++] = bb;
-
-	for (a = provider; a >= 0; a = t->devs[a].parent) {
-		if (t->devs[a].acs_redir == 1 && acs_via < 0)
-			acs_via = a;
+	for (k = client; k >= 0 && nb < 32; k = t->devs[k].parent)
+		chain_b[nb++] = k;
+	for (a = provider; a >= 0; a = t->devs[a].parent, dist_a++) {
 		for (dist_b = 0; dist_b < nb; dist_b++)
 			if (chain_b[dist_b] == a)
 				break;
@@ -446,73 +543,72 @@ P2PBUF_EXPORT int p2pbuf_topo_path(const struct p2pbuf_topo *t,
 			common = a;
 			break;
 		}
-		if (p->nhops < 32)
-			p->hops[p->nhops++] = a;
-		dist_a++;
-	}
-	if (common >= 0) {
-		if (p->nhops < 32)
-			p->hops[p->nhops++] = common;
-		for (k = dist_b - 1; k >= 0; k--) {
-			if (t->devs[chain_b[k]].acs_redir == 1 && acs_via < 0)
-				acs_via = chain_b[k];
-			if (p->nhops < 32)
-				p->hops[p->nhops++] = chain_b[k];
-		}
-		p->distance = dist_a + dist_b;
-		p->common = common;
-	} else {
-		dist_b = nb;
-		hb = p2pbuf_topo_host_bridge(t, provider);
-		if (hb >= 0 && p->nhops < 32)
-			p->hops[p->nhops++] = hb;
-		for (k = nb - 1; k >= 0; k--) {
-			if (t->devs[chain_b[k]].acs_redir == 1 && acs_via < 0)
-				acs_via = chain_b[k];
-			if (p->nhops < 32)
-				p->hops[p->nhops++] = chain_b[k];
-		}
-		p->distance = dist_a + dist_b;
-	}
-
-	/* a deny rule on any bridge of the path wins */
-	for (i = 0; pol && i < p->nhops; i++) {
-		if (in_list(pol->deny, pol->ndeny, t->devs[p->hops[i]].bdf)) {
-			p->map_type = P2PBUF_MAP_NOT_SUPPORTED;
-			p->reason = P2PBUF_REASON_DENIED;
-			p->via = p->hops[i];
-			p->distance = -1;
-			return 0;
-		}
-	}
-	if (common >= 0 && acs_via < 0) {
-		p->map_type = P2PBUF_MAP_BUS_ADDR;
-		p->reason = P2PBUF_REASON_OK;
-		return 0;
-	}
-
-	/* through the host bridge: same domain, and allowed? */
-	if ((t->devs[provider].bdf >> 16) != (t->devs[client].bdf >> 16)) {
-		p->map_type = P2PBUF_MAP_NOT_SUPPORTED;
-		p->reason = P2PBUF_REASON_NO_COMMON_ROOT;
-		p->distance = -1;
-		return 0;
+		add_hop(p, a);
 	}
 	hb = p2pbuf_topo_host_bridge(t, provider);
-	if (hb >= 0 &&
-	    (in_list(hb_whitelist, sizeof(hb_whitelist) / 4,
-		     t->devs[hb].vendor_device) ||
-	     (pol && in_list(pol->allow, pol->nallow, t->devs[hb].bdf)))) {
-		p->map_type = P2PBUF_MAP_THRU_HOST_BRIDGE;
-		p->reason = acs_via >= 0 ? P2PBUF_REASON_ACS_REDIRECT :
-					   P2PBUF_REASON_OK;
-		p->via = acs_via >= 0 ? acs_via : hb;
+	if (common >= 0) {
+		add_hop(p, common);
+		for (k = dist_b - 1; k >= 0; k--)
+			add_hop(p, chain_b[k]);
+	} else {
+		dist_b = nb;
+		if (hb >= 0)
+			add_hop(p, hb);
+		for (k = nb - 1; k >= 0; k--)
+			add_hop(p, chain_b[k]);
+	}
+	p->common = common;
+
+	if ((t->devs[provider].bdf >> 16) != (t->devs[client].bdf >> 16)) {
+		p->reason = P2PBUF_REASON_NO_COMMON_ROOT;
 		return 0;
 	}
-	p->map_type = P2PBUF_MAP_NOT_SUPPORTED;
-	p->reason = acs_via >= 0 ? P2PBUF_REASON_ACS_REDIRECT :
-				   P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED;
-	p->via = acs_via >= 0 ? acs_via : hb;
-	p->distance = -1;
+	/* bridges on the path: every hop but the two ends and the host */
+	for (i = 0; i < p->nhops; i++) {
+		int h = p->hops[i];
+
+		if (h == provider || h == client || h == hb)
+			continue;
+		r = rule_find(pol->deny, pol->ndeny, t->devs[h].vendor_device);
+		if (r && r->dirs == 3) {
+			p->reason = P2PBUF_REASON_DENIED;
+			set_via(t, p, h);
+			return 0;
+		}
+		if (acs < 0 && t->devs[h].acs_redir == 1)
+			acs = h;
+	}
+	if (common >= 0 && acs < 0) {
+		p->map_type = P2PBUF_MAP_BUS_ADDR;
+		p->reason = P2PBUF_REASON_OK;
+		p->distance = dist_a + dist_b;
+		return 0;
+	}
+	if (hb < 0) {
+		p->reason = P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED;
+		return 0;
+	}
+	set_via(t, p, hb);
+	r = rule_find(pol->deny, pol->ndeny, t->devs[hb].vendor_device);
+	if (r && r->dirs == 3) {
+		p->reason = P2PBUF_REASON_DENIED;
+		return 0;
+	}
+	r = rule_find(pol->allow, pol->nallow, t->devs[hb].vendor_device);
+	if ((r && r->dirs) ||
+	    (pol->kernel_whitelist &&
+	     in_list(hb_whitelist, sizeof(hb_whitelist) / 4,
+		     t->devs[hb].vendor_device))) {
+		p->map_type = P2PBUF_MAP_THRU_HOST_BRIDGE;
+		p->reason = P2PBUF_REASON_OK;
+		p->distance = dist_a + dist_b;
+		return 0;
+	}
+	if (acs >= 0) {
+		p->reason = P2PBUF_REASON_ACS_REDIRECT;
+		set_via(t, p, acs);
+		return 0;
+	}
+	p->reason = P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED;
 	return 0;
 }

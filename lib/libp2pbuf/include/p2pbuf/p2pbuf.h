@@ -203,17 +203,31 @@ struct p2pbuf_topo_path {
 	uint32_t reason;	/* enum p2pbuf_reason */
 	int distance;
 	int via;		/* device index deciding it, -1 if none */
+	uint32_t via_bdf;	/* its BDF, P2PBUF_BDF_NONE if none */
 	int common;		/* index of the common upstream bridge, -1 */
 	int nhops;
 	int hops[32];		/* device indexes, a -> ... -> b */
 };
 
-/* policy for the pure model: host bridges allowed, bridges denied */
+/*
+ * The module's policy, as /sys/module/p2pbuf/parameters/ holds it:
+ * allow_bridges (host bridges P2P may cross), deny_bridges (bridges it must
+ * not cross, beats allow), by PCI vendor:device, with the importer's
+ * direction (1 read, 2 write, 3 both); kernel_whitelist trusts the host
+ * bridges the P2PDMA core whitelists.
+ */
+struct p2pbuf_rule {
+	uint32_t id;		/* vendor << 16 | device */
+	uint32_t dirs;
+};
+
 struct p2pbuf_policy {
 	int nallow;
-	uint32_t allow[16];	/* host bridge BDFs (or any bridge) allowed */
 	int ndeny;
-	uint32_t deny[16];	/* bridges denied */
+	int kernel_whitelist;
+	int reserved;
+	struct p2pbuf_rule allow[16];
+	struct p2pbuf_rule deny[16];
 };
 
 P2PBUF_EXPORT struct p2pbuf_topo *p2pbuf_topo_load(const char *sysfs_root);
@@ -226,6 +240,10 @@ P2PBUF_EXPORT int p2pbuf_topo_find(const struct p2pbuf_topo *topo,
 P2PBUF_EXPORT int p2pbuf_topo_host_bridge(const struct p2pbuf_topo *topo,
 					  int idx);
 P2PBUF_EXPORT int p2pbuf_topo_iommu(const struct p2pbuf_topo *topo);
+P2PBUF_EXPORT int p2pbuf_topo_get_policy(const struct p2pbuf_topo *topo,
+					 struct p2pbuf_policy *policy);
+P2PBUF_EXPORT int p2pbuf_parse_rules(const char *str,
+				     struct p2pbuf_rule *rules, int max);
 P2PBUF_EXPORT int p2pbuf_topo_path(const struct p2pbuf_topo *topo,
 				   int provider, int client,
 				   const struct p2pbuf_policy *policy,
