@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers shared by the p2pbuf IGT tests (see p2pbuf_igt.h). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "igt.h"
+#include "p2pbuf_igt.h"
+
+enum p2pbuf_config p2pbuf_config(void)
+{
+	const char *c = getenv("P2PBUF_CONFIG");
+
+	if (c && !strcmp(c, "iommu"))
+		return CONFIG_IOMMU;
+	if (c && !strcmp(c, "stock"))
+		return CONFIG_STOCK;
+	if (c && !strcmp(c, "p2pdma"))
+		return CONFIG_P2PDMA;
+	/* Not in the test bed: guess from what the kernel shows. */
+	if (access("/sys/bus/pci/devices/" NAME_NVME0 "/p2pmem", F_OK))
+		return CONFIG_STOCK;
+	if (access("/sys/class/iommu", F_OK) == 0) {
+		DIR *d = opendir("/sys/class/iommu");
+		struct dirent *e;
+		bool any = false;
+
+		while (d && (e = readdir(d)))
+			any |= e->d_name[0] != '.';
+		if (d)
+			closedir(d);
+		if (any)
+			return CONFIG_IOMMU;
+	}
+	return CONFIG_P2PDMA;
+}
+
+const char *p2pbuf_config_name(void)
+{
+	static const char *const names[] = { "p2pdma", "iommu", "stock" };
+
+	return names[p2pbuf_config()];
+}
+
+int p2pbuf_open(void)
+{
+	int fd = open("/dev/p2pbuf", O_RDWR | O_CLOEXEC);
+
+	igt_require_f(fd >= 0, "/dev/p2pbuf: %s (is p2pbuf.ko loaded?)\n",
+		      strerror(errno));
+	return fd;
+}
+
+int ti_open(void)
+{
+	int fd = open("/dev/p2pbuf_test_importer", O_RDWR | O_CLOEXEC);
+
+	igt_require_f(fd >= 0,
+		      "/dev/p2pbuf_test_importer: %s (is p2pbuf_test_importer.ko loaded?)\n",
+		      strerror(errno));
+	return fd;
+}
+
+int p2pbuf_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, cmd, arg);
+	} while (ret == -1 && (errno == EINTR || errno == EAGAIN));
+	return ret == -1 ? -errno : ret;
+}
+
+int p2pbuf_list(int fd, struct p2pbuf_provider_info *out, unsigned int max)
+{
+	struct p2pbuf_list l = {
+		.count = max,
+		.entry_size = sizeof(*out),
+		.entries = (uintptr_t)out,
+	};
+	int ret;
+
+	memset(out, 0, max * sizeof(*out));
+	ret = p2pbuf_ioctl(fd, P2PBUF_IOC_LIST, &l);
+	if (ret)
+		return ret;
+	return l.count < max ? (int)l.count : (int)max;
+}
+
+int p2pbuf_alloc(int fd, uint32_t provider, uint64_t size, uint32_t flags,
+		 struct p2pbuf_alloc *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = size;
+	out->provider_id = provider;
+	out->flags = flags;
+	out->fd = -1;
+	return p2pbuf_ioctl(fd, P2PBUF_IOC_ALLOC, out);
+}
+
+int p2pbuf_buf_info(int fd, int buf, struct p2pbuf_buf_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->fd = buf;
+	return p2pbuf_ioctl(fd, P2PBUF_IOC_BUF_INFO, out);
+}
+
+int p2pbuf_path(int fd, uint32_t provider, uint32_t client,
+		struct p2pbuf_path *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->provider_id = provider;
+	out->client = client;
+	return p2pbuf_ioctl(fd, P2PBUF_IOC_PATH, out);
+}
+
+bool p2pbuf_find(int fd, const char *name, uint32_t kind,
+		 struct p2pbuf_provider_info *out)
+{
+	struct p2pbuf_provider_info p[MAX_PROVIDERS];
+	int n = p2pbuf_list(fd, p, MAX_PROVIDERS);
+
+	igt_assert_f(n >= 0, "P2PBUF_IOC_LIST: %s\n", strerror(-n));
+	for (int i = 0; i < n; i++) {
+		if (!strncmp(p[i].name, name, P2PBUF_NAME_LEN) &&
+		    p[i].kind == kind) {
+			*out = p[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+bool p2pbuf_find_kind(int fd, uint32_t kind, uint64_t size,
+		      struct p2pbuf_provider_info *out)
+{
+	struct p2pbuf_provider_info p[MAX_PROVIDERS];
+	int n = p2pbuf_list(fd, p, MAX_PROVIDERS);
+
+	igt_assert_f(n >= 0, "P2PBUF_IOC_LIST: %s\n", strerror(-n));
+	for (int i = 0; i < n; i++) {
+		if (p[i].kind == kind &&
+		    (p[i].flags & P2PBUF_PROVIDER_AVAILABLE) &&
+		    p[i].free >= size) {
+			*out = p[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+uint64_t p2pbuf_free_bytes(int fd, uint32_t provider)
+{
+	struct p2pbuf_provider_info p[MAX_PROVIDERS];
+	int n = p2pbuf_list(fd, p, MAX_PROVIDERS);
+
+	igt_assert_f(n >= 0, "P2PBUF_IOC_LIST: %s\n", strerror(-n));
+	for (int i = 0; i < n; i++)
+		if (p[i].id == provider)
+			return p[i].free;
+	igt_assert_f(false, "provider %u disappeared\n", provider);
+	return 0;
+}
+
+int p2pbuf_alloc_rw(int fd, uint32_t provider, uint64_t size,
+		    struct p2pbuf_buf_info *info)
+{
+	struct p2pbuf_alloc a;
+	int ret;
+
+	ret = p2pbuf_alloc(fd, provider, size,
+			   P2PBUF_ALLOC_RDWR | P2PBUF_ALLOC_CLOEXEC, &a);
+	igt_assert_f(ret == 0, "alloc %#" PRIx64 " bytes on provider %u: %s\n",
+		     size, provider, strerror(-ret));
+	igt_assert(a.fd >= 0);
+	if (info) {
+		ret = p2pbuf_buf_info(fd, a.fd, info);
+		igt_assert_f(ret == 0, "BUF_INFO: %s\n", strerror(-ret));
+	}
+	return a.fd;
+}
+
+int ti_import(int ti, int buf, uint32_t client, uint32_t flags,
+	      uint32_t *handle)
+{
+	struct p2pbuf_ti_import arg = {
+		.fd = buf,
+		.client = client,
+		.flags = flags,
+	};
+	int ret = p2pbuf_ioctl(ti, P2PBUF_TI_IMPORT, &arg);
+
+	if (!ret && handle)
+		*handle = arg.handle;
+	return ret;
+}
+
+int ti_map(int ti, uint32_t handle, uint32_t dir, struct p2pbuf_ti_map *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->handle = handle;
+	out->dir = dir;
+	return p2pbuf_ioctl(ti, P2PBUF_TI_MAP, out);
+}
+
+int ti_unmap(int ti, uint32_t handle)
+{
+	return p2pbuf_ioctl(ti, P2PBUF_TI_UNMAP, &handle);
+}
+
+int ti_detach(int ti, uint32_t handle)
+{
+	return p2pbuf_ioctl(ti, P2PBUF_TI_DETACH, &handle);
+}
+
+int ti_dma(int ti, uint32_t src, uint64_t src_off, uint32_t dst,
+	   uint64_t dst_off, uint64_t len, void *user)
+{
+	struct p2pbuf_ti_dma arg = {
+		.src_handle = src,
+		.dst_handle = dst,
+		.src_offset = src_off,
+		.dst_offset = dst_off,
+		.len = len,
+		.user_buf = (uintptr_t)user,
+	};
+
+	return p2pbuf_ioctl(ti, P2PBUF_TI_DMA, &arg);
+}
+
+int ti_status(int ti, uint32_t handle, struct p2pbuf_ti_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->handle = handle;
+	return p2pbuf_ioctl(ti, P2PBUF_TI_STATUS, out);
+}
+
+int sysfs_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	buf[n] = 0;
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	return 0;
+}
+
+int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	return 0;
+}
+
+uint64_t pci_bar_start(const char *name, int bar)
+{
+	char path[PATH_MAX], line[128];
+	unsigned long long start = 0, end, flags;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	for (int i = 0; i <= bar && fgets(line, sizeof(line), f); i++)
+		if (i == bar &&
+		    sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
+			start = 0;
+	fclose(f);
+	return start;
+}
+
+void pci_driver_name(const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", name);
+	n = readlink(path, target, sizeof(target) - 1);
+	buf[0] = 0;
+	if (n <= 0)
+		return;
+	target[n] = 0;
+	snprintf(buf, len, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+}
+
+int count_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	igt_assert(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the directory stream itself */
+}
+
+static uint32_t pattern_word(uint32_t seed, size_t i)
+{
+	uint32_t x = seed ^ (uint32_t)(i * 0x9e3779b9u);
+
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	return x;
+}
+
+void fill_pattern(void *buf, size_t len, uint32_t seed)
+{
+	uint8_t *p = buf;
+
+	for (size_t i = 0; i < len; i++)
+		p[i] = pattern_word(seed, i / 4) >> (8 * (i % 4));
+}
+
+long check_pattern(const void *buf, size_t len, uint32_t seed)
+{
+	const uint8_t *p = buf;
+
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != (uint8_t)(pattern_word(seed, i / 4) >> (8 * (i % 4))))
+			return (long)i;
+	return -1;
+}
+
+/* SHA-256 (FIPS 180-4), small and slow, for the host-check records. */
+static const uint32_t sha_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha_block(uint32_t h[8], const uint8_t *b)
+{
+	uint32_t w[64], a, bb, c, d, e, f, g, hh, t1, t2;
+
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)b[4 * i] << 24 | b[4 * i + 1] << 16 |
+		       b[4 * i + 2] << 8 | b[4 * i + 3];
+	for (int i = 16; i < 64; i++)
+		w[i] = (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10)) +
+		       w[i - 7] +
+		       (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) +
+		       w[i - 16];
+	a = h[0]; bb = h[1]; c = h[2]; d = h[3];
+	e = h[4]; f = h[5]; g = h[6]; hh = h[7];
+	for (int i = 0; i < 64; i++) {
+		t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) +
+		     ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
+		t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) +
+		     ((a & bb) ^ (a & c) ^ (bb & c));
+		hh = g; g = f; f = e; e = d + t1;
+		d = c; c = bb; bb = a; a = t1 + t2;
+	}
+	h[0] += a; h[1] += bb; h[2] += c; h[3] += d;
+	h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+	uint32_t h[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+	};
+	const uint8_t *p = data;
+	uint8_t tail[128] = { 0 };
+	size_t full = len & ~(size_t)63, rest = len - full, tl;
+	uint64_t bits = (uint64_t)len * 8;
+
+	for (size_t i = 0; i < full; i += 64)
+		sha_block(h, p + i);
+	memcpy(tail, p + full, rest);
+	tail[rest] = 0x80;
+	tl = rest + 1 + 8 <= 64 ? 64 : 128;
+	for (int i = 0; i < 8; i++)
+		tail[tl - 1 - i] = bits >> (8 * i);
+	for (size_t i = 0; i < tl; i += 64)
+		sha_block(h, tail + i);
+	for (int i = 0; i < 8; i++)
+		sprintf(out + 8 * i, "%08x", h[i]);
+}
+
+void host_check_record(const char *test, const char *file, uint64_t offset,
+		       const void *data, size_t len)
+{
+	char path[PATH_MAX], sum[65];
+	FILE *f;
+
+	if (access("/results", W_OK))
+		return;	/* not in the test bed */
+	mkdir("/results/host-checks", 0755);
+	snprintf(path, sizeof(path), "/results/host-checks/%s.check", test);
+	f = fopen(path, "we");
+	igt_assert_f(f, "%s: %s\n", path, strerror(errno));
+	sha256_hex(data, len, sum);
+	fprintf(f, "%s %" PRIu64 " %zu %s\n", file, offset, len, sum);
+	fclose(f);
+	igt_info("host check: %s %" PRIu64 " %zu %s\n", file, offset, len, sum);
+}

@@ -1,0 +1,767 @@
+// SPDX-License-Identifier: GPL-2.0
+/**
+ * TEST: p2pbuf core
+ * Category: Core
+ * Description: providers, allocation, export, attach policy, sg tables and
+ *	CPU mmap of /dev/p2pbuf dma-bufs, checked in the reference QEMU topology
+ *	(tools/testing/vm/README.md) through raw ioctls and the test importer
+ *	module (tests/kmod), which reports the sg addresses an importer gets.
+ * Feature: p2pbuf
+ *
+ * SUBTEST: provider-list
+ * Description: both NVMe CMBs (p2pmem) and the ivshmem BAR are listed with
+ *	their sizes and bus addresses; on the stock kernel the CMBs are not
+ *	available and say why.
+ *
+ * SUBTEST: alloc-export-basic
+ * Description: a buffer is allocated and exported as a dma-buf fd whose
+ *	flags, size and BUF_INFO match the request; closing it frees the space.
+ *
+ * SUBTEST: alloc-exhaust
+ * Description: filling a provider makes the next allocation fail with ENOMEM;
+ *	freeing a buffer makes room again.
+ *
+ * SUBTEST: alloc-bad-input
+ * Description: zero or unaligned size, overflowing offset+size, unknown flags,
+ *	a bad provider id and non-zero reserved fields each get EINVAL and leak
+ *	neither space nor file descriptors.
+ *
+ * SUBTEST: attach-same-switch-bus-address
+ * Description: an importer under the same switch gets the PCI bus address of
+ *	the BAR plus the buffer offset, in one contiguous run.
+ *
+ * SUBTEST: attach-cross-root-port-refused
+ * Description: an importer behind the second root port is refused by default
+ *	and the reason names the q35 host bridge 0000:00:00.0 (8086:29c0).
+ *
+ * SUBTEST: attach-cross-root-port-allowed
+ * Description: after allowing 8086:29c0 the same importer is accepted and
+ *	mapped through the DMA API (IOMMU addresses in the iommu config).
+ *
+ * SUBTEST: attach-non-p2p-importer-refused
+ * Description: importers without allow_peer2peer, a non-PCI device, and vgem
+ *	(through drmPrimeFDToHandle) are refused with EOPNOTSUPP and a reason.
+ *
+ * SUBTEST: mmap-cpu-roundtrip
+ * Description: bytes written through the CPU mmap read back, are in the BAR,
+ *	and for ivshmem are recorded for the host to find in vram.bin.
+ *
+ * SUBTEST: sg-coalesced
+ * Description: a 64 MiB contiguous buffer maps to at most 2 sg entries for
+ *	NVMe, and is split at the 64 KiB max segment size for edu.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+#include "igt.h"
+#include "p2pbuf_igt.h"
+
+#define SZ_4K	4096ULL
+#define SZ_1M	(1ULL << 20)
+
+static int p2p = -1;
+static char saved_allow[256];
+static bool allow_saved;
+
+static void need_ivshmem(struct p2pbuf_provider_info *p)
+{
+	igt_assert_f(p2pbuf_find(p2p, NAME_IVSHMEM, P2PBUF_KIND_BAR, p),
+		     "no BAR provider for ivshmem %s (bound to p2pbuf_bar?)\n",
+		     NAME_IVSHMEM);
+	igt_assert_f(p->flags & P2PBUF_PROVIDER_AVAILABLE,
+		     "ivshmem provider unavailable: %s\n", p->reason);
+}
+
+/* Providers to run a per-provider check on: ivshmem and any p2pmem. */
+static int data_providers(struct p2pbuf_provider_info *out, int max)
+{
+	struct p2pbuf_provider_info p[MAX_PROVIDERS];
+	int n = p2pbuf_list(p2p, p, MAX_PROVIDERS), k = 0;
+
+	igt_assert_f(n >= 0, "LIST: %s\n", strerror(-n));
+	for (int i = 0; i < n && k < max; i++)
+		if ((p[i].flags & P2PBUF_PROVIDER_AVAILABLE) &&
+		    (p[i].kind == P2PBUF_KIND_P2PMEM ||
+		     !strcmp(p[i].name, NAME_IVSHMEM)))
+			out[k++] = p[i];
+	igt_assert_f(k > 0, "no available provider\n");
+	return k;
+}
+
+static void allow_bridges_set(const char *val)
+{
+	int ret = sysfs_write(ALLOW_BRIDGES, val);
+
+	igt_assert_f(ret == 0, "write \"%s\" to %s: %s\n", val, ALLOW_BRIDGES,
+		     strerror(-ret));
+}
+
+static void allow_bridges_restore(void)
+{
+	if (allow_saved)
+		sysfs_write(ALLOW_BRIDGES, saved_allow[0] ? saved_allow : "\n");
+}
+
+/* The default policy must be in force: no host bridge allowed. */
+static void allow_bridges_default(void)
+{
+	char cur[256];
+
+	igt_require_f(allow_saved, "%s is not there\n", ALLOW_BRIDGES);
+	allow_bridges_restore();
+	igt_assert(sysfs_read(ALLOW_BRIDGES, cur, sizeof(cur)) == 0);
+	igt_require_f(!strstr(cur, "29c0"),
+		      "%s allows the q35 host bridge by default here (\"%s\")\n",
+		      ALLOW_BRIDGES, cur);
+}
+
+static void check_contiguous(const struct p2pbuf_ti_map *m, uint64_t size)
+{
+	uint64_t total = 0;
+
+	igt_assert_f(m->nents >= 1 && m->nents <= P2PBUF_TI_MAX_SG,
+		     "nents %u\n", m->nents);
+	for (unsigned int i = 0; i < m->nents; i++) {
+		igt_debug("  sg[%u] %#llx + %#llx\n", i,
+			  (unsigned long long)m->addr[i],
+			  (unsigned long long)m->len[i]);
+		if (i)
+			igt_assert_f(m->addr[i] == m->addr[i - 1] + m->len[i - 1],
+				     "sg[%u] at %#llx does not follow sg[%u]\n",
+				     i, (unsigned long long)m->addr[i], i - 1);
+		total += m->len[i];
+	}
+	igt_assert_eq_u64(total, size);
+}
+
+static void check_provider_list(void)
+{
+	struct p2pbuf_provider_info p[MAX_PROVIDERS];
+	bool seen_ivshmem = false, seen_p2pmem_reason = false;
+	int nvme_p2pmem = 0;
+	int n = p2pbuf_list(p2p, p, MAX_PROVIDERS);
+	struct p2pbuf_list l = { .count = 0, .entry_size = sizeof(p[0]) };
+
+	igt_assert_f(n >= 0, "LIST: %s\n", strerror(-n));
+	/* count-only call agrees */
+	igt_assert_eq(p2pbuf_ioctl(p2p, P2PBUF_IOC_LIST, &l), 0);
+	igt_assert_eq((int)l.count, n);
+
+	for (int i = 0; i < n; i++) {
+		const struct p2pbuf_provider_info *e = &p[i];
+		uint64_t bar = pci_bar_start(e->name, e->bar);
+
+		igt_info("provider %u %s bar %u kind %u flags %#x size %#llx free %#llx bus %#llx %s\n",
+			 e->id, e->name, e->bar, e->kind, e->flags,
+			 (unsigned long long)e->size,
+			 (unsigned long long)e->free,
+			 (unsigned long long)e->bus_addr, e->reason);
+		igt_assert(e->free <= e->size);
+		if (e->flags & P2PBUF_PROVIDER_AVAILABLE) {
+			igt_assert_f(!e->reason[0], "available, yet reason \"%s\"\n",
+				     e->reason);
+			/* x86 q35: bus address == CPU physical address */
+			igt_assert_eq_u64(e->bus_addr, bar + e->bar_offset);
+		} else {
+			igt_assert_f(e->reason[0], "%s unavailable without a reason\n",
+				     e->name);
+		}
+		if (!strcmp(e->name, NAME_IVSHMEM) && e->kind == P2PBUF_KIND_BAR) {
+			seen_ivshmem = true;
+			igt_assert(e->flags & P2PBUF_PROVIDER_AVAILABLE);
+			igt_assert_eq(e->bar, IVSHMEM_BAR);
+			igt_assert_eq_u64(e->size, IVSHMEM_SIZE);
+			igt_assert_eq_u64(e->bdf, BDF_IVSHMEM);
+			igt_assert_eq_u64(e->vendor_device, 0x1af41110);
+			igt_assert(!(e->flags & P2PBUF_PROVIDER_PAGES));
+		}
+		if (e->kind == P2PBUF_KIND_P2PMEM) {
+			if (e->flags & P2PBUF_PROVIDER_AVAILABLE) {
+				igt_assert_f(!strcmp(e->name, NAME_NVME0) ||
+					     !strcmp(e->name, NAME_NVME1),
+					     "p2pmem on %s\n", e->name);
+				igt_assert(e->flags & P2PBUF_PROVIDER_PUBLISHED);
+				igt_assert(e->flags & P2PBUF_PROVIDER_PAGES);
+				/* cmb_size_mb=16, less what nvme keeps */
+				igt_assert_f(e->size >= 8 * SZ_1M &&
+					     e->size <= 16 * SZ_1M,
+					     "CMB size %#llx\n",
+					     (unsigned long long)e->size);
+				nvme_p2pmem++;
+			} else {
+				seen_p2pmem_reason = true;
+			}
+		}
+	}
+	igt_assert_f(seen_ivshmem, "ivshmem %s BAR%d is not listed\n",
+		     NAME_IVSHMEM, IVSHMEM_BAR);
+	if (p2pbuf_config() == CONFIG_STOCK) {
+		igt_assert_f(nvme_p2pmem == 0, "p2pmem without P2PDMA?\n");
+		igt_assert_f(seen_p2pmem_reason,
+			     "stock kernel: no p2pmem entry says why it is unavailable\n");
+	} else {
+		igt_assert_f(nvme_p2pmem == 2,
+			     "%d of the 2 NVMe CMBs listed as p2pmem\n",
+			     nvme_p2pmem);
+	}
+}
+
+static void check_alloc_basic(const struct p2pbuf_provider_info *p)
+{
+	uint64_t size = 2 * SZ_1M, free0 = p2pbuf_free_bytes(p2p, p->id);
+	struct p2pbuf_buf_info info;
+	struct p2pbuf_alloc a;
+	char path[64], fdinfo[1024], want[64];
+	void *map;
+	int ret;
+
+	igt_info("%s (%s)\n", p->name, p->kind == P2PBUF_KIND_BAR ? "bar" : "p2pmem");
+	ret = p2pbuf_alloc(p2p, p->id, size,
+			   P2PBUF_ALLOC_RDWR | P2PBUF_ALLOC_CLOEXEC, &a);
+	igt_assert_f(ret == 0, "alloc: %s\n", strerror(-ret));
+	igt_assert(a.fd >= 0);
+	igt_assert(fcntl(a.fd, F_GETFD) & FD_CLOEXEC);
+	igt_assert_eq(fcntl(a.fd, F_GETFL) & O_ACCMODE, O_RDWR);
+	igt_assert_eq_u64(a.offset % SZ_4K, 0);
+	igt_assert_eq_u64(a.bus_addr, p->bus_addr + a.offset);
+	igt_assert_eq_u64(lseek(a.fd, 0, SEEK_END), size);
+	igt_assert_eq_u64(p2pbuf_free_bytes(p2p, p->id), free0 - size);
+
+	igt_assert_eq(p2pbuf_buf_info(p2p, a.fd, &info), 0);
+	igt_assert_eq(info.provider_id, p->id);
+	igt_assert_eq_u64(info.size, size);
+	igt_assert_eq_u64(info.offset, a.offset);
+	igt_assert_eq_u64(info.bar_offset, p->bar_offset + a.offset);
+	igt_assert_eq_u64(info.bus_addr, a.bus_addr);
+	igt_assert_eq(info.kind, p->kind);
+	igt_assert_eq(info.flags, 0);
+	igt_assert_eq(info.attachments, 0);
+	igt_assert_eq_str(info.provider_name, p->name);
+
+	/* the core sees a dma-buf of that size */
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", a.fd);
+	igt_assert_eq(sysfs_read(path, fdinfo, sizeof(fdinfo)), 0);
+	snprintf(want, sizeof(want), "size:\t%llu", (unsigned long long)size);
+	igt_assert_f(strstr(fdinfo, want), "fdinfo: %s\n", fdinfo);
+	igt_assert_eq(close(a.fd), 0);
+	igt_assert_eq_u64(p2pbuf_free_bytes(p2p, p->id), free0);
+
+	/* without RDWR and CLOEXEC: read-only, inherited, no writable mmap */
+	ret = p2pbuf_alloc(p2p, p->id, SZ_4K, 0, &a);
+	igt_assert_f(ret == 0, "alloc: %s\n", strerror(-ret));
+	igt_assert(!(fcntl(a.fd, F_GETFD) & FD_CLOEXEC));
+	igt_assert_eq(fcntl(a.fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	map = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, a.fd, 0);
+	igt_assert_f(map == MAP_FAILED && errno == EACCES,
+		     "writable mmap of a read-only buffer: %s\n",
+		     map == MAP_FAILED ? strerror(errno) : "allowed");
+	close(a.fd);
+	igt_assert_eq_u64(p2pbuf_free_bytes(p2p, p->id), free0);
+}
+
+static void check_exhaust(const struct p2pbuf_provider_info *p)
+{
+	uint64_t free0 = p2pbuf_free_bytes(p2p, p->id), chunk = 16 * SZ_1M;
+	int fds[256], n = 0, big = -1, ret;
+	struct p2pbuf_alloc a;
+
+	/* Fill with halving chunks: few fds, and the tail down to a page. */
+	while (chunk >= SZ_4K && n < 256) {
+		ret = p2pbuf_alloc(p2p, p->id, chunk, P2PBUF_ALLOC_CLOEXEC, &a);
+		if (ret == -ENOMEM) {
+			chunk /= 2;
+			continue;
+		}
+		igt_assert_f(ret == 0, "alloc %#llx: %s\n",
+			     (unsigned long long)chunk, strerror(-ret));
+		if (chunk == 16 * SZ_1M)
+			big = n;
+		fds[n++] = a.fd;
+	}
+	igt_assert_f(n < 256, "never got ENOMEM\n");
+	igt_info("%s: %d buffers fill %#llx bytes\n", p->name, n,
+		 (unsigned long long)free0);
+	igt_assert_eq_u64(p2pbuf_free_bytes(p2p, p->id), 0);
+	igt_assert_errno(p2pbuf_alloc(p2p, p->id, SZ_4K, 0, &a), ENOMEM);
+	igt_assert_eq(a.fd, -1);
+
+	/* freeing makes room again */
+	igt_assert_f(big >= 0, "no 16 MiB buffer fitted\n");
+	close(fds[big]);
+	ret = p2pbuf_alloc(p2p, p->id, 16 * SZ_1M, P2PBUF_ALLOC_CLOEXEC, &a);
+	igt_assert_f(ret == 0, "alloc after free: %s\n", strerror(-ret));
+	fds[big] = a.fd;
+	igt_assert_errno(p2pbuf_alloc(p2p, p->id, SZ_4K, 0, &a), ENOMEM);
+
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	igt_assert_eq_u64(p2pbuf_free_bytes(p2p, p->id), free0);
+}
+
+static void check_bad_input(const struct p2pbuf_provider_info *p)
+{
+	struct p2pbuf_provider_info all[MAX_PROVIDERS];
+	uint64_t free0 = p2pbuf_free_bytes(p2p, p->id);
+	int fds0 = count_open_fds(), n;
+	uint32_t bad_id = 0xdeadbeef;
+	struct p2pbuf_alloc a;
+
+	n = p2pbuf_list(p2p, all, MAX_PROVIDERS);
+	for (int i = 0; i < n; i++)
+		igt_assert(all[i].id != bad_id);
+
+#define EXPECT_EINVAL(what, setup) do { \
+	memset(&a, 0, sizeof(a)); \
+	a.size = 2 * SZ_4K; \
+	a.provider_id = p->id; \
+	a.flags = P2PBUF_ALLOC_CLOEXEC; \
+	a.fd = -1; \
+	setup; \
+	igt_info("  %s\n", what); \
+	igt_assert_errno(p2pbuf_ioctl(p2p, P2PBUF_IOC_ALLOC, &a), EINVAL); \
+	igt_assert_eq(a.fd, -1); \
+} while (0)
+
+	EXPECT_EINVAL("zero size", a.size = 0);
+	EXPECT_EINVAL("unaligned size", a.size = SZ_4K + 1);
+	EXPECT_EINVAL("unaligned size, < page", a.size = 512);
+	EXPECT_EINVAL("offset+size overflows",
+		      (a.flags |= P2PBUF_ALLOC_FIXED_OFFSET,
+		       a.offset = ~0ULL & ~(SZ_4K - 1)));
+	EXPECT_EINVAL("offset+size overflows (huge size)",
+		      (a.flags |= P2PBUF_ALLOC_FIXED_OFFSET, a.offset = SZ_4K,
+		       a.size = ~0ULL & ~(SZ_4K - 1)));
+	EXPECT_EINVAL("unaligned fixed offset",
+		      (a.flags |= P2PBUF_ALLOC_FIXED_OFFSET, a.offset = 100));
+	EXPECT_EINVAL("unknown flag bit 31", a.flags |= 1U << 31);
+	EXPECT_EINVAL("first unknown flag",
+		      a.flags |= (P2PBUF_ALLOC_VALID_FLAGS + 1) &
+				 ~P2PBUF_ALLOC_VALID_FLAGS);
+	EXPECT_EINVAL("bad provider id", a.provider_id = bad_id);
+	EXPECT_EINVAL("__pad", a.__pad = 1);
+	for (int i = 0; i < 4; i++)
+		EXPECT_EINVAL("reserved[i]", a.reserved[i] = 1ULL << 63);
+#undef EXPECT_EINVAL
+
+	igt_assert_eq_u64(p2pbuf_free_bytes(p2p, p->id), free0);
+	igt_assert_eq(count_open_fds(), fds0);
+}
+
+static void check_same_switch(const struct p2pbuf_provider_info *p,
+			      uint32_t client, const char *client_name)
+{
+	uint64_t size = 2 * SZ_1M;
+	struct p2pbuf_buf_info info;
+	struct p2pbuf_ti_map m, m2;
+	struct p2pbuf_path path;
+	uint32_t h;
+	int ti = ti_open(), buf, ret;
+
+	buf = p2pbuf_alloc_rw(p2p, p->id, size, &info);
+	igt_info("%s buffer at bus %#llx -> importer %s\n", p->name,
+		 (unsigned long long)info.bus_addr, client_name);
+
+	igt_assert_eq(p2pbuf_path(p2p, p->id, client, &path), 0);
+	igt_assert_f(path.map_type == P2PBUF_MAP_BUS_ADDR,
+		     "map type %u reason %u: %s\n", path.map_type, path.reason,
+		     path.reason_str);
+	igt_assert_eq(path.reason, P2PBUF_REASON_OK);
+	igt_assert(path.distance >= 0);
+
+	ret = ti_import(ti, buf, client, P2PBUF_TI_DYNAMIC, &h);
+	igt_assert_f(ret == 0, "import for %s: %s\n", client_name, strerror(-ret));
+	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+	igt_assert_eq(info.attachments, 1);
+
+	igt_assert_eq(ti_map(ti, h, 0, &m), 0);
+	check_contiguous(&m, size);
+	/* the BAR's bus address plus the buffer's offset */
+	igt_assert_eq_u64(m.addr[0], info.bus_addr);
+	igt_assert_eq_u64(m.addr[0], pci_bar_start(p->name, p->bar) +
+			  info.bar_offset);
+	if (p2pbuf_config() == CONFIG_IOMMU)
+		igt_info("iommu config: bus address although an IOMMU is on; QEMU 7.2 sends it through the vIOMMU anyway (no ACS on xio3130-downstream), so only the address is checked here\n");
+
+	/* unmap undoes map; a new map gives the same addresses */
+	igt_assert_eq(ti_unmap(ti, h), 0);
+	igt_assert_eq(ti_map(ti, h, 1, &m2), 0);
+	igt_assert_eq(m2.nents, m.nents);
+	igt_assert_eq_u64(m2.addr[0], m.addr[0]);
+	igt_assert_eq(m2.invalidations, 0);
+
+	igt_assert_eq(ti_detach(ti, h), 0);
+	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+	igt_assert_eq(info.attachments, 0);
+	close(buf);
+	close(ti);
+}
+
+static void check_refusal_names_bridge(int buf)
+{
+	struct p2pbuf_buf_info info;
+
+	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+	igt_info("last_refusal: %s\n", info.last_refusal);
+	igt_assert_eq(info.attachments, 0);
+	igt_assert_f(strstr(info.last_refusal, "0000:00:00.0") &&
+		     strstr(info.last_refusal, HOST_BRIDGE_ID),
+		     "reason does not name the host bridge 0000:00:00.0 (%s): \"%s\"\n",
+		     HOST_BRIDGE_ID, info.last_refusal);
+}
+
+static void check_cross_refused(const struct p2pbuf_provider_info *p)
+{
+	struct p2pbuf_path path;
+	int ti = ti_open(), buf, ret;
+	uint32_t h;
+
+	allow_bridges_default();
+	buf = p2pbuf_alloc_rw(p2p, p->id, SZ_1M, NULL);
+
+	igt_assert_eq(p2pbuf_path(p2p, p->id, BDF_NVME2, &path), 0);
+	igt_info("path %s -> %s: type %u reason %u via %#x (%#x) \"%s\"\n",
+		 p->name, NAME_NVME2, path.map_type, path.reason, path.via,
+		 path.via_id, path.reason_str);
+	igt_assert_eq(path.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	igt_assert_eq(path.reason, P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED);
+	igt_assert_eq(path.distance, -1);
+	igt_assert_eq_u64(path.via, BDF_HOST_BRIDGE);
+	igt_assert_eq_u64(path.via_id, 0x808629c0);
+	igt_assert_f(strstr(path.reason_str, "0000:00:00.0"),
+		     "PATH reason does not name the host bridge: %s\n",
+		     path.reason_str);
+
+	for (int mode = 0; mode < 2; mode++) {
+		uint32_t flags = mode ? P2PBUF_TI_PINNED : P2PBUF_TI_DYNAMIC;
+
+		ret = ti_import(ti, buf, BDF_NVME2, flags, &h);
+		igt_assert_f(ret < 0, "%s import behind root port 2 accepted\n",
+			     mode ? "pinned" : "dynamic");
+		igt_info("%s import refused: %s\n", mode ? "pinned" : "dynamic",
+			 strerror(-ret));
+		check_refusal_names_bridge(buf);
+	}
+	close(buf);
+	close(ti);
+}
+
+static void check_cross_allowed(const struct p2pbuf_provider_info *p)
+{
+	struct p2pbuf_buf_info info;
+	struct p2pbuf_ti_map m;
+	struct p2pbuf_path path;
+	uint64_t size = SZ_1M;
+	int ti = ti_open(), buf, ret;
+	uint32_t h, h2;
+
+	allow_bridges_default();
+	buf = p2pbuf_alloc_rw(p2p, p->id, size, &info);
+	allow_bridges_set(HOST_BRIDGE_ID);
+
+	igt_assert_eq(p2pbuf_path(p2p, p->id, BDF_NVME2, &path), 0);
+	igt_info("path with %s allowed: type %u reason %u \"%s\"\n",
+		 HOST_BRIDGE_ID, path.map_type, path.reason, path.reason_str);
+	igt_assert_eq(path.map_type, P2PBUF_MAP_THRU_HOST_BRIDGE);
+	igt_assert_eq(path.reason, P2PBUF_REASON_OK);
+
+	ret = ti_import(ti, buf, BDF_NVME2, P2PBUF_TI_DYNAMIC, &h);
+	igt_assert_f(ret == 0, "import with %s allowed: %s\n", HOST_BRIDGE_ID,
+		     strerror(-ret));
+	igt_assert_eq(ti_map(ti, h, 0, &m), 0);
+	check_contiguous(&m, size);
+	igt_info("sg[0] %#llx, bus address %#llx\n",
+		 (unsigned long long)m.addr[0],
+		 (unsigned long long)info.bus_addr);
+	if (p2pbuf_config() == CONFIG_IOMMU)
+		igt_assert_f(m.addr[0] != info.bus_addr,
+			     "iommu config: got the bus address, not an IOVA\n");
+	else
+		igt_assert_eq_u64(m.addr[0], info.bus_addr);
+
+	/* withdrawing the rule refuses new importers again */
+	allow_bridges_restore();
+	ret = ti_import(ti, buf, BDF_NVME2, P2PBUF_TI_DYNAMIC, &h2);
+	igt_assert_f(ret < 0, "still accepted after the rule was removed\n");
+
+	igt_assert_eq(ti_detach(ti, h), 0);
+	close(buf);
+	close(ti);
+}
+
+static int open_vgem(void)
+{
+	for (int i = 0; i < 16; i++) {
+		char path[32];
+		drmVersionPtr v;
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		v = drmGetVersion(fd);
+		if (v && !strcmp(v->name, "vgem")) {
+			drmFreeVersion(v);
+			return fd;
+		}
+		if (v)
+			drmFreeVersion(v);
+		close(fd);
+	}
+	return -1;
+}
+
+static void check_non_p2p(const struct p2pbuf_provider_info *p)
+{
+	struct p2pbuf_buf_info info;
+	int ti = ti_open(), buf, ret, vgem;
+	uint32_t h;
+
+	buf = p2pbuf_alloc_rw(p2p, p->id, SZ_1M, NULL);
+
+	ret = ti_import(ti, buf, BDF_NVME0, P2PBUF_TI_NO_P2P, &h);
+	igt_assert_f(ret == -EOPNOTSUPP, "importer without allow_peer2peer: %s\n",
+		     ret ? strerror(-ret) : "accepted");
+	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+	igt_info("no allow_peer2peer: %s\n", info.last_refusal);
+	igt_assert(info.last_refusal[0]);
+	igt_assert_eq(info.attachments, 0);
+
+	ret = ti_import(ti, buf, 0, P2PBUF_TI_DYNAMIC | P2PBUF_TI_NOT_PCI, &h);
+	igt_assert_f(ret == -EOPNOTSUPP, "non-PCI importer: %s\n",
+		     ret ? strerror(-ret) : "accepted");
+	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+	igt_info("not PCI: %s\n", info.last_refusal);
+	igt_assert(info.last_refusal[0]);
+	igt_assert_eq(info.attachments, 0);
+
+	/* a real non-PCI, non-P2P importer: vgem (a platform device) */
+	vgem = open_vgem();
+	if (vgem < 0 && p2pbuf_config() == CONFIG_STOCK) {
+		igt_info("vgem not loaded in the stock config; checked the test importer only\n");
+	} else {
+		uint32_t handle = 0;
+
+		igt_assert_f(vgem >= 0, "no vgem device (CONFIG_DRM_VGEM=y in the test kernel)\n");
+		memset(info.last_refusal, 0, sizeof(info.last_refusal));
+		ret = drmPrimeFDToHandle(vgem, buf, &handle);
+		igt_assert_f(ret != 0, "vgem imported a P2P buffer (handle %u)\n",
+			     handle);
+		igt_info("vgem drmPrimeFDToHandle: %s\n", strerror(errno));
+		igt_assert_eq(errno, EOPNOTSUPP);
+		igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+		igt_info("vgem: %s\n", info.last_refusal);
+		igt_assert(info.last_refusal[0]);
+		igt_assert_eq(info.attachments, 0);
+		close(vgem);
+	}
+	close(buf);
+	close(ti);
+}
+
+/* Map the BAR through sysfs, independently of the exporter. */
+static void *map_bar_sysfs(const char *name, int bar, uint64_t off, size_t len)
+{
+	char path[128];
+	void *map;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%d", name, bar);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
+	close(fd);
+	return map == MAP_FAILED ? NULL : map;
+}
+
+static void check_mmap(const struct p2pbuf_provider_info *p)
+{
+	bool ivshmem = !strcmp(p->name, NAME_IVSHMEM);
+	uint64_t size = SZ_1M, record = 256 * 1024;
+	struct p2pbuf_buf_info info;
+	struct p2pbuf_alloc a;
+	uint32_t seed = 0x5eed0000 ^ p->id;
+	uint8_t *map, *bar;
+	long bad;
+	int ret;
+
+	/* ivshmem: at the top of the BAR, away from the other tests' buffers */
+	memset(&a, 0, sizeof(a));
+	a.size = size;
+	a.provider_id = p->id;
+	a.flags = P2PBUF_ALLOC_RDWR | P2PBUF_ALLOC_CLOEXEC |
+		  P2PBUF_ALLOC_FIXED_OFFSET;
+	a.offset = p->size - 4 * size;
+	ret = p2pbuf_ioctl(p2p, P2PBUF_IOC_ALLOC, &a);
+	if (ret) {
+		igt_info("FIXED_OFFSET %#llx: %s; any offset then\n",
+			 (unsigned long long)a.offset, strerror(-ret));
+	} else {
+		igt_assert_eq_u64(a.offset, p->size - 4 * size);
+	}
+	if (ret)
+		ret = p2pbuf_alloc(p2p, p->id, size,
+				   P2PBUF_ALLOC_RDWR | P2PBUF_ALLOC_CLOEXEC, &a);
+	igt_assert_f(ret == 0, "alloc: %s\n", strerror(-ret));
+	igt_assert_eq(p2pbuf_buf_info(p2p, a.fd, &info), 0);
+
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, a.fd, 0);
+	igt_assert_f(map != MAP_FAILED, "mmap: %s\n", strerror(errno));
+	fill_pattern(map, size, seed);
+	bad = check_pattern(map, size, seed);
+	igt_assert_f(bad < 0, "byte %ld differs right after writing\n", bad);
+	igt_assert_eq(munmap(map, size), 0);
+
+	/* a fresh mapping sees the bytes: they are in the BAR, not a copy */
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, a.fd, 0);
+	igt_assert(map != MAP_FAILED);
+	bad = check_pattern(map, size, seed);
+	igt_assert_f(bad < 0, "byte %ld differs in a second mapping\n", bad);
+
+	/* and so does a mapping of the BAR itself */
+	bar = map_bar_sysfs(p->name, p->bar, info.bar_offset, size);
+	if (bar) {
+		bad = check_pattern(bar, size, seed);
+		igt_assert_f(bad < 0, "BAR byte %#llx differs\n",
+			     (unsigned long long)info.bar_offset + bad);
+		munmap(bar, size);
+	} else {
+		igt_info("resource%u of %s cannot be mapped here: %s\n",
+			 p->bar, p->name, strerror(errno));
+	}
+
+	if (ivshmem)
+		host_check_record("mmap-cpu-roundtrip", "vram.bin",
+				  info.bar_offset, map, record);
+	igt_assert_eq(munmap(map, size), 0);
+
+	/* bounds: past the end, and an offset beyond the buffer */
+	map = mmap(NULL, size + SZ_4K, PROT_READ, MAP_SHARED, a.fd, 0);
+	igt_assert_f(map == MAP_FAILED, "mmap past the end allowed\n");
+	map = mmap(NULL, SZ_4K, PROT_READ, MAP_SHARED, a.fd, size);
+	igt_assert_f(map == MAP_FAILED, "mmap beyond the buffer allowed\n");
+	close(a.fd);
+}
+
+static void check_sg_coalesced(const struct p2pbuf_provider_info *p)
+{
+	uint64_t size = 64 * SZ_1M;
+	struct p2pbuf_ti_map m;
+	int ti = ti_open(), buf, ret;
+	uint32_t h;
+
+	buf = p2pbuf_alloc_rw(p2p, p->id, size, NULL);
+
+	/* nvme sets a 4 GiB max segment: one run, at most 2 entries */
+	ret = ti_import(ti, buf, BDF_NVME0, P2PBUF_TI_DYNAMIC, &h);
+	igt_assert_f(ret == 0, "import: %s\n", strerror(-ret));
+	igt_assert_eq(ti_map(ti, h, 0, &m), 0);
+	igt_info("64 MiB for %s: %u sg entries\n", NAME_NVME0, m.nents);
+	igt_assert_lte(m.nents, 2);
+	check_contiguous(&m, size);
+	igt_assert_eq(ti_detach(ti, h), 0);
+
+	/* edu keeps the PCI default of 64 KiB: split there, nothing longer */
+	ret = ti_import(ti, buf, BDF_EDU, P2PBUF_TI_DYNAMIC, &h);
+	igt_assert_f(ret == 0, "import for edu: %s\n", strerror(-ret));
+	igt_assert_eq(ti_map(ti, h, 0, &m), 0);
+	igt_info("64 MiB for %s: %u sg entries\n", NAME_EDU, m.nents);
+	igt_assert_eq(m.nents, size / 65536);
+	for (unsigned int i = 0; i < P2PBUF_TI_MAX_SG; i++) {
+		igt_assert_eq_u64(m.len[i], 65536);
+		if (i)
+			igt_assert_eq_u64(m.addr[i], m.addr[i - 1] + 65536);
+	}
+	igt_assert_eq(ti_detach(ti, h), 0);
+	close(buf);
+	close(ti);
+}
+
+igt_main
+{
+	struct p2pbuf_provider_info ivshmem, prov[8];
+	int n;
+
+	igt_fixture {
+		p2p = p2pbuf_open();
+		allow_saved = sysfs_read(ALLOW_BRIDGES, saved_allow,
+					 sizeof(saved_allow)) == 0;
+		atexit(allow_bridges_restore);
+		igt_info("config %s\n", p2pbuf_config_name());
+	}
+
+	igt_describe("List providers: NVMe CMBs as p2pmem (16 MiB-ish) and the ivshmem BAR2 (128 MiB); stock kernel: CMBs unavailable with a reason.");
+	igt_subtest("provider-list")
+		check_provider_list();
+
+	igt_describe("Allocate, export as dma-buf, query with BUF_INFO, free.");
+	igt_subtest("alloc-export-basic") {
+		n = data_providers(prov, 8);
+		for (int i = 0; i < n; i++)
+			check_alloc_basic(&prov[i]);
+	}
+
+	igt_describe("Fill the ivshmem provider until ENOMEM; freeing makes room again.");
+	igt_subtest("alloc-exhaust") {
+		need_ivshmem(&ivshmem);
+		check_exhaust(&ivshmem);
+	}
+
+	igt_describe("Every malformed ALLOC gets EINVAL and leaks nothing.");
+	igt_subtest("alloc-bad-input") {
+		need_ivshmem(&ivshmem);
+		check_bad_input(&ivshmem);
+	}
+
+	igt_describe("Same-switch importer gets bus address = BAR bus address + offset.");
+	igt_subtest("attach-same-switch-bus-address") {
+		need_ivshmem(&ivshmem);
+		check_same_switch(&ivshmem, BDF_NVME0, NAME_NVME0);
+		if (p2pbuf_find(p2p, NAME_NVME1, P2PBUF_KIND_P2PMEM, &prov[0]) &&
+		    (prov[0].flags & P2PBUF_PROVIDER_AVAILABLE))
+			check_same_switch(&prov[0], BDF_NVME0, NAME_NVME0);
+	}
+
+	igt_describe("Importer behind root port 2 is refused; the reason names the host bridge.");
+	igt_subtest("attach-cross-root-port-refused") {
+		need_ivshmem(&ivshmem);
+		check_cross_refused(&ivshmem);
+	}
+
+	igt_describe("With 8086:29c0 allowed the importer behind root port 2 is mapped through the DMA API.");
+	igt_subtest("attach-cross-root-port-allowed") {
+		need_ivshmem(&ivshmem);
+		check_cross_allowed(&ivshmem);
+	}
+
+	igt_describe("Importers without allow_peer2peer, non-PCI importers and vgem are refused.");
+	igt_subtest("attach-non-p2p-importer-refused") {
+		need_ivshmem(&ivshmem);
+		check_non_p2p(&ivshmem);
+	}
+
+	igt_describe("Write through the CPU mmap, read back, check the BAR (and the host file for ivshmem).");
+	igt_subtest("mmap-cpu-roundtrip") {
+		n = data_providers(prov, 8);
+		for (int i = 0; i < n; i++)
+			check_mmap(&prov[i]);
+	}
+
+	igt_describe("A 64 MiB contiguous buffer maps to <= 2 sg entries for NVMe, 64 KiB pieces for edu.");
+	igt_subtest("sg-coalesced") {
+		need_ivshmem(&ivshmem);
+		check_sg_coalesced(&ivshmem);
+	}
+
+	igt_fixture {
+		allow_bridges_restore();
+		close(p2p);
+	}
+}
