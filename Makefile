@@ -15,7 +15,7 @@ O     ?= $(TOP)/build/user
 VM    := $(TOP)/tools/testing/vm
 PREFIX ?= /usr/local
 
-USER_DIRS := lib/libp2pbuf tools/p2pbuf tests/igt tools/testing/selftests/p2pbuf
+USER_DIRS := lib/libp2pbuf tools/p2pbuf tests/igt tools/testing/selftests/p2pbuf tools/demo
 
 .PHONY: all user modules check demo install clean $(USER_DIRS)
 
@@ -26,7 +26,7 @@ user: $(USER_DIRS)
 $(USER_DIRS):
 	@if [ -f $@/Makefile ]; then $(MAKE) -C $@ O=$(O) TOP=$(TOP); fi
 
-tools/p2pbuf tests/igt: lib/libp2pbuf
+tools/p2pbuf tests/igt tools/demo: lib/libp2pbuf
 
 modules:
 	@if [ -z "$(KDIR)" ]; then eval "$$($(VM)/build-kernel.sh)"; \

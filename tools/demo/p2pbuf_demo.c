@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf-demo: the pipeline `make demo` runs in the reference VM.
+ *
+ *   1. allocate a buffer on the "GPU" (ivshmem BAR) and one on nvme1's CMB
+ *   2. a producer passes both fds to two consumer processes (SCM_RIGHTS)
+ *   3. consumer "nvme": NVMe reads the source blocks into the CMB (O_DIRECT)
+ *   4. consumer "dma": the edu DMA engine imports both buffers and copies
+ *      CMB -> engine -> GPU BAR with the sg addresses it was given
+ *   5. the producer checks the GPU buffer through its mapping; the host then
+ *      checks the ivshmem backing file (the guest writes where to look)
+ *
+ * Without P2PDMA (Debian's stock kernel) there is no CMB provider: the NVMe
+ * read goes into a second GPU buffer instead (the kernel refuses O_DIRECT
+ * into a page-less mapping, so it bounces, and says so) and the DMA engine
+ * copies GPU -> engine -> GPU.
+ *
+ * The DMA engine importer is the test module p2pbuf_test_importer.ko.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <p2pbuf/p2pbuf.h>
+#include <linux/p2pbuf.h>
+#include "p2pbuf_test_importer.h"
+
+#define GPU_BDF		P2PBUF_BDF(0, 5, 0)		/* ivshmem "VRAM" */
+#define CMB_BDF		P2PBUF_BDF(0, 4, 0)		/* nvme1's CMB */
+#define SRC_BDF		P2PBUF_BDF(0, 3, 0)		/* nvme0, the source */
+#define EDU_BDF		P2PBUF_BDF(0, 6, 0)		/* the DMA engine */
+#define TI_DEV		"/dev/p2pbuf_test_importer"
+
+struct step {
+	const char *what;
+	char path[352];
+	uint64_t d2d, bounced;
+	bool ok;
+};
+
+static struct step steps[8];
+static int nsteps;
+static uint64_t len = 256 * 1024;
+static const char *src = "/dev/nvme0n1";
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "p2pbuf-demo: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static const struct p2pbuf_provider *find_provider(const struct p2pbuf_provider *p,
+						   int n, uint32_t bdf)
+{
+	for (int i = 0; i < n; i++)
+		if (p[i].bdf == bdf && (p[i].flags & P2PBUF_PROV_AVAILABLE))
+			return &p[i];
+	return NULL;
+}
+
+/* "bus address", "via host bridge", or "refused: why", for provider -> client */
+static void describe_path(struct p2pbuf_ctx *ctx, uint32_t prov, uint32_t client,
+			  char *out, size_t n)
+{
+	struct p2pbuf_path_info pi;
+	char b[16];
+	int ret = p2pbuf_path(ctx, prov, client, &pi);
+
+	p2pbuf_format_bdf(client, b, sizeof(b));
+	if (ret)
+		snprintf(out, n, "%s: path query failed: %s", b, strerror(-ret));
+	else if (pi.map_type == P2PBUF_MAP_NOT_SUPPORTED)
+		snprintf(out, n, "%s: refused: %s", b, pi.reason_str);
+	else
+		snprintf(out, n, "%s: %s (distance %d)", b,
+			 p2pbuf_map_type_str(pi.map_type), pi.distance);
+}
+
+/* step 3: NVMe -> buffer, O_DIRECT, counted bounce */
+static int consumer_nvme(int sock)
+{
+	struct p2pbuf_fd_meta meta;
+	struct p2pbuf_copy_stats st = { 0 };
+	int buf, file, ret;
+
+	buf = p2pbuf_recv_fd(sock, &meta);
+	if (buf < 0)
+		die("nvme consumer: receiving the fd: %s", strerror(errno));
+	file = open(src, O_RDONLY);
+	if (file < 0)
+		die("open %s: %s", src, strerror(errno));
+	ret = p2pbuf_copy(file, 0, buf, 0, len, P2PBUF_COPY_TO_BUF, &st, NULL, NULL);
+	if (ret)
+		die("copy %s -> buffer: %s", src, strerror(-ret));
+	if (write(sock, &st, sizeof(st)) != sizeof(st))
+		die("nvme consumer: reporting: %s", strerror(errno));
+	close(file);
+	close(buf);
+	return 0;
+}
+
+static int ti_import(int ti, int fd, uint32_t *handle)
+{
+	struct p2pbuf_ti_import imp = { .fd = fd, .flags = P2PBUF_TI_DYNAMIC | P2PBUF_TI_EDU };
+
+	if (ioctl(ti, P2PBUF_TI_IMPORT, &imp))
+		return -errno;
+	*handle = imp.handle;
+	return 0;
+}
+
+/* step 4: the edu DMA engine copies src buffer -> engine -> dst buffer */
+static int consumer_dma(int sock)
+{
+	struct p2pbuf_fd_meta m1, m2;
+	struct p2pbuf_ti_map map = { 0 };
+	struct p2pbuf_ti_dma dma = { 0 };
+	uint32_t hs = 0, hd = 0;
+	int s, d, ti, ret;
+	uint64_t r[3];
+
+	s = p2pbuf_recv_fd(sock, &m1);
+	d = p2pbuf_recv_fd(sock, &m2);
+	if (s < 0 || d < 0)
+		die("dma consumer: receiving the fds: %s", strerror(errno));
+	ti = open(TI_DEV, O_RDWR | O_CLOEXEC);
+	if (ti < 0)
+		die("open %s: %s (is p2pbuf_test_importer loaded and bound to edu?)",
+		    TI_DEV, strerror(errno));
+	ret = ti_import(ti, s, &hs);
+	if (!ret)
+		ret = ti_import(ti, d, &hd);
+	if (ret)
+		die("the DMA engine could not attach: %s (p2pbuf info shows why)",
+		    strerror(-ret));
+	map.handle = hs;
+	if (ioctl(ti, P2PBUF_TI_MAP, &map))
+		die("map source: %s", strerror(errno));
+	r[0] = map.addr[0];
+	map.handle = hd;
+	if (ioctl(ti, P2PBUF_TI_MAP, &map))
+		die("map destination: %s", strerror(errno));
+	r[1] = map.addr[0];
+	dma.src_handle = hs;
+	dma.dst_handle = hd;
+	dma.len = len;
+	r[2] = ioctl(ti, P2PBUF_TI_DMA, &dma) ? (uint64_t)errno : 0;
+	if (write(sock, r, sizeof(r)) != sizeof(r))
+		die("dma consumer: reporting: %s", strerror(errno));
+	close(ti);
+	close(s);
+	close(d);
+	return 0;
+}
+
+static pid_t spawn(int (*fn)(int), int *sock)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		die("socketpair: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (!pid) {
+		close(sv[0]);
+		exit(fn(sv[1]));
+	}
+	close(sv[1]);
+	*sock = sv[0];
+	return pid;
+}
+
+static void send_buf(int sock, const struct p2pbuf_buf *b, uint64_t tag)
+{
+	struct p2pbuf_fd_meta m = { .size = b->size, .offset = b->offset,
+				    .provider_id = b->provider_id, .tag = tag };
+
+	if (p2pbuf_send_fd(sock, b->fd, &m))
+		die("passing fd: %s", strerror(errno));
+}
+
+static void wait_child(pid_t pid, const char *who)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("%s consumer failed", who);
+}
+
+static struct step *add_step(const char *what)
+{
+	struct step *s = &steps[nsteps++];
+
+	s->what = what;
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	const struct p2pbuf_provider *gpu, *cmb;
+	struct p2pbuf_provider *provs;
+	struct p2pbuf_buf gbuf, mbuf;
+	struct p2pbuf_copy_stats st;
+	struct p2pbuf_ctx *ctx;
+	uint64_t r[3], d2d = 0, bounced = 0;
+	unsigned char *want, *got;
+	int n, s1, s2, f, ok;
+	pid_t p1, p2;
+	struct step *s;
+	FILE *res;
+
+	if (argc > 1)
+		len = strtoull(argv[1], NULL, 0);
+	if (argc > 2)
+		src = argv[2];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	printf("== topology (p2pbuf topo)\n");
+	fflush(stdout);
+	if (system("p2pbuf topo"))
+		printf("(p2pbuf topo failed)\n");
+
+	ctx = p2pbuf_open(NULL);
+	if (!ctx)
+		die("open /dev/p2pbuf: %s (is p2pbuf.ko loaded?)", strerror(errno));
+	provs = p2pbuf_get_providers(ctx, &n);
+	if (!provs)
+		die("listing providers: %s", strerror(errno));
+	gpu = find_provider(provs, n, GPU_BDF);
+	cmb = find_provider(provs, n, CMB_BDF);
+	if (!gpu)
+		die("no GPU BAR provider on 0000:05:00.0 (is ivshmem bound to p2pbuf_bar?)");
+
+	printf("\n== pipeline: %llu bytes from %s\n", (unsigned long long)len, src);
+	/* 1. allocate */
+	if (p2pbuf_alloc(ctx, gpu->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &gbuf))
+		die("allocating on the GPU BAR: %s", strerror(errno));
+	s = add_step("allocate GPU buffer (ivshmem BAR2)");
+	snprintf(s->path, sizeof(s->path), "bus address 0x%llx, BAR offset 0x%llx",
+		 (unsigned long long)gbuf.bus_addr, (unsigned long long)gbuf.bar_offset);
+	s->ok = true;
+	if (cmb) {
+		if (p2pbuf_alloc(ctx, cmb->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &mbuf))
+			die("allocating on nvme1's CMB: %s", strerror(errno));
+		s = add_step("allocate staging buffer (nvme1 CMB)");
+		snprintf(s->path, sizeof(s->path), "p2pmem, bus address 0x%llx",
+			 (unsigned long long)mbuf.bus_addr);
+	} else {
+		for (int i = 0; i < n; i++)
+			if (provs[i].bdf == CMB_BDF)
+				printf("nvme1's CMB is unavailable: %s\n", provs[i].reason);
+		if (p2pbuf_alloc(ctx, gpu->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &mbuf))
+			die("allocating a staging buffer on the GPU BAR: %s", strerror(errno));
+		s = add_step("allocate staging buffer (GPU BAR; no CMB here)");
+		snprintf(s->path, sizeof(s->path), "bus address 0x%llx",
+			 (unsigned long long)mbuf.bus_addr);
+	}
+	s->ok = true;
+
+	/* 2. pass the fds to the consumers */
+	p1 = spawn(consumer_nvme, &s1);
+	p2 = spawn(consumer_dma, &s2);
+	send_buf(s1, &mbuf, 1);
+	s = add_step("pass fds to 2 consumers (SCM_RIGHTS)");
+	snprintf(s->path, sizeof(s->path), "producer pid %d -> pids %d, %d", getpid(), p1, p2);
+	s->ok = true;
+
+	/* 3. NVMe -> staging buffer */
+	s = add_step("NVMe read -> staging buffer (O_DIRECT)");
+	describe_path(ctx, mbuf.provider_id, SRC_BDF, s->path, sizeof(s->path));
+	if (read(s1, &st, sizeof(st)) != sizeof(st))
+		die("nvme consumer did not report");
+	wait_child(p1, "nvme");
+	s->d2d = st.bytes_direct;
+	s->bounced = st.bytes_bounced;
+	s->ok = st.bytes_direct + st.bytes_bounced == len;
+	if (st.bytes_bounced)
+		printf("NVMe read bounced %llu bytes through system memory: %s\n",
+		       (unsigned long long)st.bytes_bounced, st.why);
+
+	/* 4. DMA engine: staging -> engine -> GPU */
+	send_buf(s2, &mbuf, 2);
+	send_buf(s2, &gbuf, 3);
+	s = add_step("DMA engine: staging -> edu -> GPU BAR");
+	{
+		char a[160], b[160];
+
+		describe_path(ctx, mbuf.provider_id, EDU_BDF, a, sizeof(a));
+		describe_path(ctx, gbuf.provider_id, EDU_BDF, b, sizeof(b));
+		snprintf(s->path, sizeof(s->path), "read %s; write %s", a, b);
+	}
+	if (read(s2, r, sizeof(r)) != sizeof(r))
+		die("dma consumer did not report");
+	wait_child(p2, "dma");
+	if (r[2])
+		printf("DMA engine copy failed: %s\n", strerror((int)r[2]));
+	s->ok = !r[2];
+	s->d2d = r[2] ? 0 : 2 * len;	/* read from one BAR, written to another */
+
+	/* 5. check the data where it landed, through the GPU mapping */
+	want = malloc(len);
+	f = open(src, O_RDONLY);
+	if (!want || f < 0 || pread(f, want, len, 0) != (ssize_t)len)
+		die("reading the source for the check: %s", strerror(errno));
+	got = mmap(NULL, len, PROT_READ, MAP_SHARED, gbuf.fd, 0);
+	if (got == MAP_FAILED)
+		die("mmap GPU buffer: %s", strerror(errno));
+	ok = !memcmp(want, got, len);
+	s = add_step("check GPU buffer through its mmap");
+	snprintf(s->path, sizeof(s->path), "%s", ok ? "bytes match the source" : "MISMATCH");
+	s->ok = ok;
+
+	/* tell the host where to look in the ivshmem backing file */
+	res = fopen("/results/demo.env", "w");
+	if (res) {
+		fprintf(res, "GPU_BAR_OFFSET=%llu\nLEN=%llu\n",
+			(unsigned long long)gbuf.bar_offset, (unsigned long long)len);
+		fclose(res);
+	}
+
+	printf("\n== steps\n%-48s %-4s %10s %10s  %s\n", "step", "ok", "dev-to-dev", "bounced", "path");
+	ok = 1;
+	for (int i = 0; i < nsteps; i++) {
+		printf("%-48s %-4s %10llu %10llu  %s\n", steps[i].what, steps[i].ok ? "yes" : "NO",
+		       (unsigned long long)steps[i].d2d, (unsigned long long)steps[i].bounced,
+		       steps[i].path);
+		d2d += steps[i].d2d;
+		bounced += steps[i].bounced;
+		ok &= steps[i].ok;
+	}
+	printf("\nbytes moved device-to-device: %llu\nbytes bounced through system memory: %llu\n",
+	       (unsigned long long)d2d, (unsigned long long)bounced);
+	printf("guest result: %s\n", ok ? "PASS" : "FAIL");
+	munmap(got, len);
+	p2pbuf_free_providers(provs);
+	p2pbuf_close(ctx);
+	return ok ? 0 : 1;
+}
