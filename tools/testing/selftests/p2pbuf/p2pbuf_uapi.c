@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kselftest for the /dev/p2pbuf ioctl ABI (include/uapi/linux/p2pbuf.h):
+ * for every ioctl the negative cases (bad pointer, unknown ioctl, bad flags,
+ * non-zero reserved fields, overflowing offset+size, wrong fd type) and the
+ * struct-size rules (a shorter struct is zero-extended, a longer one must
+ * have zero tail bytes or gets E2BIG).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/p2pbuf.h>
+#include <linux/udmabuf.h>
+
+#include "kselftest_harness.h"
+
+#define PAGE		4096ULL
+#define IVSHMEM		"0000:05:00.0"
+#define BDF_NVME0	P2PBUF_BDF(0, 3, 0)
+#define MAX_PROV	64
+
+/* The same ioctl number with another argument size. */
+#define IOC_SIZED(cmd, size) \
+	_IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), (size))
+
+static int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+FIXTURE(p2pbuf) {
+	int fd;
+	uint32_t provider;	/* an available provider, ivshmem if listed */
+	uint64_t free;
+	int buf;		/* a 2-page buffer on it */
+};
+
+FIXTURE_SETUP(p2pbuf)
+{
+	struct p2pbuf_provider_info p[MAX_PROV];
+	struct p2pbuf_list l = {
+		.count = MAX_PROV,
+		.entry_size = sizeof(p[0]),
+		.entries = (uintptr_t)p,
+	};
+	struct p2pbuf_alloc a = { .size = 2 * PAGE,
+				  .flags = P2PBUF_ALLOC_RDWR | P2PBUF_ALLOC_CLOEXEC };
+	bool found = false;
+
+	self->fd = open("/dev/p2pbuf", O_RDWR | O_CLOEXEC);
+	self->buf = -1;
+	if (self->fd < 0)
+		SKIP(return, "/dev/p2pbuf: %s (p2pbuf.ko not loaded?)",
+		     strerror(errno));
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	for (unsigned int i = 0; i < l.count && i < MAX_PROV; i++) {
+		if (!(p[i].flags & P2PBUF_PROVIDER_AVAILABLE) ||
+		    p[i].free < 4 * PAGE)
+			continue;
+		if (!found || !strcmp(p[i].name, IVSHMEM)) {
+			self->provider = p[i].id;
+			self->free = p[i].free;
+			found = true;
+		}
+	}
+	if (!found)
+		SKIP(return, "no available provider with free space");
+	a.provider_id = self->provider;
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_ALLOC, &a));
+	self->buf = a.fd;
+	self->free -= 2 * PAGE;
+}
+
+FIXTURE_TEARDOWN(p2pbuf)
+{
+	if (self->buf >= 0)
+		close(self->buf);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static uint64_t provider_free(int fd, uint32_t id)
+{
+	struct p2pbuf_provider_info p[MAX_PROV];
+	struct p2pbuf_list l = {
+		.count = MAX_PROV,
+		.entry_size = sizeof(p[0]),
+		.entries = (uintptr_t)p,
+	};
+
+	if (xioctl(fd, P2PBUF_IOC_LIST, &l))
+		return ~0ULL;
+	for (unsigned int i = 0; i < l.count && i < MAX_PROV; i++)
+		if (p[i].id == id)
+			return p[i].free;
+	return ~0ULL;
+}
+
+/* ---- every ioctl: bad pointer, unknown numbers -------------------------- */
+
+TEST_F(p2pbuf, bad_pointer_efault)
+{
+	const unsigned long cmds[] = { P2PBUF_IOC_LIST, P2PBUF_IOC_ALLOC,
+				       P2PBUF_IOC_BUF_INFO, P2PBUF_IOC_PATH };
+
+	for (unsigned int i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		EXPECT_EQ(-EFAULT, xioctl(self->fd, cmds[i], NULL));
+		EXPECT_EQ(-EFAULT, xioctl(self->fd, cmds[i], (void *)8));
+	}
+	EXPECT_EQ(self->free, provider_free(self->fd, self->provider));
+}
+
+TEST_F(p2pbuf, unknown_ioctl_enotty)
+{
+	char arg[512] = { 0 };
+
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOWR(P2PBUF_IOCTL_BASE, 0x04,
+						  struct p2pbuf_path), arg));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOWR(P2PBUF_IOCTL_BASE, 0x7f,
+						  __u64), arg));
+	/* another driver's magic with our numbers */
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOWR('d', 0x00,
+						  struct p2pbuf_list), arg));
+}
+
+/* ---- LIST ------------------------------------------------------------- */
+
+TEST_F(p2pbuf, list_bad_fields_einval)
+{
+	struct p2pbuf_provider_info p[2];
+	struct p2pbuf_list l;
+
+#define LIST_EINVAL(setup) do { \
+	memset(&l, 0, sizeof(l)); \
+	l.count = 2; l.entry_size = sizeof(p[0]); l.entries = (uintptr_t)p; \
+	setup; \
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_LIST, &l)) \
+		TH_LOG("case: %s", #setup); \
+} while (0)
+	LIST_EINVAL(l.flags = 1);
+	LIST_EINVAL(l.flags = 1U << 31);
+	LIST_EINVAL(l.__pad = 1);
+	LIST_EINVAL(l.reserved[0] = 1);
+	LIST_EINVAL(l.reserved[1] = 1ULL << 63);
+#undef LIST_EINVAL
+}
+
+TEST_F(p2pbuf, list_bad_entries_efault)
+{
+	struct p2pbuf_list l = {
+		.count = 4,
+		.entry_size = sizeof(struct p2pbuf_provider_info),
+		.entries = 8,
+	};
+
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+}
+
+TEST_F(p2pbuf, list_count_only)
+{
+	struct p2pbuf_list l = { .entry_size = sizeof(struct p2pbuf_provider_info) };
+
+	/* count 0: only count, the entries pointer is not touched */
+	l.entries = 8;
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	EXPECT_LE(1, l.count);
+}
+
+TEST_F(p2pbuf, list_short_and_long_struct)
+{
+	struct p2pbuf_provider_info p[MAX_PROV];
+	struct {
+		struct p2pbuf_list l;
+		__u64 tail[2];
+	} big;
+	struct p2pbuf_list l;
+
+	/* shorter: without the reserved words (an older caller) */
+	memset(&l, 0xff, sizeof(l));
+	l.count = MAX_PROV;
+	l.entry_size = sizeof(p[0]);
+	l.entries = (uintptr_t)p;
+	l.flags = 0;
+	l.__pad = 0;
+	EXPECT_EQ(0, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_LIST,
+				offsetof(struct p2pbuf_list, reserved)), &l));
+	EXPECT_LE(1, l.count);
+
+	/* longer with a zero tail: accepted */
+	memset(&big, 0, sizeof(big));
+	big.l.count = MAX_PROV;
+	big.l.entry_size = sizeof(p[0]);
+	big.l.entries = (uintptr_t)p;
+	EXPECT_EQ(0, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_LIST, sizeof(big)),
+			    &big));
+	/* longer with a non-zero tail: E2BIG */
+	big.tail[1] = 1;
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_LIST,
+						     sizeof(big)), &big));
+}
+
+/* ---- ALLOC ------------------------------------------------------------ */
+
+TEST_F(p2pbuf, alloc_bad_input_einval)
+{
+	int fds0 = 0;
+	struct p2pbuf_alloc a;
+
+#define ALLOC_EINVAL(setup) do { \
+	memset(&a, 0, sizeof(a)); \
+	a.size = 2 * PAGE; a.provider_id = self->provider; \
+	a.flags = P2PBUF_ALLOC_CLOEXEC; a.fd = -1; \
+	setup; \
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_ALLOC, &a)) \
+		TH_LOG("case: %s", #setup); \
+	EXPECT_EQ(-1, a.fd); \
+} while (0)
+	fds0 = open("/dev/null", O_RDONLY);
+	ASSERT_LE(0, fds0);
+	close(fds0);
+	ALLOC_EINVAL(a.size = 0);
+	ALLOC_EINVAL(a.size = PAGE + 1);
+	ALLOC_EINVAL(a.size = 1);
+	ALLOC_EINVAL(a.flags |= ~P2PBUF_ALLOC_VALID_FLAGS);
+	ALLOC_EINVAL(a.flags |= 1U << 31);
+	ALLOC_EINVAL(a.provider_id = 0xfffffff0);
+	ALLOC_EINVAL(a.__pad = 1);
+	ALLOC_EINVAL(a.reserved[0] = 1);
+	ALLOC_EINVAL(a.reserved[3] = 1);
+	ALLOC_EINVAL((a.flags |= P2PBUF_ALLOC_FIXED_OFFSET, a.offset = 1));
+	/* offset + size overflows u64 */
+	ALLOC_EINVAL((a.flags |= P2PBUF_ALLOC_FIXED_OFFSET,
+		      a.offset = ~0ULL & ~(PAGE - 1)));
+	ALLOC_EINVAL((a.flags |= P2PBUF_ALLOC_FIXED_OFFSET, a.offset = PAGE,
+		      a.size = ~0ULL & ~(PAGE - 1)));
+#undef ALLOC_EINVAL
+	/* nothing leaked: same free space, the next fd number is unchanged */
+	EXPECT_EQ(self->free, provider_free(self->fd, self->provider));
+	a.fd = open("/dev/null", O_RDONLY);
+	EXPECT_EQ(fds0, a.fd);
+	close(a.fd);
+}
+
+TEST_F(p2pbuf, alloc_short_and_long_struct)
+{
+	struct {
+		struct p2pbuf_alloc a;
+		__u64 tail[2];
+	} big;
+	struct p2pbuf_alloc a;
+
+	/* shorter, without reserved[]: zero-extended, works */
+	memset(&a, 0, sizeof(a));
+	a.size = PAGE;
+	a.provider_id = self->provider;
+	a.flags = P2PBUF_ALLOC_CLOEXEC;
+	ASSERT_EQ(0, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_ALLOC,
+				offsetof(struct p2pbuf_alloc, reserved)), &a));
+	EXPECT_LE(0, a.fd);
+	close(a.fd);
+
+	memset(&big, 0, sizeof(big));
+	big.a.size = PAGE;
+	big.a.provider_id = self->provider;
+	big.a.flags = P2PBUF_ALLOC_CLOEXEC;
+	big.tail[0] = 0xff;
+	big.a.fd = -1;
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_ALLOC,
+						     sizeof(big)), &big));
+	EXPECT_EQ(-1, big.a.fd);
+	big.tail[0] = 0;
+	ASSERT_EQ(0, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_ALLOC, sizeof(big)),
+			    &big));
+	EXPECT_LE(0, big.a.fd);
+	close(big.a.fd);
+	EXPECT_EQ(self->free, provider_free(self->fd, self->provider));
+}
+
+/* ---- BUF_INFO --------------------------------------------------------- */
+
+TEST_F(p2pbuf, buf_info_ok)
+{
+	struct p2pbuf_buf_info i = { .fd = self->buf };
+
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_BUF_INFO, &i));
+	EXPECT_EQ(self->provider, i.provider_id);
+	EXPECT_EQ(2 * PAGE, i.size);
+	EXPECT_EQ(0, i.attachments);
+}
+
+TEST_F(p2pbuf, buf_info_wrong_fd_type)
+{
+	struct p2pbuf_buf_info i;
+	int pipefd[2], memfd, other;
+
+	ASSERT_EQ(0, pipe(pipefd));
+	memfd = memfd_create("p2pbuf-selftest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	ASSERT_LE(0, memfd);
+
+	int not_ours[] = { pipefd[0], memfd, self->fd /* /dev/p2pbuf itself */ };
+
+	for (unsigned int k = 0; k < 3; k++) {
+		memset(&i, 0, sizeof(i));
+		i.fd = not_ours[k];
+		EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_BUF_INFO, &i))
+			TH_LOG("fd type %u", k);
+	}
+
+	/* a dma-buf from another exporter (udmabuf), when there is one */
+	other = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (other >= 0) {
+		struct udmabuf_create c = {
+			.memfd = memfd, .offset = 0, .size = PAGE,
+		};
+		int dmabuf;
+
+		ASSERT_EQ(0, ftruncate(memfd, PAGE));
+		ASSERT_EQ(0, fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK));
+		dmabuf = ioctl(other, UDMABUF_CREATE, &c);
+		if (dmabuf >= 0) {
+			memset(&i, 0, sizeof(i));
+			i.fd = dmabuf;
+			EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_BUF_INFO, &i));
+			close(dmabuf);
+		} else {
+			TH_LOG("udmabuf create: %s", strerror(errno));
+		}
+		close(other);
+	}
+
+	/* no fd at all */
+	memset(&i, 0, sizeof(i));
+	i.fd = -1;
+	other = xioctl(self->fd, P2PBUF_IOC_BUF_INFO, &i);
+	EXPECT_TRUE(other == -EBADF || other == -EINVAL) TH_LOG("fd -1: %d", other);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(memfd);
+}
+
+TEST_F(p2pbuf, buf_info_reserved_einval)
+{
+	struct p2pbuf_buf_info i;
+
+	memset(&i, 0, sizeof(i));
+	i.fd = self->buf;
+	i.__pad = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_BUF_INFO, &i));
+	for (int k = 0; k < 4; k++) {
+		memset(&i, 0, sizeof(i));
+		i.fd = self->buf;
+		i.reserved[k] = 1;
+		EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_BUF_INFO, &i))
+			TH_LOG("reserved[%d]", k);
+	}
+}
+
+TEST_F(p2pbuf, buf_info_short_and_long_struct)
+{
+	struct {
+		struct p2pbuf_buf_info i;
+		__u64 tail;
+	} big;
+	struct p2pbuf_buf_info i;
+
+	memset(&i, 0, sizeof(i));
+	i.fd = self->buf;
+	EXPECT_EQ(0, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_BUF_INFO,
+				offsetof(struct p2pbuf_buf_info, reserved)), &i));
+	EXPECT_EQ(2 * PAGE, i.size);
+
+	memset(&big, 0, sizeof(big));
+	big.i.fd = self->buf;
+	EXPECT_EQ(0, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_BUF_INFO,
+						sizeof(big)), &big));
+	big.tail = 1;
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_BUF_INFO,
+						     sizeof(big)), &big));
+}
+
+/* ---- PATH ------------------------------------------------------------- */
+
+TEST_F(p2pbuf, path_bad_input_einval)
+{
+	struct p2pbuf_path p;
+
+#define PATH_EINVAL(setup) do { \
+	memset(&p, 0, sizeof(p)); \
+	p.provider_id = self->provider; p.client = BDF_NVME0; \
+	setup; \
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_PATH, &p)) \
+		TH_LOG("case: %s", #setup); \
+} while (0)
+	PATH_EINVAL(p.flags = 1);
+	PATH_EINVAL(p.flags = 1U << 31);
+	PATH_EINVAL(p.reserved[0] = 1);
+	PATH_EINVAL(p.reserved[3] = 1);
+#undef PATH_EINVAL
+}
+
+TEST_F(p2pbuf, path_bad_provider_or_client)
+{
+	struct p2pbuf_path p;
+	int ret;
+
+	memset(&p, 0, sizeof(p));
+	p.provider_id = 0xfffffff0;
+	p.client = BDF_NVME0;
+	ret = xioctl(self->fd, P2PBUF_IOC_PATH, &p);
+	EXPECT_TRUE(ret == -EINVAL || ret == -ENOENT || ret == -ENODEV)
+		TH_LOG("bad provider: %d", ret);
+
+	/* no device at 0000:ff:1f.7 */
+	memset(&p, 0, sizeof(p));
+	p.provider_id = self->provider;
+	p.client = P2PBUF_BDF(0, 0xff, 0xff);
+	ret = xioctl(self->fd, P2PBUF_IOC_PATH, &p);
+	EXPECT_TRUE(ret == -EINVAL || ret == -ENOENT || ret == -ENODEV)
+		TH_LOG("absent client: %d", ret);
+}
+
+TEST_F(p2pbuf, path_short_and_long_struct)
+{
+	struct {
+		struct p2pbuf_path p;
+		__u64 tail;
+	} big;
+	struct p2pbuf_path p;
+
+	memset(&p, 0, sizeof(p));
+	p.provider_id = self->provider;
+	p.client = BDF_NVME0;
+	EXPECT_EQ(0, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_PATH,
+				offsetof(struct p2pbuf_path, reserved)), &p));
+
+	memset(&big, 0, sizeof(big));
+	big.p.provider_id = self->provider;
+	big.p.client = BDF_NVME0;
+	EXPECT_EQ(0, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_PATH, sizeof(big)),
+			    &big));
+	big.tail = 1;
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_PATH,
+						     sizeof(big)), &big));
+}
+
+/* ---- the dma-buf itself ------------------------------------------------ */
+
+TEST_F(p2pbuf, ioctl_on_wrong_fd)
+{
+	struct p2pbuf_list l = { .entry_size = sizeof(struct p2pbuf_provider_info) };
+
+	/* p2pbuf ioctls belong to /dev/p2pbuf, not to its dma-bufs */
+	EXPECT_EQ(-ENOTTY, xioctl(self->buf, P2PBUF_IOC_LIST, &l));
+}
+
+TEST_F(p2pbuf, mmap_bounds)
+{
+	void *m;
+
+	m = mmap(NULL, 3 * PAGE, PROT_READ, MAP_SHARED, self->buf, 0);
+	EXPECT_EQ(MAP_FAILED, m);
+	m = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->buf, 2 * PAGE);
+	EXPECT_EQ(MAP_FAILED, m);
+	m = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->buf, PAGE);
+	ASSERT_NE(MAP_FAILED, m);
+	munmap(m, PAGE);
+}
+
+TEST_HARNESS_MAIN
