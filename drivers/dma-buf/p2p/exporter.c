@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf exporter: the dma_buf_ops of p2pbuf buffers, and their revoke.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <kunit/visibility.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include "p2pbuf_internal.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+/**
+ * DOC: exporter
+ *
+ * p2pbuf is a dynamic exporter (it has pin and unpin). attach decides the map
+ * type from the provider to the importing PCI device (see DOC: policy) and
+ * refuses, with -EOPNOTSUPP and a recorded reason, importers that did not set
+ * allow_peer2peer, non-PCI importers and paths the policy does not allow.
+ *
+ * Every map builds the importer its own sg table holding DMA addresses only:
+ * one entry per contiguous range, split at the importer's maximum segment
+ * size and segment boundary. Common switch: PCI bus addresses, no struct
+ * pages, marked as bus addresses. Through the host bridge: dma_map_resource()
+ * per entry, so an IOMMU translates. unmap undoes exactly that.
+ *
+ * Revoke (the provider goes away) marks the buffer revoked, zaps CPU
+ * mappings, sends move_notify to dynamic importers and waits, bounded, for
+ * all mappings and pins to go; new maps, pins and mmaps fail with -ENODEV.
+ */
+
+unsigned int p2pbuf_revoke_timeout_ms = 5000;
+module_param_named(revoke_timeout_ms, p2pbuf_revoke_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(revoke_timeout_ms,
+		 "How long a revoke waits for importers to unmap (default: 5000)");
+
+/* protects p2pbuf_buffers, the list debugfs walks */
+DEFINE_MUTEX(p2pbuf_buffers_lock);
+LIST_HEAD(p2pbuf_buffers);
+
+/**
+ * struct p2pbuf_mapping - one sg table handed to an importer
+ * @sgt: the table; its address is what the importer holds
+ * @map_type: how it was built, so that unmap undoes exactly that
+ * @dir: direction it was mapped with
+ */
+struct p2pbuf_mapping {
+	struct sg_table sgt;
+	enum p2pbuf_map_type map_type;
+	enum dma_data_direction dir;
+};
+
+static u64 p2pbuf_seg_len(u64 addr, u64 left, u64 max_seg, u64 boundary_mask)
+{
+	u64 len = min(left, max_seg);
+
+	if (boundary_mask != U64_MAX)
+		len = min(len, (addr | boundary_mask) - addr + 1);
+	return len;
+}
+
+static u64 p2pbuf_max_seg(unsigned int max_seg)
+{
+	u64 m = round_down((u64)max_seg, PAGE_SIZE);
+
+	return m ? m : PAGE_SIZE;
+}
+
+/**
+ * p2pbuf_sg_count - entries needed to describe a contiguous range
+ * @addr: first address
+ * @len: bytes
+ * @max_seg: longest entry the device takes (rounded down to pages)
+ * @boundary_mask: an entry may not cross a (mask + 1) boundary
+ *
+ * Return: the number of entries.
+ */
+VISIBLE_IF_KUNIT unsigned int p2pbuf_sg_count(u64 addr, u64 len,
+					      unsigned int max_seg,
+					      u64 boundary_mask)
+{
+	u64 seg, max = p2pbuf_max_seg(max_seg);
+	unsigned int n = 0;
+
+	while (len) {
+		seg = p2pbuf_seg_len(addr, len, max, boundary_mask);
+		addr += seg;
+		len -= seg;
+		n++;
+	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_count);
+
+/**
+ * p2pbuf_sg_fill - allocate @sgt and describe a contiguous range in it
+ * @sgt: table to allocate (sg_free_table() it)
+ * @addr: first address
+ * @len: bytes
+ * @max_seg: longest entry the device takes
+ * @boundary_mask: an entry may not cross a (mask + 1) boundary
+ *
+ * Only the DMA address and length of each entry are set; no pages.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+VISIBLE_IF_KUNIT int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
+				    unsigned int max_seg, u64 boundary_mask)
+{
+	u64 seg, max = p2pbuf_max_seg(max_seg);
+	unsigned int n = p2pbuf_sg_count(addr, len, max_seg, boundary_mask);
+	struct scatterlist *sg;
+	int ret, i;
+
+	ret = sg_alloc_table(sgt, n, GFP_KERNEL);
+	if (ret)
+		return ret;
+	for_each_sgtable_sg(sgt, sg, i) {
+		seg = p2pbuf_seg_len(addr, len, max, boundary_mask);
+		sg_dma_address(sg) = addr;
+		sg_dma_len(sg) = seg;
+		addr += seg;
+		len -= seg;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_fill);
+
+static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
+			  const struct p2pbuf_verdict *v)
+{
+	char reason[P2PBUF_REASON_LEN];
+	bool first;
+
+	p2pbuf_reason_format(v, reason, sizeof(reason));
+	mutex_lock(&buf->lock);
+	strscpy(buf->last_refusal, reason, sizeof(buf->last_refusal));
+	first = !__test_and_set_bit(v->reason, &buf->logged);
+	mutex_unlock(&buf->lock);
+	if (first)
+		dev_info(dev, "p2pbuf: refused buffer on %s: %s\n",
+			 pci_name(buf->chunk->prov->pdev), reason);
+}
+
+static int p2pbuf_attach(struct dma_buf *dmabuf,
+			 struct dma_buf_attachment *attach)
+{
+	struct p2pbuf_buffer *buf = dmabuf->priv;
+	struct p2pbuf_attachment *pa;
+	struct p2pbuf_verdict v;
+	struct pci_dev *client;
+	int ret;
+
+	if (READ_ONCE(buf->revoked)) {
+		p2pbuf_verdict_simple(&v, P2PBUF_REASON_REVOKED);
+		ret = -ENODEV;
+		goto err_refuse;
+	}
+	client = p2pbuf_find_pci_dev(attach->dev);
+	if (!client) {
+		p2pbuf_verdict_simple(&v, P2PBUF_REASON_NOT_PCI);
+		ret = -EOPNOTSUPP;
+		goto err_refuse;
+	}
+	if (!attach->peer2peer) {
+		p2pbuf_verdict_simple(&v, P2PBUF_REASON_NO_PEER2PEER);
+		ret = -EOPNOTSUPP;
+		goto err_put_client;
+	}
+	p2pbuf_path_verdict(buf->chunk->prov->pdev, client, 0, &v);
+	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED) {
+		ret = -EOPNOTSUPP;
+		goto err_put_client;
+	}
+
+	pa = kzalloc(sizeof(*pa), GFP_KERNEL);
+	if (!pa) {
+		pci_dev_put(client);
+		return -ENOMEM;
+	}
+	pa->attach = attach;
+	pa->client = client;
+	pa->map_type = v.map_type;
+	attach->priv = pa;
+
+	mutex_lock(&buf->lock);
+	list_add_tail(&pa->node, &buf->attachments);
+	buf->nr_attach++;
+	mutex_unlock(&buf->lock);
+	trace_p2pbuf_attach(dmabuf, attach->dev, v.map_type, v.reason, 0);
+	return 0;
+
+err_put_client:
+	pci_dev_put(client);
+err_refuse:
+	p2pbuf_refuse(buf, attach->dev, &v);
+	trace_p2pbuf_attach(dmabuf, attach->dev, v.map_type, v.reason, ret);
+	return ret;
+}
+
+static void p2pbuf_detach(struct dma_buf *dmabuf,
+			  struct dma_buf_attachment *attach)
+{
+	struct p2pbuf_buffer *buf = dmabuf->priv;
+	struct p2pbuf_attachment *pa = attach->priv;
+
+	mutex_lock(&buf->lock);
+	list_del(&pa->node);
+	buf->nr_attach--;
+	mutex_unlock(&buf->lock);
+	pci_dev_put(pa->client);
+	kfree(pa);
+}
+
+static int p2pbuf_pin(struct dma_buf_attachment *attach)
+{
+	struct p2pbuf_buffer *buf = attach->dmabuf->priv;
+	struct p2pbuf_attachment *pa = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (READ_ONCE(buf->revoked))
+		return -ENODEV;
+	pa->pins++;
+	atomic_inc(&buf->pin_count);
+	return 0;
+}
+
+static void p2pbuf_unpin(struct dma_buf_attachment *attach)
+{
+	struct p2pbuf_buffer *buf = attach->dmabuf->priv;
+	struct p2pbuf_attachment *pa = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (WARN_ON_ONCE(!pa->pins))
+		return;
+	pa->pins--;
+	if (atomic_dec_and_test(&buf->pin_count))
+		wake_up(&buf->wq);
+}
+
+static void p2pbuf_unmap_resources(struct device *dev, struct sg_table *sgt,
+				   unsigned int count,
+				   enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (i >= count)
+			break;
+		dma_unmap_resource(dev, sg_dma_address(sg), sg_dma_len(sg),
+				   dir, DMA_ATTR_SKIP_CPU_SYNC);
+	}
+}
+
+static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
+					   enum dma_data_direction dir)
+{
+	struct p2pbuf_buffer *buf = attach->dmabuf->priv;
+	struct p2pbuf_attachment *pa = attach->priv;
+	struct p2pbuf_chunk *chunk = buf->chunk;
+	struct p2pbuf_provider *prov = chunk->prov;
+	struct device *dev = attach->dev;
+	struct p2pbuf_mapping *m;
+	struct p2pbuf_verdict v;
+	struct scatterlist *sg;
+	dma_addr_t dma;
+	int ret, i;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (READ_ONCE(buf->revoked))
+		return ERR_PTR(-ENODEV);
+
+	/* the policy may have changed since attach; directions count now */
+	p2pbuf_path_verdict(prov->pdev, pa->client, p2pbuf_dir_to_mask(dir),
+			    &v);
+	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED) {
+		p2pbuf_refuse(buf, dev, &v);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->map_type = v.map_type;
+	m->dir = dir;
+
+	if (v.map_type == P2PBUF_MAP_BUS_ADDR) {
+		ret = p2pbuf_sg_fill(&m->sgt, prov->bus_addr + chunk->offset,
+				     chunk->size, dma_get_max_seg_size(dev),
+				     dma_get_seg_boundary(dev));
+		if (ret)
+			goto err_free;
+		for_each_sgtable_dma_sg(&m->sgt, sg, i)
+			sg_dma_mark_bus_address(sg);
+	} else {
+		/* split in CPU physical space, then map each entry */
+		ret = p2pbuf_sg_fill(&m->sgt, prov->phys + chunk->offset,
+				     chunk->size, dma_get_max_seg_size(dev),
+				     dma_get_seg_boundary(dev));
+		if (ret)
+			goto err_free;
+		for_each_sgtable_dma_sg(&m->sgt, sg, i) {
+			dma = dma_map_resource(dev, sg_dma_address(sg),
+					       sg_dma_len(sg), dir,
+					       DMA_ATTR_SKIP_CPU_SYNC);
+			if (dma_mapping_error(dev, dma)) {
+				ret = -EIO;
+				goto err_unmap;
+			}
+			sg_dma_address(sg) = dma;
+		}
+	}
+
+	pa->maps++;
+	pa->nents = m->sgt.nents;
+	atomic_inc(&buf->map_count);
+	trace_p2pbuf_map(attach->dmabuf, dev, v.map_type, dir, m->sgt.nents,
+			 sg_dma_address(m->sgt.sgl));
+	return &m->sgt;
+
+err_unmap:
+	p2pbuf_unmap_resources(dev, &m->sgt, i, dir);
+	sg_free_table(&m->sgt);
+err_free:
+	kfree(m);
+	return ERR_PTR(ret);
+}
+
+static void p2pbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
+				 struct sg_table *sgt,
+				 enum dma_data_direction dir)
+{
+	struct p2pbuf_mapping *m = container_of(sgt, struct p2pbuf_mapping, sgt);
+	struct p2pbuf_buffer *buf = attach->dmabuf->priv;
+	struct p2pbuf_attachment *pa = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	trace_p2pbuf_unmap(attach->dmabuf, attach->dev, sgt->nents);
+	if (m->map_type == P2PBUF_MAP_THRU_HOST_BRIDGE)
+		p2pbuf_unmap_resources(attach->dev, sgt, sgt->nents, m->dir);
+	sg_free_table(sgt);
+	kfree(m);
+
+	pa->maps--;
+	if (atomic_dec_and_test(&buf->map_count))
+		wake_up(&buf->wq);
+}
+
+static vm_fault_t p2pbuf_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct p2pbuf_buffer *buf = vma->vm_private_data;
+	struct p2pbuf_chunk *chunk = buf->chunk;
+	struct p2pbuf_provider *prov = chunk->prov;
+	vm_fault_t ret;
+	int err;
+
+	if (vmf->pgoff >= chunk->size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+
+	/* revoke holds this for writing while it flips @revoked and zaps */
+	down_read(&buf->mmap_sem);
+	if (buf->revoked) {
+		ret = VM_FAULT_SIGBUS;
+	} else if (prov->kind == P2PBUF_KIND_BAR) {
+		ret = vmf_insert_pfn(vma, vmf->address,
+				     PHYS_PFN(prov->phys + chunk->offset) +
+				     vmf->pgoff);
+	} else {
+		/* P2P pages: GUP (O_DIRECT) can pin these */
+		err = vm_insert_page(vma, vmf->address,
+				     virt_to_page(chunk->kaddr +
+						  (vmf->pgoff << PAGE_SHIFT)));
+		ret = (!err || err == -EBUSY) ? VM_FAULT_NOPAGE : vmf_error(err);
+	}
+	up_read(&buf->mmap_sem);
+	return ret;
+}
+
+static const struct vm_operations_struct p2pbuf_vm_ops = {
+	.fault = p2pbuf_vm_fault,
+};
+
+static int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct p2pbuf_buffer *buf = dmabuf->priv;
+	unsigned long npages = buf->chunk->size >> PAGE_SHIFT;
+
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_pgoff > npages || vma_pages(vma) > npages - vma->vm_pgoff)
+		return -EINVAL;
+	if (READ_ONCE(buf->revoked))
+		return -ENODEV;
+
+	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	if (buf->chunk->prov->kind == P2PBUF_KIND_BAR)
+		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+			     VM_DONTDUMP);
+	else
+		vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &p2pbuf_vm_ops;
+	vma->vm_private_data = buf;
+	return 0;
+}
+
+static void p2pbuf_release(struct dma_buf *dmabuf)
+{
+	struct p2pbuf_buffer *buf = dmabuf->priv;
+	struct p2pbuf_chunk *chunk = buf->chunk;
+
+	mutex_lock(&p2pbuf_buffers_lock);
+	list_del_init(&buf->all);
+	mutex_unlock(&p2pbuf_buffers_lock);
+
+	if (chunk) {
+		mutex_lock(&chunk->prov->lock);
+		list_del_init(&buf->node);
+		mutex_unlock(&chunk->prov->lock);
+		p2pbuf_chunk_free(chunk);
+	}
+	mutex_destroy(&buf->lock);
+	kfree(buf);
+}
+
+const struct dma_buf_ops p2pbuf_dma_buf_ops = {
+	.attach = p2pbuf_attach,
+	.detach = p2pbuf_detach,
+	.pin = p2pbuf_pin,
+	.unpin = p2pbuf_unpin,
+	.map_dma_buf = p2pbuf_map_dma_buf,
+	.unmap_dma_buf = p2pbuf_unmap_dma_buf,
+	.mmap = p2pbuf_mmap,
+	.release = p2pbuf_release,
+};
+
+/**
+ * p2pbuf_chunk_export - export a chunk as a dma-buf
+ * @chunk: from p2pbuf_chunk_alloc()
+ * @flags: file flags of the dma-buf: O_RDWR or O_RDONLY, O_CLOEXEC
+ *
+ * On success the dma-buf owns the chunk: its release frees it. On failure
+ * the chunk is still the caller's.
+ *
+ * Return: the dma-buf, or an ERR_PTR().
+ */
+struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct p2pbuf_provider *prov = chunk->prov;
+	struct p2pbuf_buffer *buf;
+	struct dma_buf *dmabuf;
+
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	buf->chunk = chunk;
+	INIT_LIST_HEAD(&buf->node);
+	INIT_LIST_HEAD(&buf->all);
+	INIT_LIST_HEAD(&buf->attachments);
+	mutex_init(&buf->lock);
+	init_rwsem(&buf->mmap_sem);
+	init_waitqueue_head(&buf->wq);
+
+	exp_info.ops = &p2pbuf_dma_buf_ops;
+	exp_info.size = chunk->size;
+	exp_info.flags = flags & (O_ACCMODE | O_CLOEXEC);
+	exp_info.priv = buf;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		mutex_destroy(&buf->lock);
+		kfree(buf);
+		return dmabuf;
+	}
+	buf->dmabuf = dmabuf;
+
+	mutex_lock(&p2pbuf_buffers_lock);
+	list_add_tail(&buf->all, &p2pbuf_buffers);
+	mutex_unlock(&p2pbuf_buffers_lock);
+
+	mutex_lock(&prov->lock);
+	if (prov->gone) {
+		mutex_unlock(&prov->lock);
+		/* hand the chunk back before release could free it */
+		buf->chunk = NULL;
+		dma_buf_put(dmabuf);
+		return ERR_PTR(-ENODEV);
+	}
+	list_add_tail(&buf->node, &prov->buffers);
+	mutex_unlock(&prov->lock);
+	return dmabuf;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_export, P2PBUF);
+
+/**
+ * p2pbuf_revoke - take a buffer away from its importers and the CPU
+ * @buf: a buffer of a provider that is going away
+ * @timeout: jiffies left to wait for importers
+ *
+ * Called with the provider's lock held (so release cannot run). Importers
+ * that still map or pin the buffer when the time is up are named; the memory
+ * is then kept until the buffer is released.
+ *
+ * Return: jiffies left of @timeout.
+ */
+unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
+{
+	struct dma_buf *dmabuf = buf->dmabuf;
+	struct p2pbuf_attachment *pa;
+	unsigned long left;
+	bool idle;
+
+	lockdep_assert_held(&buf->chunk->prov->lock);
+	if (buf->revoked)
+		return timeout;
+
+	down_write(&buf->mmap_sem);
+	WRITE_ONCE(buf->revoked, true);
+	up_write(&buf->mmap_sem);
+	/* faults now SIGBUS; drop the PTEs already there */
+	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	dma_buf_move_notify(dmabuf);
+	dma_resv_unlock(dmabuf->resv);
+
+	left = wait_event_timeout(buf->wq,
+				  !atomic_read(&buf->map_count) &&
+				  !atomic_read(&buf->pin_count), timeout);
+	idle = !atomic_read(&buf->map_count) && !atomic_read(&buf->pin_count);
+	trace_p2pbuf_revoke(dmabuf, atomic_read(&buf->map_count),
+			    atomic_read(&buf->pin_count), !idle);
+	if (!idle) {
+		mutex_lock(&buf->lock);
+		list_for_each_entry(pa, &buf->attachments, node)
+			if (pa->maps || pa->pins)
+				dev_warn(pa->attach->dev,
+					 "p2pbuf: still maps (%u) or pins (%u) a revoked buffer of %s; its memory stays reserved until release\n",
+					 pa->maps, pa->pins,
+					 pci_name(buf->chunk->prov->pdev));
+		mutex_unlock(&buf->lock);
+		return 0;
+	}
+
+	/* nothing reaches it: the P2PDMA core can tear its pages down */
+	if (buf->chunk->prov->kind == P2PBUF_KIND_P2PMEM)
+		p2pbuf_chunk_release_memory(buf->chunk);
+	return left;
+}

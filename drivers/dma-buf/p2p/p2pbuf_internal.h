@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * p2pbuf internals shared by the files of the module. Not an API.
+ */
+#ifndef _P2PBUF_INTERNAL_H
+#define _P2PBUF_INTERNAL_H
+
+#include <linux/dma-buf.h>
+#include <linux/dma-direction.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/p2pbuf.h>
+#include <linux/pci.h>
+#include <linux/rwsem.h>
+#include <linux/scatterlist.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <uapi/linux/p2pbuf.h>
+
+#define P2PBUF_MAX_RULES	16
+#define P2PBUF_MAX_HOPS		32
+#define P2PBUF_VIA_NONE		0xffffffffU
+
+/* directions as seen by the importer, used by policy rules */
+#define P2PBUF_DIR_READ		BIT(0)	/* importer reads the BAR: DMA_TO_DEVICE */
+#define P2PBUF_DIR_WRITE	BIT(1)	/* importer writes the BAR: DMA_FROM_DEVICE */
+#define P2PBUF_DIR_RW		(P2PBUF_DIR_READ | P2PBUF_DIR_WRITE)
+
+/**
+ * struct p2pbuf_rule - one allow or deny entry, "vvvv:dddd[:r|w|rw]"
+ * @vendor: PCI vendor ID
+ * @device: PCI device ID
+ * @dirs: P2PBUF_DIR_* the rule covers
+ */
+struct p2pbuf_rule {
+	u16 vendor;
+	u16 device;
+	u8 dirs;
+};
+
+/**
+ * struct p2pbuf_policy - a snapshot of the allow and deny tables
+ * @nr_allow: entries in @allow
+ * @nr_deny: entries in @deny
+ * @kernel_whitelist: also trust host bridges the P2PDMA core whitelists
+ * @allow: allow rules (host bridges)
+ * @deny: deny rules (any bridge on the path)
+ */
+struct p2pbuf_policy {
+	unsigned int nr_allow;
+	unsigned int nr_deny;
+	bool kernel_whitelist;
+	struct p2pbuf_rule allow[P2PBUF_MAX_RULES];
+	struct p2pbuf_rule deny[P2PBUF_MAX_RULES];
+};
+
+/**
+ * struct p2pbuf_hop - a PCI device on the path between provider and client
+ * @bdf: P2PBUF_BDF() of the device
+ * @id: vendor << 16 | device
+ * @acs_ctrl: ACS control register, 0 when there is no ACS capability
+ */
+struct p2pbuf_hop {
+	u32 bdf;
+	u32 id;
+	u16 acs_ctrl;
+};
+
+/**
+ * struct p2pbuf_topo - what the topology walk found, input of the predicates
+ * @same_root: provider and client are below the same host bridge
+ * @common_switch: a common upstream bridge exists below the host bridge
+ * @kernel_whitelisted: the P2PDMA core's own whitelist accepts the path
+ * @dist: distance as pci_p2pdma_distance() counts it
+ * @nr_hops: entries in @hops
+ * @hops: bridges on the path (up to and including the common one)
+ * @host: the host bridge device (bus 0, devfn 0 of the domain)
+ * @has_host: @host is valid
+ */
+struct p2pbuf_topo {
+	bool same_root;
+	bool common_switch;
+	bool kernel_whitelisted;
+	int dist;
+	unsigned int nr_hops;
+	struct p2pbuf_hop hops[P2PBUF_MAX_HOPS];
+	struct p2pbuf_hop host;
+	bool has_host;
+};
+
+/**
+ * struct p2pbuf_verdict - result of the policy predicates
+ * @map_type: enum p2pbuf_map_type
+ * @reason: enum p2pbuf_reason
+ * @distance: distance, -1 when refused
+ * @via: bridge that decided, P2PBUF_VIA_NONE when none
+ * @via_id: vendor << 16 | device of @via, 0 when none
+ * @acs_ctrl: ACS control bits of @via for P2PBUF_REASON_ACS_REDIRECT
+ * @dirs: directions an allow rule grants through @via
+ * @want: directions asked for, 0 for "any"
+ */
+struct p2pbuf_verdict {
+	enum p2pbuf_map_type map_type;
+	enum p2pbuf_reason reason;
+	int distance;
+	u32 via;
+	u32 via_id;
+	u16 acs_ctrl;
+	u8 dirs;
+	u8 want;
+};
+
+/**
+ * struct p2pbuf_provider - a BAR region lent out as dma-bufs
+ * @kref: lifetime; every chunk holds a reference
+ * @id: id in the registry and the uapi
+ * @kind: enum p2pbuf_kind
+ * @pdev: the PCI device (reference held)
+ * @bar: BAR index
+ * @bar_offset: offset of the region in the BAR
+ * @size: region size
+ * @phys: CPU physical address of the region start
+ * @bus_addr: PCI bus address of the region start
+ * @available: buffers can be allocated
+ * @published: usable by anyone (orchestrator candidates)
+ * @wc_reserved: a write-combining memtype is reserved for the region
+ * @pool: region allocator (P2PBUF_KIND_BAR)
+ * @lock: protects @gone, @allocated and @buffers
+ * @gone: unregistered; no new buffers
+ * @allocated: bytes allocated through p2pbuf
+ * @buffers: exported buffers (struct p2pbuf_buffer.node)
+ * @reason: why it is not available
+ */
+struct p2pbuf_provider {
+	struct kref kref;
+	u32 id;
+	enum p2pbuf_kind kind;
+	struct pci_dev *pdev;
+	int bar;
+	u64 bar_offset;
+	u64 size;
+	phys_addr_t phys;
+	pci_bus_addr_t bus_addr;
+	bool available;
+	bool published;
+	bool wc_reserved;
+	struct gen_pool *pool;
+	struct mutex lock; /* @gone, @allocated, @buffers */
+	bool gone;
+	u64 allocated;
+	struct list_head buffers;
+	char reason[P2PBUF_REASON_LEN];
+};
+
+/**
+ * struct p2pbuf_chunk - an allocated range of a provider
+ * @prov: the provider (reference held)
+ * @offset: offset within the provider's region
+ * @size: bytes
+ * @kaddr: P2PBUF_KIND_P2PMEM: address from pci_alloc_p2pmem()
+ * @released: the memory went back to the provider (early, on revoke)
+ */
+struct p2pbuf_chunk {
+	struct p2pbuf_provider *prov;
+	u64 offset;
+	u64 size;
+	void *kaddr;
+	bool released;
+};
+
+/**
+ * struct p2pbuf_buffer - an exported chunk
+ * @dmabuf: the dma-buf
+ * @chunk: the memory; freed by release
+ * @node: in the provider's @buffers
+ * @all: in the global list used by debugfs
+ * @lock: protects @attachments, @nr_attach, @last_refusal, @logged
+ * @attachments: struct p2pbuf_attachment.node
+ * @nr_attach: entries in @attachments
+ * @logged: reasons already logged (bit per enum p2pbuf_reason)
+ * @last_refusal: reason of the last refused attach or map
+ * @mmap_sem: read by CPU faults, written by revoke
+ * @revoked: the provider is gone; written under @mmap_sem and the resv lock
+ * @pin_count: pins held by importers
+ * @map_count: live sg tables
+ * @wq: revoke waits here for @pin_count and @map_count to drop
+ */
+struct p2pbuf_buffer {
+	struct dma_buf *dmabuf;
+	struct p2pbuf_chunk *chunk;
+	struct list_head node;
+	struct list_head all;
+	struct mutex lock; /* attachments, refusal */
+	struct list_head attachments;
+	unsigned int nr_attach;
+	unsigned long logged;
+	char last_refusal[P2PBUF_REASON_LEN];
+	struct rw_semaphore mmap_sem;
+	bool revoked;
+	atomic_t pin_count;
+	atomic_t map_count;
+	wait_queue_head_t wq;
+};
+
+/**
+ * struct p2pbuf_attachment - our state for one importer
+ * @node: in the buffer's @attachments
+ * @attach: the dma-buf attachment
+ * @client: the importing PCI device (reference held)
+ * @map_type: map type decided at attach
+ * @nents: sg entries of the last mapping
+ * @maps: live mappings
+ * @pins: pins held
+ */
+struct p2pbuf_attachment {
+	struct list_head node;
+	struct dma_buf_attachment *attach;
+	struct pci_dev *client;
+	enum p2pbuf_map_type map_type;
+	unsigned int nents;
+	unsigned int maps;
+	unsigned int pins;
+};
+
+/* topology.c */
+void p2pbuf_policy_snapshot(struct p2pbuf_policy *pol);
+void p2pbuf_topo_walk(struct pci_dev *provider, struct pci_dev *client,
+		      struct p2pbuf_topo *topo);
+void p2pbuf_verdict_simple(struct p2pbuf_verdict *v, enum p2pbuf_reason r);
+int p2pbuf_reason_format(const struct p2pbuf_verdict *v, char *buf,
+			 size_t len);
+void p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
+			 u8 want, struct p2pbuf_verdict *v);
+u8 p2pbuf_dir_to_mask(enum dma_data_direction dir);
+const char *p2pbuf_map_type_name(enum p2pbuf_map_type t);
+struct pci_dev *p2pbuf_find_pci_dev(struct device *dev);
+u32 p2pbuf_pdev_bdf(struct pci_dev *pdev);
+
+/* provider.c */
+struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id);
+void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
+			       struct p2pbuf_provider_info *info);
+int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos);
+void p2pbuf_p2pmem_rescan(void);
+u64 p2pbuf_provider_free(struct p2pbuf_provider *prov);
+void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
+extern struct mutex p2pbuf_registry_lock;
+
+/* exporter.c */
+extern const struct dma_buf_ops p2pbuf_dma_buf_ops;
+extern struct mutex p2pbuf_buffers_lock;
+extern struct list_head p2pbuf_buffers;
+unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout);
+extern unsigned int p2pbuf_revoke_timeout_ms;
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* file-local helpers made visible to tests/kunit */
+int p2pbuf_parse_rules(const char *s, struct p2pbuf_rule *tbl,
+		       unsigned int max);
+void p2pbuf_decide(const struct p2pbuf_topo *topo,
+		   const struct p2pbuf_policy *pol, u8 want,
+		   struct p2pbuf_verdict *v);
+unsigned int p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
+			     u64 boundary_mask);
+int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
+		   unsigned int max_seg, u64 boundary_mask);
+#endif
+
+/* uapi.c */
+int p2pbuf_uapi_init(void);
+void p2pbuf_uapi_exit(void);
+
+/* debugfs.c */
+void p2pbuf_debugfs_init(void);
+void p2pbuf_debugfs_exit(void);
+
+#endif /* _P2PBUF_INTERNAL_H */

@@ -1,0 +1,912 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf provider registry: BAR regions lent out as dma-bufs.
+ *
+ * Three ways in: a driver registers a region (p2pbuf_provider_register()),
+ * the generic "p2pbuf_bar" PCI driver registers the largest memory BAR of any
+ * device bound to it through driver_override or new_id, and p2pmem that a
+ * driver published through the P2PDMA core (the NVMe CMB) is adopted.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/genalloc.h>
+#include <linux/io.h>
+#include <linux/memremap.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "p2pbuf_internal.h"
+
+/**
+ * DOC: providers
+ *
+ * A provider is a page-aligned region of one PCI memory BAR. Kind BAR
+ * regions are carved with a genalloc pool (first fit, aligned to the order of
+ * the size, so that big buffers are naturally aligned, or at a fixed offset)
+ * and need no struct pages: this works on kernels without CONFIG_PCI_P2PDMA.
+ *
+ * Kind P2PMEM regions are the p2pmem a driver published through the P2PDMA
+ * core. Buffers come from pci_alloc_p2pmem(), so they are backed by P2P
+ * struct pages that O_DIRECT can pin. The P2PDMA core keeps its pool private
+ * in 6.12, so the region (and its size) is found by looking up the
+ * MEMORY_DEVICE_PCI_P2PDMA page map that covers the device's BARs, and "free"
+ * is that size minus what p2pbuf allocated: an upper bound, since the owning
+ * driver (nvme, for its queues) may allocate from the same pool.
+ *
+ * Without CONFIG_PCI_P2PDMA, NVMe controllers that report a CMB are listed as
+ * unavailable p2pmem entries, with the reason.
+ */
+
+#define P2PBUF_POOL_BIAS	PAGE_SIZE	/* genalloc cannot hand out 0 */
+#define P2PBUF_NVME_CLASS	0x010802
+#define P2PBUF_NVME_REG_CMBLOC	0x38
+#define P2PBUF_NVME_REG_CMBSZ	0x3c
+
+/* protects p2pbuf_providers; taken before any provider's lock */
+DEFINE_MUTEX(p2pbuf_registry_lock);
+static DEFINE_XARRAY_ALLOC1(p2pbuf_providers);
+/* serialises p2pmem adoption so a device is adopted once */
+static DEFINE_MUTEX(p2pbuf_rescan_lock);
+
+static void p2pbuf_provider_release(struct kref *kref)
+{
+	struct p2pbuf_provider *prov =
+		container_of(kref, struct p2pbuf_provider, kref);
+
+	if (prov->pool)
+		gen_pool_destroy(prov->pool);
+	pci_dev_put(prov->pdev);
+	mutex_destroy(&prov->lock);
+	kfree(prov);
+}
+
+/**
+ * p2pbuf_provider_put - drop a reference taken by p2pbuf_find_provider()
+ * @prov: the provider
+ */
+void p2pbuf_provider_put(struct p2pbuf_provider *prov)
+{
+	if (prov)
+		kref_put(&prov->kref, p2pbuf_provider_release);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_put, P2PBUF);
+
+/**
+ * p2pbuf_provider_id - the id userspace uses for a provider
+ * @prov: the provider
+ *
+ * Return: the id, as listed by P2PBUF_IOC_LIST.
+ */
+u32 p2pbuf_provider_id(const struct p2pbuf_provider *prov)
+{
+	return prov->id;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_id, P2PBUF);
+
+static struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
+						   enum p2pbuf_kind kind)
+{
+	struct p2pbuf_provider *prov;
+
+	prov = kzalloc(sizeof(*prov), GFP_KERNEL);
+	if (!prov)
+		return NULL;
+	kref_init(&prov->kref);
+	mutex_init(&prov->lock);
+	INIT_LIST_HEAD(&prov->buffers);
+	prov->kind = kind;
+	prov->pdev = pci_dev_get(pdev);
+	return prov;
+}
+
+/* the registry holds the initial reference */
+static int p2pbuf_provider_add(struct p2pbuf_provider *prov)
+{
+	int ret;
+
+	mutex_lock(&p2pbuf_registry_lock);
+	ret = xa_alloc(&p2pbuf_providers, &prov->id, prov, xa_limit_31b,
+		       GFP_KERNEL);
+	mutex_unlock(&p2pbuf_registry_lock);
+	return ret;
+}
+
+/**
+ * p2pbuf_provider_register - lend a BAR region out as dma-bufs
+ * @pdev: the PCI device, enabled, whose driver owns the BAR
+ * @bar: memory BAR index
+ * @offset: page-aligned offset of the region in the BAR
+ * @size: page-aligned size of the region, 0 for the rest of the BAR
+ *
+ * The region is page-less (kind BAR): importers get bus addresses or
+ * dma_map_resource() addresses, the CPU a write-combined mapping. The caller
+ * must call p2pbuf_provider_unregister() before it lets go of the BAR.
+ *
+ * Return: the provider, or an ERR_PTR().
+ */
+struct p2pbuf_provider *p2pbuf_provider_register(struct pci_dev *pdev, int bar,
+						 u64 offset, u64 size)
+{
+	struct p2pbuf_provider *prov;
+	u64 bar_len, end;
+	int ret;
+
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS ||
+	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM))
+		return ERR_PTR(-EINVAL);
+	bar_len = pci_resource_len(pdev, bar);
+	if (!size && offset < bar_len)
+		size = bar_len - offset;
+	if (!size || !PAGE_ALIGNED(offset) || !PAGE_ALIGNED(size) ||
+	    check_add_overflow(offset, size, &end) || end > bar_len)
+		return ERR_PTR(-EINVAL);
+	if (!PAGE_ALIGNED(pci_resource_start(pdev, bar)))
+		return ERR_PTR(-EINVAL);
+
+	prov = p2pbuf_provider_new(pdev, P2PBUF_KIND_BAR);
+	if (!prov)
+		return ERR_PTR(-ENOMEM);
+	prov->bar = bar;
+	prov->bar_offset = offset;
+	prov->size = size;
+	prov->phys = pci_resource_start(pdev, bar) + offset;
+	prov->bus_addr = pci_bus_address(pdev, bar) + offset;
+	prov->available = true;
+	prov->published = true;
+
+	prov->pool = gen_pool_create(PAGE_SHIFT, dev_to_node(&pdev->dev));
+	if (!prov->pool) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	ret = gen_pool_add(prov->pool, P2PBUF_POOL_BIAS, size,
+			   dev_to_node(&pdev->dev));
+	if (ret)
+		goto err_put;
+
+	/* so that CPU faults can insert write-combined PTEs */
+	if (!arch_io_reserve_memtype_wc(prov->phys, size))
+		prov->wc_reserved = true;
+
+	ret = p2pbuf_provider_add(prov);
+	if (ret)
+		goto err_memtype;
+
+	pci_info(pdev, "p2pbuf provider %u: BAR%d [%#llx-%#llx] bus %#llx\n",
+		 prov->id, bar, (u64)prov->phys, (u64)prov->phys + size - 1,
+		 (u64)prov->bus_addr);
+	return prov;
+
+err_memtype:
+	if (prov->wc_reserved)
+		arch_io_free_memtype_wc(prov->phys, size);
+err_put:
+	p2pbuf_provider_put(prov);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_register, P2PBUF);
+
+/**
+ * p2pbuf_provider_unregister - take a provider away, revoking its buffers
+ * @prov: the provider, from p2pbuf_provider_register()
+ *
+ * No new buffers can be allocated. Every exported buffer is revoked: CPU
+ * mappings are zapped, dynamic importers get move_notify and new maps fail
+ * with -ENODEV. It waits, bounded by the revoke_timeout_ms parameter, for
+ * importers to unmap and unpin, and names the ones that do not. Memory that
+ * is still mapped is not given back until the buffer is released.
+ */
+void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
+{
+	unsigned long timeout = msecs_to_jiffies(p2pbuf_revoke_timeout_ms);
+	struct p2pbuf_buffer *buf;
+	void *old;
+
+	mutex_lock(&p2pbuf_registry_lock);
+	old = xa_erase(&p2pbuf_providers, prov->id);
+	mutex_unlock(&p2pbuf_registry_lock);
+	if (old != prov)
+		return;	/* already unregistered */
+
+	mutex_lock(&prov->lock);
+	prov->gone = true;
+	prov->available = false;
+	strscpy(prov->reason, "removed", sizeof(prov->reason));
+	list_for_each_entry(buf, &prov->buffers, node)
+		timeout = p2pbuf_revoke(buf, timeout);
+	mutex_unlock(&prov->lock);
+
+	if (prov->wc_reserved) {
+		arch_io_free_memtype_wc(prov->phys, prov->size);
+		prov->wc_reserved = false;
+	}
+	pci_info(prov->pdev, "p2pbuf provider %u unregistered\n", prov->id);
+	p2pbuf_provider_put(prov);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_unregister, P2PBUF);
+
+/**
+ * p2pbuf_provider_get_by_id - look a provider up by its uapi id
+ * @id: the id
+ *
+ * Return: the provider with a reference held, or NULL.
+ */
+struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id)
+{
+	struct p2pbuf_provider *prov;
+
+	mutex_lock(&p2pbuf_registry_lock);
+	prov = xa_load(&p2pbuf_providers, id);
+	if (prov)
+		kref_get(&prov->kref);
+	mutex_unlock(&p2pbuf_registry_lock);
+	return prov;
+}
+
+/**
+ * p2pbuf_provider_free - bytes not allocated
+ * @prov: the provider
+ *
+ * Return: free bytes; for P2PMEM, an upper bound (see DOC: providers).
+ */
+u64 p2pbuf_provider_free(struct p2pbuf_provider *prov)
+{
+	u64 free;
+
+	mutex_lock(&prov->lock);
+	if (prov->pool)
+		free = gen_pool_avail(prov->pool);
+	else if (prov->available)
+		free = prov->size - prov->allocated;
+	else
+		free = 0;
+	mutex_unlock(&prov->lock);
+	return free;
+}
+
+/**
+ * p2pbuf_provider_fill_info - describe a provider for the uapi and sysfs
+ * @prov: the provider
+ * @info: output, zeroed first
+ */
+void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
+			       struct p2pbuf_provider_info *info)
+{
+	struct pci_dev *pdev = prov->pdev;
+
+	memset(info, 0, sizeof(*info));
+	info->free = p2pbuf_provider_free(prov);
+	mutex_lock(&prov->lock);
+	info->id = prov->id;
+	info->kind = prov->kind;
+	if (prov->available)
+		info->flags |= P2PBUF_PROVIDER_AVAILABLE;
+	if (prov->published)
+		info->flags |= P2PBUF_PROVIDER_PUBLISHED;
+	if (prov->kind == P2PBUF_KIND_P2PMEM && prov->available)
+		info->flags |= P2PBUF_PROVIDER_PAGES;
+	info->bar = prov->bar;
+	info->bdf = p2pbuf_pdev_bdf(pdev);
+	info->vendor_device = (u32)pdev->vendor << 16 | pdev->device;
+	info->bar_offset = prov->bar_offset;
+	info->size = prov->size;
+	info->bus_addr = prov->bus_addr;
+	strscpy(info->name, pci_name(pdev), sizeof(info->name));
+	if (!prov->available)
+		strscpy(info->reason, prov->reason, sizeof(info->reason));
+	mutex_unlock(&prov->lock);
+}
+
+/**
+ * p2pbuf_provider_snapshot - describe every registered provider
+ * @infos: output: an array to kvfree(), or NULL when there are none
+ *
+ * Return: the number of entries, or a negative errno.
+ */
+int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos)
+{
+	struct p2pbuf_provider *prov;
+	unsigned long id;
+	int n = 0, i = 0;
+
+	*infos = NULL;
+	mutex_lock(&p2pbuf_registry_lock);
+	xa_for_each(&p2pbuf_providers, id, prov)
+		n++;
+	if (n) {
+		*infos = kvcalloc(n, sizeof(**infos), GFP_KERNEL);
+		if (!*infos) {
+			mutex_unlock(&p2pbuf_registry_lock);
+			return -ENOMEM;
+		}
+		xa_for_each(&p2pbuf_providers, id, prov) {
+			if (i == n)
+				break;
+			p2pbuf_provider_fill_info(prov, &(*infos)[i++]);
+		}
+	}
+	mutex_unlock(&p2pbuf_registry_lock);
+	return i;
+}
+
+/**
+ * p2pbuf_chunk_alloc - allocate a range of a provider
+ * @prov: the provider
+ * @size: bytes, a non-zero multiple of PAGE_SIZE
+ * @offset: with P2PBUF_CHUNK_FIXED_OFFSET, the page-aligned offset wanted
+ *	within the region; ignored otherwise
+ * @flags: 0 or P2PBUF_CHUNK_FIXED_OFFSET
+ *
+ * Return: the chunk, or ERR_PTR(): -EINVAL bad arguments, -ENOMEM no room,
+ * -EBUSY the fixed range is taken, -ENODEV the provider is gone,
+ * -EOPNOTSUPP the provider is unavailable or cannot place at an offset.
+ */
+struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
+					u64 offset, u32 flags)
+{
+	bool fixed = flags & P2PBUF_CHUNK_FIXED_OFFSET;
+	struct p2pbuf_chunk *chunk;
+	unsigned long addr;
+	u64 end;
+	int ret;
+
+	if (!size || !PAGE_ALIGNED(size) || size > ULONG_MAX ||
+	    (flags & ~P2PBUF_CHUNK_FIXED_OFFSET))
+		return ERR_PTR(-EINVAL);
+	if (fixed && (!PAGE_ALIGNED(offset) ||
+		      check_add_overflow(offset, size, &end) ||
+		      end > prov->size))
+		return ERR_PTR(-EINVAL);
+
+	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
+	if (!chunk)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_lock(&prov->lock);
+	if (prov->gone) {
+		ret = -ENODEV;
+		goto err_unlock;
+	}
+	if (!prov->available) {
+		ret = -EOPNOTSUPP;
+		goto err_unlock;
+	}
+	if (size > prov->size) {
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
+
+	if (prov->kind == P2PBUF_KIND_BAR) {
+		struct genpool_data_fixed data = { .offset = offset };
+
+		if (fixed)
+			addr = gen_pool_alloc_algo(prov->pool, size,
+						   gen_pool_fixed_alloc, &data);
+		else
+			addr = gen_pool_alloc_algo(prov->pool, size,
+						   gen_pool_first_fit_order_align,
+						   NULL);
+		if (!addr) {
+			ret = fixed ? -EBUSY : -ENOMEM;
+			goto err_unlock;
+		}
+		chunk->offset = addr - P2PBUF_POOL_BIAS;
+	} else {
+#if IS_ENABLED(CONFIG_PCI_P2PDMA)
+		pci_bus_addr_t bus;
+
+		if (fixed) {
+			ret = -EOPNOTSUPP;
+			goto err_unlock;
+		}
+		chunk->kaddr = pci_alloc_p2pmem(prov->pdev, size);
+		if (!chunk->kaddr) {
+			ret = -ENOMEM;
+			goto err_unlock;
+		}
+		bus = pci_p2pmem_virt_to_bus(prov->pdev, chunk->kaddr);
+		if (bus < prov->bus_addr ||
+		    bus - prov->bus_addr + size > prov->size) {
+			/* p2pmem of this device outside the region we know */
+			pci_free_p2pmem(prov->pdev, chunk->kaddr, size);
+			ret = -ENOMEM;
+			goto err_unlock;
+		}
+		chunk->offset = bus - prov->bus_addr;
+#else
+		ret = -EOPNOTSUPP;
+		goto err_unlock;
+#endif
+	}
+	chunk->size = size;
+	prov->allocated += size;
+	kref_get(&prov->kref);
+	chunk->prov = prov;
+	mutex_unlock(&prov->lock);
+	return chunk;
+
+err_unlock:
+	mutex_unlock(&prov->lock);
+	kfree(chunk);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_alloc, P2PBUF);
+
+/**
+ * p2pbuf_chunk_release_memory - give a chunk's memory back to its provider
+ * @chunk: the chunk
+ *
+ * Called with the provider's lock held, by p2pbuf_chunk_free() and by
+ * revoke once nothing maps the chunk any more. Idempotent.
+ */
+void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
+{
+	struct p2pbuf_provider *prov = chunk->prov;
+
+	lockdep_assert_held(&prov->lock);
+	if (chunk->released)
+		return;
+	if (prov->kind == P2PBUF_KIND_BAR)
+		gen_pool_free(prov->pool, chunk->offset + P2PBUF_POOL_BIAS,
+			      chunk->size);
+	else
+		pci_free_p2pmem(prov->pdev, chunk->kaddr, chunk->size);
+	chunk->released = true;
+	prov->allocated -= chunk->size;
+}
+
+/**
+ * p2pbuf_chunk_free - free a chunk that was not exported
+ * @chunk: from p2pbuf_chunk_alloc(); exported chunks are freed by the
+ *	dma-buf's release
+ */
+void p2pbuf_chunk_free(struct p2pbuf_chunk *chunk)
+{
+	struct p2pbuf_provider *prov;
+
+	if (!chunk)
+		return;
+	prov = chunk->prov;
+	mutex_lock(&prov->lock);
+	p2pbuf_chunk_release_memory(chunk);
+	mutex_unlock(&prov->lock);
+	p2pbuf_provider_put(prov);
+	kfree(chunk);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_free, P2PBUF);
+
+/**
+ * p2pbuf_find_provider - the nearest provider for a set of clients
+ * @clients: devices that will DMA to the buffer (PCI, or children of PCI)
+ * @num_clients: entries in @clients
+ * @size: bytes the caller wants to allocate
+ *
+ * Like pci_p2pmem_find_many(): among the available, published providers with
+ * at least @size bytes free that every client can reach under the current
+ * policy, the one with the smallest total distance; ties are broken at
+ * random so that load spreads.
+ *
+ * Return: the provider with a reference (p2pbuf_provider_put()), or NULL.
+ */
+struct p2pbuf_provider *p2pbuf_find_provider(struct device **clients,
+					     int num_clients, u64 size)
+{
+	struct p2pbuf_provider *prov, *best = NULL;
+	int best_dist = INT_MAX, ties = 0;
+	struct p2pbuf_verdict v;
+	struct pci_dev **pcl;
+	unsigned long id;
+	int i, dist;
+
+	if (num_clients <= 0)
+		return NULL;
+	pcl = kcalloc(num_clients, sizeof(*pcl), GFP_KERNEL);
+	if (!pcl)
+		return NULL;
+	for (i = 0; i < num_clients; i++) {
+		pcl[i] = p2pbuf_find_pci_dev(clients[i]);
+		if (!pcl[i])
+			goto out_put;
+	}
+
+	mutex_lock(&p2pbuf_registry_lock);
+	xa_for_each(&p2pbuf_providers, id, prov) {
+		if (!prov->available || !prov->published ||
+		    p2pbuf_provider_free(prov) < size)
+			continue;
+		dist = 0;
+		for (i = 0; i < num_clients; i++) {
+			p2pbuf_path_verdict(prov->pdev, pcl[i], 0, &v);
+			if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED)
+				break;
+			dist += v.distance;
+		}
+		if (i < num_clients)
+			continue;
+		if (dist < best_dist) {
+			best_dist = dist;
+			best = prov;
+			ties = 1;
+		} else if (dist == best_dist &&
+			   !get_random_u32_below(++ties)) {
+			best = prov;
+		}
+	}
+	if (best)
+		kref_get(&best->kref);
+	mutex_unlock(&p2pbuf_registry_lock);
+
+out_put:
+	for (i = 0; i < num_clients; i++)
+		pci_dev_put(pcl[i]);
+	kfree(pcl);
+	return best;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_find_provider, P2PBUF);
+
+/* ---- p2pmem adoption ---------------------------------------------------- */
+
+static struct p2pbuf_provider *p2pbuf_find_p2pmem(struct pci_dev *pdev)
+{
+	struct p2pbuf_provider *prov, *found = NULL;
+	unsigned long id;
+
+	mutex_lock(&p2pbuf_registry_lock);
+	xa_for_each(&p2pbuf_providers, id, prov) {
+		if (prov->pdev == pdev && prov->kind == P2PBUF_KIND_P2PMEM) {
+			kref_get(&prov->kref);
+			found = prov;
+			break;
+		}
+	}
+	mutex_unlock(&p2pbuf_registry_lock);
+	return found;
+}
+
+#if IS_ENABLED(CONFIG_PCI_P2PDMA)
+/* find the P2PDMA page map covering one of the device's memory BARs */
+static bool p2pbuf_p2pmem_range(struct pci_dev *pdev, int *bar,
+				struct range *range)
+{
+	unsigned long step = PAGES_PER_SUBSECTION;
+	struct dev_pagemap *pgmap;
+	unsigned long pfn, last;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		if (!(pci_resource_flags(pdev, i) & IORESOURCE_MEM) ||
+		    !pci_resource_len(pdev, i))
+			continue;
+		pfn = ALIGN(PHYS_PFN(pci_resource_start(pdev, i)), step);
+		last = PHYS_PFN(pci_resource_end(pdev, i));
+		for (; pfn <= last; pfn += step) {
+			pgmap = get_dev_pagemap(pfn, NULL);
+			if (!pgmap)
+				continue;
+			if (pgmap->type == MEMORY_DEVICE_PCI_P2PDMA) {
+				*range = pgmap->range;
+				*bar = i;
+				put_dev_pagemap(pgmap);
+				return true;
+			}
+			put_dev_pagemap(pgmap);
+		}
+	}
+	return false;
+}
+
+static void p2pbuf_adopt(struct pci_dev *pdev)
+{
+	struct p2pbuf_provider *prov;
+	struct range range;
+	int bar;
+
+	if (!p2pbuf_p2pmem_range(pdev, &bar, &range))
+		return;
+	prov = p2pbuf_find_p2pmem(pdev);
+	if (prov) {
+		/* publication can change */
+		mutex_lock(&prov->lock);
+		if (!prov->gone && !prov->available && pci_has_p2pmem(pdev)) {
+			prov->available = true;
+			prov->published = true;
+			prov->reason[0] = '\0';
+		}
+		mutex_unlock(&prov->lock);
+		p2pbuf_provider_put(prov);
+		return;
+	}
+
+	prov = p2pbuf_provider_new(pdev, P2PBUF_KIND_P2PMEM);
+	if (!prov)
+		return;
+	prov->bar = bar;
+	prov->phys = range.start;
+	prov->size = range_len(&range);
+	prov->bar_offset = range.start - pci_resource_start(pdev, bar);
+	prov->bus_addr = pci_bus_address(pdev, bar) + prov->bar_offset;
+	prov->published = pci_has_p2pmem(pdev);
+	prov->available = prov->published;
+	if (!prov->available)
+		snprintf(prov->reason, sizeof(prov->reason),
+			 "p2pmem not published by %s",
+			 pdev->driver ? pdev->driver->name : "its driver");
+	if (p2pbuf_provider_add(prov)) {
+		p2pbuf_provider_put(prov);
+		return;
+	}
+	pci_info(pdev, "p2pbuf provider %u: p2pmem BAR%d+%#llx, %llu bytes%s\n",
+		 prov->id, bar, prov->bar_offset, prov->size,
+		 prov->available ? "" : " (not published)");
+}
+#else
+/* read the CMB location and size of an NVMe controller, 0 when none */
+static u64 p2pbuf_nvme_cmb(struct pci_dev *pdev, int *bar, u64 *offset)
+{
+	u32 cmbloc, cmbsz, szu;
+	void __iomem *regs;
+	u16 cmd;
+	u64 unit;
+
+	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, 0) < P2PBUF_NVME_REG_CMBSZ + 4)
+		return 0;
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		return 0;
+	regs = pci_iomap_range(pdev, 0, 0, P2PBUF_NVME_REG_CMBSZ + 4);
+	if (!regs)
+		return 0;
+	cmbloc = readl(regs + P2PBUF_NVME_REG_CMBLOC);
+	cmbsz = readl(regs + P2PBUF_NVME_REG_CMBSZ);
+	pci_iounmap(pdev, regs);
+	if (!cmbsz || cmbsz == ~0U)
+		return 0;
+	szu = (cmbsz >> 8) & 0xf;
+	if (szu > 6)
+		return 0;
+	unit = SZ_4K << (4 * szu);
+	*bar = cmbloc & 0x7;
+	*offset = (u64)(cmbloc >> 12) * unit;
+	return (u64)(cmbsz >> 12) * unit;
+}
+
+static void p2pbuf_adopt(struct pci_dev *pdev)
+{
+	struct p2pbuf_provider *prov;
+	u64 size, offset = 0;
+	int bar = 0;
+
+	if (pdev->class != P2PBUF_NVME_CLASS)
+		return;
+	prov = p2pbuf_find_p2pmem(pdev);
+	if (prov) {
+		p2pbuf_provider_put(prov);
+		return;
+	}
+	size = p2pbuf_nvme_cmb(pdev, &bar, &offset);
+	if (!size)
+		return;
+
+	prov = p2pbuf_provider_new(pdev, P2PBUF_KIND_P2PMEM);
+	if (!prov)
+		return;
+	prov->bar = bar;
+	prov->bar_offset = offset;
+	prov->size = size;
+	if (bar < PCI_STD_NUM_BARS &&
+	    (pci_resource_flags(pdev, bar) & IORESOURCE_MEM)) {
+		prov->phys = pci_resource_start(pdev, bar) + offset;
+		prov->bus_addr = pci_bus_address(pdev, bar) + offset;
+	}
+	strscpy(prov->reason, "P2PDMA not in this kernel (CONFIG_PCI_P2PDMA=n)",
+		sizeof(prov->reason));
+	if (p2pbuf_provider_add(prov))
+		p2pbuf_provider_put(prov);
+}
+#endif
+
+/**
+ * p2pbuf_p2pmem_rescan - adopt p2pmem published since the last look
+ *
+ * Runs at load, a second after any PCI driver binds (nvme publishes its CMB
+ * from its asynchronous reset work), when userspace lists providers and on a
+ * write to /sys/class/misc/p2pbuf/rescan.
+ */
+void p2pbuf_p2pmem_rescan(void)
+{
+	struct pci_dev *pdev = NULL;
+
+	mutex_lock(&p2pbuf_rescan_lock);
+	for_each_pci_dev(pdev)
+		p2pbuf_adopt(pdev);
+	mutex_unlock(&p2pbuf_rescan_lock);
+}
+
+static void p2pbuf_drop(struct pci_dev *pdev, bool p2pmem_only)
+{
+	struct p2pbuf_provider *prov;
+	unsigned long id;
+
+	for (;;) {
+		struct p2pbuf_provider *found = NULL;
+
+		mutex_lock(&p2pbuf_registry_lock);
+		xa_for_each(&p2pbuf_providers, id, prov) {
+			if (prov->pdev != pdev ||
+			    (p2pmem_only && prov->kind != P2PBUF_KIND_P2PMEM))
+				continue;
+			kref_get(&prov->kref);
+			found = prov;
+			break;
+		}
+		mutex_unlock(&p2pbuf_registry_lock);
+		if (!found)
+			return;
+		p2pbuf_provider_unregister(found);
+		p2pbuf_provider_put(found);
+	}
+}
+
+static void p2pbuf_rescan_fn(struct work_struct *work)
+{
+	p2pbuf_p2pmem_rescan();
+}
+
+static DECLARE_DELAYED_WORK(p2pbuf_rescan_work, p2pbuf_rescan_fn);
+
+static int p2pbuf_pci_notify(struct notifier_block *nb, unsigned long action,
+			     void *data)
+{
+	struct pci_dev *pdev = to_pci_dev(data);
+
+	switch (action) {
+	case BUS_NOTIFY_BOUND_DRIVER:
+		schedule_delayed_work(&p2pbuf_rescan_work, HZ);
+		break;
+	case BUS_NOTIFY_UNBIND_DRIVER:
+		/* the P2PDMA core tears the p2pmem down after remove() */
+		if (IS_ENABLED(CONFIG_PCI_P2PDMA))
+			p2pbuf_drop(pdev, true);
+		break;
+	case BUS_NOTIFY_DEL_DEVICE:
+		p2pbuf_drop(pdev, false);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block p2pbuf_pci_nb = {
+	.notifier_call = p2pbuf_pci_notify,
+};
+
+/* ---- generic BAR binding -------------------------------------------------- */
+
+/* matches nothing: bind with driver_override or new_id */
+static const struct pci_device_id p2pbuf_bar_ids[] = {
+	{ }
+};
+
+static int p2pbuf_bar_probe(struct pci_dev *pdev,
+			    const struct pci_device_id *id)
+{
+	struct p2pbuf_provider *prov;
+	resource_size_t best = 0;
+	int i, bar = -1, ret;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		if ((pci_resource_flags(pdev, i) & IORESOURCE_MEM) &&
+		    pci_resource_len(pdev, i) > best) {
+			best = pci_resource_len(pdev, i);
+			bar = i;
+		}
+	}
+	if (bar < 0 || best < PAGE_SIZE)
+		return -ENODEV;
+
+	ret = pci_enable_device_mem(pdev);
+	if (ret)
+		return ret;
+	ret = pci_request_region(pdev, bar, "p2pbuf_bar");
+	if (ret)
+		goto err_disable;
+
+	prov = p2pbuf_provider_register(pdev, bar, 0, 0);
+	if (IS_ERR(prov)) {
+		ret = PTR_ERR(prov);
+		goto err_release;
+	}
+	pci_set_drvdata(pdev, prov);
+	return 0;
+
+err_release:
+	pci_release_region(pdev, bar);
+err_disable:
+	pci_disable_device(pdev);
+	return ret;
+}
+
+static void p2pbuf_bar_remove(struct pci_dev *pdev)
+{
+	struct p2pbuf_provider *prov = pci_get_drvdata(pdev);
+	int bar = prov->bar;
+
+	p2pbuf_provider_unregister(prov);
+	pci_release_region(pdev, bar);
+	pci_disable_device(pdev);
+}
+
+static struct pci_driver p2pbuf_bar_driver = {
+	.name = "p2pbuf_bar",
+	.id_table = p2pbuf_bar_ids,
+	.probe = p2pbuf_bar_probe,
+	.remove = p2pbuf_bar_remove,
+};
+
+/* ---- module --------------------------------------------------------------- */
+
+static void p2pbuf_unregister_all(void)
+{
+	struct p2pbuf_provider *prov;
+	unsigned long id;
+
+	for (;;) {
+		mutex_lock(&p2pbuf_registry_lock);
+		prov = xa_find(&p2pbuf_providers, &id, ULONG_MAX, XA_PRESENT);
+		if (prov)
+			kref_get(&prov->kref);
+		mutex_unlock(&p2pbuf_registry_lock);
+		if (!prov)
+			return;
+		p2pbuf_provider_unregister(prov);
+		p2pbuf_provider_put(prov);
+	}
+}
+
+static int __init p2pbuf_init(void)
+{
+	int ret;
+
+	p2pbuf_debugfs_init();
+	ret = p2pbuf_uapi_init();
+	if (ret)
+		goto err_debugfs;
+	ret = pci_register_driver(&p2pbuf_bar_driver);
+	if (ret)
+		goto err_uapi;
+	ret = bus_register_notifier(&pci_bus_type, &p2pbuf_pci_nb);
+	if (ret)
+		goto err_driver;
+	p2pbuf_p2pmem_rescan();
+	return 0;
+
+err_driver:
+	pci_unregister_driver(&p2pbuf_bar_driver);
+err_uapi:
+	p2pbuf_uapi_exit();
+err_debugfs:
+	p2pbuf_debugfs_exit();
+	return ret;
+}
+
+static void __exit p2pbuf_exit(void)
+{
+	bus_unregister_notifier(&pci_bus_type, &p2pbuf_pci_nb);
+	cancel_delayed_work_sync(&p2pbuf_rescan_work);
+	pci_unregister_driver(&p2pbuf_bar_driver);
+	p2pbuf_unregister_all();
+	p2pbuf_uapi_exit();
+	p2pbuf_debugfs_exit();
+}
+
+module_init(p2pbuf_init);
+module_exit(p2pbuf_exit);
+
+MODULE_DESCRIPTION("PCI BAR memory exported as dma-bufs for peer-to-peer DMA");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);

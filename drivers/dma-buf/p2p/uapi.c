@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf uapi: the /dev/p2pbuf ioctls and the sysfs attributes of the misc
+ * device (/sys/class/misc/p2pbuf/providers and rescan).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/compat.h>
+#include <linux/dma-buf.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/overflow.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "p2pbuf_internal.h"
+
+/**
+ * DOC: uapi
+ *
+ * Each ioctl takes its struct size from the ioctl number: a shorter struct
+ * (down to the field before @reserved) is zero-extended, a longer one must
+ * have zeroes past what this kernel knows (E2BIG otherwise), and the kernel
+ * writes back at most the caller's size. Errors: unknown ioctl ENOTTY;
+ * unknown flags, non-zero reserved or padding, bad sizes or offsets, unknown
+ * provider id EINVAL; a provider that is listed but unavailable EOPNOTSUPP,
+ * one that went away ENODEV; a full provider ENOMEM; a taken fixed offset
+ * EBUSY; P2PBUF_IOC_BUF_INFO on a non-p2pbuf fd EINVAL, on a non-fd EBADF.
+ */
+
+static bool p2pbuf_zeroed(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+static int p2pbuf_ioc_list(void __user *uarg, size_t usize)
+{
+	struct p2pbuf_provider_info *infos;
+	struct p2pbuf_list arg;
+	u8 __user *dst;
+	size_t copy;
+	int n, i, ret;
+
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.__pad || !p2pbuf_zeroed(arg.reserved,
+						     sizeof(arg.reserved)))
+		return -EINVAL;
+	if (arg.count && arg.entry_size <
+	    offsetof(struct p2pbuf_provider_info, reserved))
+		return -EINVAL;
+
+	p2pbuf_p2pmem_rescan();
+	n = p2pbuf_provider_snapshot(&infos);
+	if (n < 0)
+		return n;
+
+	dst = u64_to_user_ptr(arg.entries);
+	copy = min_t(size_t, arg.entry_size, sizeof(*infos));
+	for (i = 0; i < n && i < arg.count; i++) {
+		if (copy_to_user(dst, &infos[i], copy) ||
+		    (arg.entry_size > copy &&
+		     clear_user(dst + copy, arg.entry_size - copy))) {
+			ret = -EFAULT;
+			goto out;
+		}
+		dst += arg.entry_size;
+	}
+	arg.count = n;
+	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
+		ret = -EFAULT;
+out:
+	kvfree(infos);
+	return ret;
+}
+
+/* everything about an allocation request that can be checked up front */
+static int p2pbuf_alloc_check(const struct p2pbuf_alloc *a)
+{
+	u64 end;
+
+	if (a->flags & ~P2PBUF_ALLOC_VALID_FLAGS)
+		return -EINVAL;
+	if (a->__pad || !p2pbuf_zeroed(a->reserved, sizeof(a->reserved)))
+		return -EINVAL;
+	if (!a->size || !PAGE_ALIGNED(a->size))
+		return -EINVAL;
+	if (a->flags & P2PBUF_ALLOC_FIXED_OFFSET) {
+		if (!PAGE_ALIGNED(a->offset) ||
+		    check_add_overflow(a->offset, a->size, &end))
+			return -EINVAL;
+	} else if (a->offset) {
+		return -EINVAL;
+	}
+	if (!a->provider_id)
+		return -EINVAL;
+	return 0;
+}
+
+static int p2pbuf_ioc_alloc(void __user *uarg, size_t usize)
+{
+	struct p2pbuf_provider *prov;
+	struct p2pbuf_chunk *chunk;
+	struct p2pbuf_alloc arg;
+	struct dma_buf *dmabuf;
+	int fd, ret;
+
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	ret = p2pbuf_alloc_check(&arg);
+	if (ret)
+		return ret;
+
+	prov = p2pbuf_provider_get_by_id(arg.provider_id);
+	if (!prov)
+		return -EINVAL;
+
+	chunk = p2pbuf_chunk_alloc(prov, arg.size, arg.offset,
+				   arg.flags & P2PBUF_ALLOC_FIXED_OFFSET ?
+				   P2PBUF_CHUNK_FIXED_OFFSET : 0);
+	if (IS_ERR(chunk)) {
+		ret = PTR_ERR(chunk);
+		goto err_put_prov;
+	}
+
+	dmabuf = p2pbuf_chunk_export(chunk, arg.flags & P2PBUF_ALLOC_RDWR ?
+				     O_RDWR : O_RDONLY);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto err_free_chunk;
+	}
+	/* from here the dma-buf owns the chunk */
+
+	fd = get_unused_fd_flags(arg.flags & P2PBUF_ALLOC_CLOEXEC ?
+				 O_CLOEXEC : 0);
+	if (fd < 0) {
+		ret = fd;
+		goto err_put_dmabuf;
+	}
+	arg.fd = fd;
+	arg.offset = chunk->offset;
+	arg.bus_addr = prov->bus_addr + chunk->offset;
+	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg)))) {
+		ret = -EFAULT;
+		goto err_put_fd;
+	}
+	/* fd_install() consumes the export's file reference */
+	fd_install(fd, dmabuf->file);
+	p2pbuf_provider_put(prov);
+	return 0;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_put_dmabuf:
+	dma_buf_put(dmabuf);
+	p2pbuf_provider_put(prov);
+	return ret;
+err_free_chunk:
+	p2pbuf_chunk_free(chunk);
+err_put_prov:
+	p2pbuf_provider_put(prov);
+	return ret;
+}
+
+static int p2pbuf_ioc_buf_info(void __user *uarg, size_t usize)
+{
+	struct p2pbuf_buf_info arg;
+	struct p2pbuf_provider *prov;
+	struct p2pbuf_buffer *buf;
+	struct p2pbuf_chunk *chunk;
+	struct dma_buf *dmabuf;
+	int ret;
+
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	if (arg.__pad || !p2pbuf_zeroed(arg.reserved, sizeof(arg.reserved)))
+		return -EINVAL;
+
+	dmabuf = dma_buf_get(arg.fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	if (dmabuf->ops != &p2pbuf_dma_buf_ops) {
+		ret = -EINVAL;
+		goto out;
+	}
+	buf = dmabuf->priv;
+	chunk = buf->chunk;
+	prov = chunk->prov;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.fd = -1;
+	arg.provider_id = prov->id;
+	arg.size = chunk->size;
+	arg.offset = chunk->offset;
+	arg.bar_offset = prov->bar_offset + chunk->offset;
+	arg.bus_addr = prov->bus_addr + chunk->offset;
+	arg.kind = prov->kind;
+	strscpy(arg.provider_name, pci_name(prov->pdev),
+		sizeof(arg.provider_name));
+	mutex_lock(&buf->lock);
+	if (buf->revoked)
+		arg.flags |= P2PBUF_BUF_REVOKED;
+	arg.attachments = buf->nr_attach;
+	strscpy(arg.last_refusal, buf->last_refusal, sizeof(arg.last_refusal));
+	mutex_unlock(&buf->lock);
+
+	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
+		ret = -EFAULT;
+out:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+static int p2pbuf_ioc_path(void __user *uarg, size_t usize)
+{
+	struct p2pbuf_provider *prov;
+	struct p2pbuf_verdict v;
+	struct p2pbuf_path arg;
+	struct pci_dev *client;
+	int ret;
+
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	if (arg.flags || !p2pbuf_zeroed(arg.reserved, sizeof(arg.reserved)))
+		return -EINVAL;
+
+	prov = p2pbuf_provider_get_by_id(arg.provider_id);
+	if (!prov)
+		return -EINVAL;
+	client = pci_get_domain_bus_and_slot(arg.client >> 16,
+					     (arg.client >> 8) & 0xff,
+					     arg.client & 0xff);
+	if (!client) {
+		ret = -ENODEV;
+		goto out_put_prov;
+	}
+
+	p2pbuf_path_verdict(prov->pdev, client, 0, &v);
+	arg.map_type = v.map_type;
+	arg.reason = v.reason;
+	arg.distance = v.distance;
+	arg.via = v.via;
+	arg.via_id = v.via_id;
+	memset(arg.reason_str, 0, sizeof(arg.reason_str));
+	p2pbuf_reason_format(&v, arg.reason_str, sizeof(arg.reason_str));
+	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
+		ret = -EFAULT;
+
+	pci_dev_put(client);
+out_put_prov:
+	p2pbuf_provider_put(prov);
+	return ret;
+}
+
+struct p2pbuf_ioctl_desc {
+	unsigned int cmd;
+	size_t min_size;
+	int (*fn)(void __user *uarg, size_t usize);
+};
+
+static const struct p2pbuf_ioctl_desc p2pbuf_ioctls[] = {
+	[_IOC_NR(P2PBUF_IOC_LIST)] = {
+		.cmd = P2PBUF_IOC_LIST,
+		.min_size = offsetof(struct p2pbuf_list, reserved),
+		.fn = p2pbuf_ioc_list,
+	},
+	[_IOC_NR(P2PBUF_IOC_ALLOC)] = {
+		.cmd = P2PBUF_IOC_ALLOC,
+		.min_size = offsetof(struct p2pbuf_alloc, reserved),
+		.fn = p2pbuf_ioc_alloc,
+	},
+	[_IOC_NR(P2PBUF_IOC_BUF_INFO)] = {
+		.cmd = P2PBUF_IOC_BUF_INFO,
+		.min_size = offsetof(struct p2pbuf_buf_info, reserved),
+		.fn = p2pbuf_ioc_buf_info,
+	},
+	[_IOC_NR(P2PBUF_IOC_PATH)] = {
+		.cmd = P2PBUF_IOC_PATH,
+		.min_size = offsetof(struct p2pbuf_path, reserved),
+		.fn = p2pbuf_ioc_path,
+	},
+};
+
+static long p2pbuf_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	const struct p2pbuf_ioctl_desc *d;
+	unsigned int nr = _IOC_NR(cmd);
+	size_t usize = _IOC_SIZE(cmd);
+
+	if (_IOC_TYPE(cmd) != P2PBUF_IOCTL_BASE ||
+	    nr >= ARRAY_SIZE(p2pbuf_ioctls))
+		return -ENOTTY;
+	d = &p2pbuf_ioctls[nr];
+	/* same number and direction, any size from min_size up */
+	if (!d->fn || _IOC_DIR(cmd) != _IOC_DIR(d->cmd))
+		return -ENOTTY;
+	if (usize < d->min_size)
+		return -EINVAL;
+	return d->fn(u64_to_user_ptr((u64)arg), usize);
+}
+
+static const struct file_operations p2pbuf_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = p2pbuf_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static const char *p2pbuf_kind_name(u32 kind)
+{
+	return kind == P2PBUF_KIND_P2PMEM ? "p2pmem" : "bar";
+}
+
+/* one line each: id name kind bar size free published reason */
+static ssize_t providers_show(struct device *dev,
+			      struct device_attribute *attr, char *page)
+{
+	struct p2pbuf_provider_info *infos;
+	int n, i, len = 0;
+
+	p2pbuf_p2pmem_rescan();
+	n = p2pbuf_provider_snapshot(&infos);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		const struct p2pbuf_provider_info *p = &infos[i];
+
+		len += sysfs_emit_at(page, len, "%u %s %s %u %llu %llu %u %s\n",
+				     p->id, p->name, p2pbuf_kind_name(p->kind),
+				     p->bar, p->size, p->free,
+				     !!(p->flags & P2PBUF_PROVIDER_PUBLISHED),
+				     p->reason[0] ? p->reason : "-");
+	}
+	kvfree(infos);
+	return len;
+}
+static DEVICE_ATTR_RO(providers);
+
+static ssize_t rescan_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	bool val;
+
+	if (kstrtobool(buf, &val))
+		return -EINVAL;
+	if (val)
+		p2pbuf_p2pmem_rescan();
+	return count;
+}
+static DEVICE_ATTR_WO(rescan);
+
+static struct attribute *p2pbuf_attrs[] = {
+	&dev_attr_providers.attr,
+	&dev_attr_rescan.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(p2pbuf);
+
+static struct miscdevice p2pbuf_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "p2pbuf",
+	.fops = &p2pbuf_fops,
+	.groups = p2pbuf_groups,
+};
+
+int p2pbuf_uapi_init(void)
+{
+	return misc_register(&p2pbuf_misc);
+}
+
+void p2pbuf_uapi_exit(void)
+{
+	misc_deregister(&p2pbuf_misc);
+}

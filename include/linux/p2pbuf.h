@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * p2pbuf: PCI BAR memory exported as dma-bufs for peer-to-peer DMA.
+ *
+ * In-kernel API for provider drivers (which own a BAR region and lend it out)
+ * and for in-kernel orchestrators (which pick a provider for a set of
+ * clients). All symbols live in the P2PBUF namespace:
+ * MODULE_IMPORT_NS(P2PBUF).
+ */
+#ifndef _LINUX_P2PBUF_H
+#define _LINUX_P2PBUF_H
+
+#include <linux/bits.h>
+#include <linux/types.h>
+
+struct device;
+struct dma_buf;
+struct pci_dev;
+struct p2pbuf_provider;
+struct p2pbuf_chunk;
+
+/* flags of p2pbuf_chunk_alloc(), same values as the uapi's P2PBUF_ALLOC_* */
+#define P2PBUF_CHUNK_FIXED_OFFSET	BIT(2)
+
+struct p2pbuf_provider *p2pbuf_provider_register(struct pci_dev *pdev, int bar,
+						 u64 offset, u64 size);
+void p2pbuf_provider_unregister(struct p2pbuf_provider *prov);
+void p2pbuf_provider_put(struct p2pbuf_provider *prov);
+u32 p2pbuf_provider_id(const struct p2pbuf_provider *prov);
+
+struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
+					u64 offset, u32 flags);
+void p2pbuf_chunk_free(struct p2pbuf_chunk *chunk);
+struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags);
+
+struct p2pbuf_provider *p2pbuf_find_provider(struct device **clients,
+					     int num_clients, u64 size);
+
+#endif /* _LINUX_P2PBUF_H */
