@@ -345,6 +345,7 @@ void p2pbuf_verdict_simple(struct p2pbuf_verdict *v, enum p2pbuf_reason r)
 	v->distance = -1;
 	v->via = P2PBUF_VIA_NONE;
 }
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_verdict_simple);
 
 /**
  * p2pbuf_decide - the policy, as a pure function

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suites for p2pbuf:
+ *   p2pbuf_topology - the policy predicates on made-up topologies, the rule
+ *                     parser and the reason strings;
+ *   p2pbuf_sg       - sg table construction (segment splitting).
+ *
+ * insmod p2pbuf_kunit.ko (p2pbuf.ko loaded first) runs both.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
+
+#include "../../drivers/dma-buf/p2p/p2pbuf_internal.h"
+
+#define HOST_BDF	P2PBUF_BDF(0, 0, PCI_DEVFN(0, 0))
+#define HOST_ID		0x808629c0	/* q35 host bridge 8086:29c0 */
+#define SW_UP_ID	0x104c8232	/* x3130 upstream port */
+#define SW_DN_ID	0x104c8233	/* xio3130 downstream port */
+#define RP_ID		0x1b360c00	/* QEMU pcie-root-port */
+
+/* provider 05:00.0 and client 06:00.0 below one switch, as in the VM */
+static void topo_same_switch(struct p2pbuf_topo *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->same_root = true;
+	t->common_switch = true;
+	t->dist = 4;
+	t->nr_hops = 3;
+	t->hops[0] = (struct p2pbuf_hop){ P2PBUF_BDF(0, 2, PCI_DEVFN(2, 0)),
+					  SW_DN_ID, 0 };
+	t->hops[1] = (struct p2pbuf_hop){ P2PBUF_BDF(0, 1, PCI_DEVFN(0, 0)),
+					  SW_UP_ID, 0 };
+	t->hops[2] = (struct p2pbuf_hop){ P2PBUF_BDF(0, 2, PCI_DEVFN(3, 0)),
+					  SW_DN_ID, 0 };
+	t->host = (struct p2pbuf_hop){ HOST_BDF, HOST_ID, 0 };
+	t->has_host = true;
+}
+
+/* provider 05:00.0 below rp1, client 07:00.0 below rp2 */
+static void topo_cross_root(struct p2pbuf_topo *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->same_root = true;
+	t->dist = 6;
+	t->nr_hops = 4;
+	t->hops[0] = (struct p2pbuf_hop){ P2PBUF_BDF(0, 2, PCI_DEVFN(2, 0)),
+					  SW_DN_ID, 0 };
+	t->hops[1] = (struct p2pbuf_hop){ P2PBUF_BDF(0, 1, PCI_DEVFN(0, 0)),
+					  SW_UP_ID, 0 };
+	t->hops[2] = (struct p2pbuf_hop){ P2PBUF_BDF(0, 0, PCI_DEVFN(4, 0)),
+					  RP_ID, PCI_ACS_SV | PCI_ACS_RR |
+					  PCI_ACS_CR };
+	t->hops[3] = (struct p2pbuf_hop){ P2PBUF_BDF(0, 0, PCI_DEVFN(5, 0)),
+					  RP_ID, PCI_ACS_SV | PCI_ACS_RR |
+					  PCI_ACS_CR };
+	t->host = (struct p2pbuf_hop){ HOST_BDF, HOST_ID, 0 };
+	t->has_host = true;
+}
+
+static void policy(struct kunit *test, struct p2pbuf_policy *pol,
+		   const char *allow, const char *deny)
+{
+	int n;
+
+	memset(pol, 0, sizeof(*pol));
+	n = p2pbuf_parse_rules(allow, pol->allow, P2PBUF_MAX_RULES);
+	KUNIT_ASSERT_GE(test, n, 0);
+	pol->nr_allow = n;
+	n = p2pbuf_parse_rules(deny, pol->deny, P2PBUF_MAX_RULES);
+	KUNIT_ASSERT_GE(test, n, 0);
+	pol->nr_deny = n;
+}
+
+static void reason_contains(struct kunit *test, const struct p2pbuf_verdict *v,
+			    const char *needle)
+{
+	char buf[P2PBUF_REASON_LEN];
+	int len;
+
+	len = p2pbuf_reason_format(v, buf, sizeof(buf));
+	/* every message fits the uapi field untruncated */
+	KUNIT_EXPECT_LT(test, len, P2PBUF_REASON_LEN - 1);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(buf, needle), "reason: %s", buf);
+}
+
+static void same_switch_is_bus_addr(struct kunit *test)
+{
+	struct p2pbuf_policy pol;
+	struct p2pbuf_topo t;
+	struct p2pbuf_verdict v;
+
+	topo_same_switch(&t);
+	policy(test, &pol, "", "");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_BUS_ADDR);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_OK);
+	KUNIT_EXPECT_EQ(test, v.distance, 4);
+	KUNIT_EXPECT_EQ(test, v.via, P2PBUF_VIA_NONE);
+	p2pbuf_decide(&t, &pol, P2PBUF_DIR_RW, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_BUS_ADDR);
+	reason_contains(test, &v, "bus addresses");
+}
+
+static void acs_redirect_refused(struct kunit *test)
+{
+	struct p2pbuf_policy pol;
+	struct p2pbuf_topo t;
+	struct p2pbuf_verdict v;
+
+	topo_same_switch(&t);
+	t.hops[2].acs_ctrl = PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR;
+	policy(test, &pol, "", "");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_ACS_REDIRECT);
+	KUNIT_EXPECT_EQ(test, v.via, P2PBUF_BDF(0, 2, PCI_DEVFN(3, 0)));
+	KUNIT_EXPECT_EQ(test, v.via_id, SW_DN_ID);
+	KUNIT_EXPECT_EQ(test, v.acs_ctrl, PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR);
+	KUNIT_EXPECT_EQ(test, v.distance, -1);
+	reason_contains(test, &v, "pci=disable_acs_redir=0000:02:03.0");
+	reason_contains(test, &v, "104c:8233");
+
+	/* source validation alone does not redirect */
+	t.hops[2].acs_ctrl = PCI_ACS_SV;
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_BUS_ADDR);
+
+	/* redirected traffic goes through the host bridge: allowed there */
+	t.hops[2].acs_ctrl = PCI_ACS_EC;
+	policy(test, &pol, "8086:29c0", "");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_THRU_HOST_BRIDGE);
+	KUNIT_EXPECT_EQ(test, v.via, HOST_BDF);
+}
+
+static void cross_root_refused_by_default(struct kunit *test)
+{
+	struct p2pbuf_policy pol;
+	struct p2pbuf_topo t;
+	struct p2pbuf_verdict v;
+
+	topo_cross_root(&t);
+	policy(test, &pol, "", "");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED);
+	KUNIT_EXPECT_EQ(test, v.via, HOST_BDF);
+	KUNIT_EXPECT_EQ(test, v.via_id, HOST_ID);
+	KUNIT_EXPECT_EQ(test, v.distance, -1);
+	reason_contains(test, &v, "0000:00:00.0 (8086:29c0)");
+	reason_contains(test, &v,
+			"echo 8086:29c0 > /sys/module/p2pbuf/parameters/allow_bridges");
+
+	/* another host bridge on the allow list does not help */
+	policy(test, &pol, "8086:1237", "");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED);
+
+	/* the kernel's whitelist counts only when asked for */
+	t.kernel_whitelisted = true;
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	pol.kernel_whitelist = true;
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_THRU_HOST_BRIDGE);
+}
+
+static void cross_root_allowed(struct kunit *test)
+{
+	struct p2pbuf_policy pol;
+	struct p2pbuf_topo t;
+	struct p2pbuf_verdict v;
+
+	topo_cross_root(&t);
+	policy(test, &pol, "8086:29c0", "");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_THRU_HOST_BRIDGE);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_OK);
+	KUNIT_EXPECT_EQ(test, v.distance, 6);
+	KUNIT_EXPECT_EQ(test, v.via, HOST_BDF);
+	reason_contains(test, &v, "allowed (rw)");
+	p2pbuf_decide(&t, &pol, P2PBUF_DIR_WRITE, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_THRU_HOST_BRIDGE);
+}
+
+static void direction_checked(struct kunit *test)
+{
+	struct p2pbuf_policy pol;
+	struct p2pbuf_topo t;
+	struct p2pbuf_verdict v;
+
+	topo_cross_root(&t);
+	policy(test, &pol, "8086:29c0:r", "");
+	p2pbuf_decide(&t, &pol, 0, &v);		/* attach: some direction */
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_THRU_HOST_BRIDGE);
+	p2pbuf_decide(&t, &pol, P2PBUF_DIR_READ, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_THRU_HOST_BRIDGE);
+	p2pbuf_decide(&t, &pol, P2PBUF_DIR_WRITE, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_DIRECTION);
+	reason_contains(test, &v, "allowed for r only, mapping needs w");
+	p2pbuf_decide(&t, &pol, P2PBUF_DIR_RW, &v);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_DIRECTION);
+
+	KUNIT_EXPECT_EQ(test, p2pbuf_dir_to_mask(DMA_TO_DEVICE),
+			P2PBUF_DIR_READ);
+	KUNIT_EXPECT_EQ(test, p2pbuf_dir_to_mask(DMA_FROM_DEVICE),
+			P2PBUF_DIR_WRITE);
+	KUNIT_EXPECT_EQ(test, p2pbuf_dir_to_mask(DMA_BIDIRECTIONAL),
+			P2PBUF_DIR_RW);
+}
+
+static void deny_beats_allow(struct kunit *test)
+{
+	struct p2pbuf_policy pol;
+	struct p2pbuf_topo t;
+	struct p2pbuf_verdict v;
+
+	topo_cross_root(&t);
+	policy(test, &pol, "8086:29c0", "8086:29c0");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_DENIED);
+	KUNIT_EXPECT_EQ(test, v.via, HOST_BDF);
+	reason_contains(test, &v, "deny_bridges");
+
+	/* a denied switch blocks even the bus-address path */
+	topo_same_switch(&t);
+	policy(test, &pol, "", "104c:8232");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_DENIED);
+	KUNIT_EXPECT_EQ(test, v.via, P2PBUF_BDF(0, 1, PCI_DEVFN(0, 0)));
+	KUNIT_EXPECT_EQ(test, v.via_id, SW_UP_ID);
+
+	/* a write-only deny lets reads through */
+	policy(test, &pol, "", "104c:8232:w");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_BUS_ADDR);
+	p2pbuf_decide(&t, &pol, P2PBUF_DIR_READ, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_BUS_ADDR);
+	p2pbuf_decide(&t, &pol, P2PBUF_DIR_WRITE, &v);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_DENIED);
+}
+
+static void different_roots_refused(struct kunit *test)
+{
+	struct p2pbuf_policy pol;
+	struct p2pbuf_topo t;
+	struct p2pbuf_verdict v;
+
+	topo_cross_root(&t);
+	t.same_root = false;
+	policy(test, &pol, "8086:29c0", "");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_NO_COMMON_ROOT);
+	KUNIT_EXPECT_EQ(test, v.distance, -1);
+}
+
+static void simple_reasons(struct kunit *test)
+{
+	struct p2pbuf_verdict v;
+
+	p2pbuf_verdict_simple(&v, P2PBUF_REASON_NOT_PCI);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	reason_contains(test, &v, "not a PCI device");
+	p2pbuf_verdict_simple(&v, P2PBUF_REASON_NO_PEER2PEER);
+	reason_contains(test, &v, "allow_peer2peer");
+	p2pbuf_verdict_simple(&v, P2PBUF_REASON_REVOKED);
+	reason_contains(test, &v, "revoked");
+}
+
+static void rule_parser(struct kunit *test)
+{
+	struct p2pbuf_rule tbl[P2PBUF_MAX_RULES];
+	char many[P2PBUF_MAX_RULES * 11 + 16] = "";
+	int i;
+
+	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("", tbl, P2PBUF_MAX_RULES), 0);
+	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("\n", tbl, P2PBUF_MAX_RULES),
+			0);
+	KUNIT_ASSERT_EQ(test, p2pbuf_parse_rules("8086:29c0", tbl,
+						 P2PBUF_MAX_RULES), 1);
+	KUNIT_EXPECT_EQ(test, tbl[0].vendor, 0x8086);
+	KUNIT_EXPECT_EQ(test, tbl[0].device, 0x29c0);
+	KUNIT_EXPECT_EQ(test, tbl[0].dirs, P2PBUF_DIR_RW);
+	KUNIT_ASSERT_EQ(test, p2pbuf_parse_rules(" 8086:29c0:r, 10b5:8747:w\n",
+						 tbl, P2PBUF_MAX_RULES), 2);
+	KUNIT_EXPECT_EQ(test, tbl[0].dirs, P2PBUF_DIR_READ);
+	KUNIT_EXPECT_EQ(test, tbl[1].vendor, 0x10b5);
+	KUNIT_EXPECT_EQ(test, tbl[1].dirs, P2PBUF_DIR_WRITE);
+	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("1022:1480:rw", tbl,
+						 P2PBUF_MAX_RULES), 1);
+	KUNIT_EXPECT_EQ(test, tbl[0].dirs, P2PBUF_DIR_RW);
+
+	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("8086", tbl, P2PBUF_MAX_RULES),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("zzzz:29c0", tbl,
+						 P2PBUF_MAX_RULES), -EINVAL);
+	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("8086:129c0", tbl,
+						 P2PBUF_MAX_RULES), -EINVAL);
+	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("8086:29c0:x", tbl,
+						 P2PBUF_MAX_RULES), -EINVAL);
+	for (i = 0; i <= P2PBUF_MAX_RULES; i++)
+		strcat(many, "8086:29c0,");
+	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules(many, tbl, P2PBUF_MAX_RULES),
+			-EINVAL);
+}
+
+static struct kunit_case p2pbuf_topology_cases[] = {
+	KUNIT_CASE(same_switch_is_bus_addr),
+	KUNIT_CASE(acs_redirect_refused),
+	KUNIT_CASE(cross_root_refused_by_default),
+	KUNIT_CASE(cross_root_allowed),
+	KUNIT_CASE(direction_checked),
+	KUNIT_CASE(deny_beats_allow),
+	KUNIT_CASE(different_roots_refused),
+	KUNIT_CASE(simple_reasons),
+	KUNIT_CASE(rule_parser),
+	{}
+};
+
+static struct kunit_suite p2pbuf_topology_suite = {
+	.name = "p2pbuf_topology",
+	.test_cases = p2pbuf_topology_cases,
+};
+
+/* ---- p2pbuf_sg ----------------------------------------------------------- */
+
+static void sg_check_contiguous(struct kunit *test, struct sg_table *sgt,
+				u64 addr, u64 len, u64 max, u64 boundary)
+{
+	struct scatterlist *sg;
+	u64 next = addr, total = 0;
+	int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		KUNIT_EXPECT_EQ(test, (u64)sg_dma_address(sg), next);
+		KUNIT_EXPECT_LE(test, (u64)sg_dma_len(sg), max);
+		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(sg_dma_len(sg)));
+		if (boundary != U64_MAX)
+			KUNIT_EXPECT_EQ(test, next & ~boundary,
+					(next + sg_dma_len(sg) - 1) & ~boundary);
+		KUNIT_EXPECT_NULL(test, sg_page(sg));
+		next += sg_dma_len(sg);
+		total += sg_dma_len(sg);
+	}
+	KUNIT_EXPECT_EQ(test, total, len);
+}
+
+static void sg_coalesced_64m(struct kunit *test)
+{
+	const u64 addr = 0xc0000000ULL, len = SZ_64M;
+	struct sg_table sgt;
+
+	/* an importer that takes big segments gets one entry */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, len, UINT_MAX, 0xffffffff),
+			1);
+	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill(&sgt, addr, len, UINT_MAX,
+					     0xffffffff), 0);
+	KUNIT_EXPECT_EQ(test, sgt.nents, 1);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 1);
+	sg_check_contiguous(test, &sgt, addr, len, UINT_MAX, 0xffffffff);
+	sg_free_table(&sgt);
+}
+
+static void sg_split_max_seg(struct kunit *test)
+{
+	const u64 addr = 0x380000000000ULL, len = SZ_64M;
+	struct sg_table sgt;
+
+	/* PCI's default 64 KiB: 1024 entries, a chained table */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, len, SZ_64K, 0xffffffff),
+			1024);
+	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill(&sgt, addr, len, SZ_64K,
+					     0xffffffff), 0);
+	KUNIT_EXPECT_EQ(test, sgt.nents, 1024);
+	sg_check_contiguous(test, &sgt, addr, len, SZ_64K, 0xffffffff);
+	sg_free_table(&sgt);
+
+	/* a maximum that is not a page multiple is rounded down */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, SZ_1M, SZ_64K + 1, U64_MAX),
+			16);
+	/* smaller than a page: one page per entry, never zero */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, SZ_64K, 512, U64_MAX),
+			SZ_64K / PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, 0, SZ_64K, U64_MAX), 0);
+}
+
+static void sg_split_boundary(struct kunit *test)
+{
+	const u64 addr = 0xfff00000ULL, len = SZ_2M;
+	struct sg_table sgt;
+
+	/* crossing the 4 GiB boundary splits there */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, len, UINT_MAX, 0xffffffff),
+			2);
+	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill(&sgt, addr, len, UINT_MAX,
+					     0xffffffff), 0);
+	KUNIT_EXPECT_EQ(test, sg_dma_len(sgt.sgl), SZ_1M);
+	sg_check_contiguous(test, &sgt, addr, len, UINT_MAX, 0xffffffff);
+	sg_free_table(&sgt);
+
+	/* no boundary: one entry */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, len, UINT_MAX, U64_MAX), 1);
+	/* 1 MiB boundaries, unaligned start */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(0x80000, SZ_2M, UINT_MAX,
+					      SZ_1M - 1), 3);
+}
+
+static void sg_large(struct kunit *test)
+{
+	const u64 addr = 0x4000000000ULL, len = SZ_8G;
+	struct sg_table sgt;
+
+	/* more than sg_dma_len() can hold in one entry */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, len, UINT_MAX, U64_MAX), 3);
+	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill(&sgt, addr, len, UINT_MAX,
+					     U64_MAX), 0);
+	sg_check_contiguous(test, &sgt, addr, len, UINT_MAX, U64_MAX);
+	sg_free_table(&sgt);
+}
+
+static struct kunit_case p2pbuf_sg_cases[] = {
+	KUNIT_CASE(sg_coalesced_64m),
+	KUNIT_CASE(sg_split_max_seg),
+	KUNIT_CASE(sg_split_boundary),
+	KUNIT_CASE(sg_large),
+	{}
+};
+
+static struct kunit_suite p2pbuf_sg_suite = {
+	.name = "p2pbuf_sg",
+	.test_cases = p2pbuf_sg_cases,
+};
+
+kunit_test_suites(&p2pbuf_topology_suite, &p2pbuf_sg_suite);
+
+MODULE_DESCRIPTION("KUnit tests for p2pbuf");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
