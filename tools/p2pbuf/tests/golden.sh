@@ -38,6 +38,9 @@ check check-allow.txt allow check 05:00.0 07:00.0
 check topo-iommu.txt iommu topo
 check check-iommu-same.txt iommu check 05:00.0 06:00.0
 check check-iommu-cross.txt iommu check 03:00.0 07:00.0
+check topo-stock.txt stock topo
+check topo-stock.json stock --json topo
+check topo-iommu.json iommu --json topo
 check check-bad-bdf.txt p2pdma check 05:00.0 nvme0
 echo "1..$n"
 exit $fail

@@ -6,6 +6,7 @@
 # p2pdma: as the guest sees it with the test kernel (CMBs published as p2pmem)
 # iommu:  plus an IOMMU, and ACS redirect enabled on the root ports
 # allow:  p2pdma plus allow_bridges=8086:29c0 (the q35 host bridge)
+# stock:  Debian's kernel: no CONFIG_PCI_P2PDMA, so no p2pmem
 set -e
 root=$1 variant=${2:-p2pdma}
 rm -rf "$root"
