@@ -380,7 +380,9 @@ VISIBLE_IF_KUNIT void p2pbuf_decide(const struct p2pbuf_topo *topo,
 			p2pbuf_verdict_via(v, hop);
 			return;
 		}
-		if (!acs && (hop->acs_ctrl & P2PBUF_ACS_REDIR))
+		/* ACS matters below a common switch; root ports are crossed anyway */
+		if (topo->common_switch && !acs &&
+		    (hop->acs_ctrl & P2PBUF_ACS_REDIR))
 			acs = hop;
 	}
 
