@@ -440,13 +440,15 @@ static void test_rdma_rxe(void)
 	id = provider_on(ctx, "0000:05:00.0", 0, NULL);
 	igt_require_f(id >= 0, "no provider on 05:00.0\n");
 
-	run_cmd(out, sizeof(out), "modprobe rdma_rxe; modprobe veth; "
-		"ip link del veth0; ip link add veth0 type veth peer name veth1 && "
-		"ip link set veth0 up && ip link set veth1 up");
+	/* iproute2's ip (busybox's has no veth), modules where there are any */
+	run_cmd(out, sizeof(out), "IP=ip; [ -x /sbin/ip ] && IP=/sbin/ip; "
+		"[ -d /lib/modules ] && modprobe -a rdma_rxe veth; "
+		"$IP link del veth0; $IP link add veth0 type veth peer name veth1 && "
+		"$IP link set veth0 up && $IP link set veth1 up");
 	rc = run_cmd(out, sizeof(out), "rdma link add rxe0 type rxe netdev veth0");
 	if (rc) {
 		p2pbuf_close(ctx);
-		run_cmd(out + 2048, 2048, "ip link del veth0");
+		run_cmd(out + 2048, 2048, "IP=ip; [ -x /sbin/ip ] && IP=/sbin/ip; $IP link del veth0");
 		igt_skip("rxe cannot be created here: rdma link add: %s\n", out);
 	}
 	list = ibv_get_device_list(&n);
@@ -487,7 +489,7 @@ static void test_rdma_rxe(void)
 	ibv_dealloc_pd(pd);
 	ibv_close_device(ibctx);
 	p2pbuf_close(ctx);
-	run_cmd(out, sizeof(out), "rdma link delete rxe0; ip link del veth0");
+	run_cmd(out, sizeof(out), "IP=ip; [ -x /sbin/ip ] && IP=/sbin/ip; rdma link delete rxe0; $IP link del veth0");
 }
 
 /* ---- nvme-read-into-cmb ---- */

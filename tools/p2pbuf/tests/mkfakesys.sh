@@ -60,7 +60,7 @@ dev() {
 hb=pci0000:00
 dev $hb/0000:00:00.0 0x8086 0x29c0 0x060000 - - none
 dev $hb/0000:00:1f.0 0x8086 0x2918 0x060100 lpc_ich - none
-dev $hb/0000:00:1f.2 0x8086 0x2922 0x010601 ahci - none
+dev $hb/0000:00:1f.2 0x8086 0x2922 0x010601 - - none
 dev $hb/0000:00:1f.3 0x8086 0x2930 0x0c0500 - - none
 rp1=$hb/0000:00:04.0
 dev $rp1 0x1b36 0x000c 0x060400 pcieport 4 $pcie_acs_ctrl
