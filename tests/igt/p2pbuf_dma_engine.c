@@ -355,8 +355,11 @@ static void check_revoke(void)
 	/* next DMA: the remap is refused, nothing is started */
 	fill_pattern(user, XFER, 0xbad);
 	ret = ti_dma(ti, 0, 0, h, 0, XFER, user);
-	igt_assert_f(ret == -ENODEV, "DMA after revoke: %s\n",
-		     ret ? strerror(-ret) : "succeeded");
+	igt_assert_eq(ti_status(ti, h, &st), 0);
+	igt_assert_f(ret == -ENODEV,
+		     "DMA after revoke: %s (importer: maps %u, refused %u, last error %u, %llu bytes moved, state %#x)\n",
+		     ret ? strerror(-ret) : "succeeded", st.maps, st.map_errors,
+		     st.last_error, (unsigned long long)st.dma_bytes, st.state);
 	igt_assert_errno(ti_map(ti, h, 0, &m), ENODEV);
 	igt_assert_eq(ti_status(ti, h, &st), 0);
 	igt_assert_lte(1, st.map_errors);

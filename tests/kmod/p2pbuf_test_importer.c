@@ -51,6 +51,12 @@
 #define EDU_CMD_TO_RAM	BIT(1)	/* 0: RAM -> edu buffer, 1: edu buffer -> RAM */
 #define EDU_BUF_ADDR	0x40000
 #define EDU_BUF_SIZE	4096
+/*
+ * QEMU (7.2 at least) checks the edu buffer range as addr + count < end, so
+ * a full 4 KiB command aborts the whole VM ("DMA range ... out of bounds");
+ * move half a page per command.
+ */
+#define EDU_CHUNK	2048
 /* A command completes on a 100 ms timer; allow for a slow TCG guest. */
 #define EDU_TIMEOUT_US	(5 * USEC_PER_SEC)
 
@@ -389,12 +395,17 @@ static int ti_ioctl_status(struct ti_file *tf, void __user *uarg)
 /* Run one edu command and wait for it. Called with ti_edu_lock held. */
 static int edu_run(struct ti_edu *edu, u64 src, u64 dst, u32 len, u32 cmd)
 {
+	u64 buf;
 	u32 val;
 	int ret;
 
 	lockdep_assert_held(&ti_edu_lock);
 	if (edu->broken)
 		return -EIO;
+	/* A range QEMU refuses stops the VM: never issue one. */
+	buf = (cmd & EDU_CMD_TO_RAM) ? src : dst;
+	if (!len || buf < EDU_BUF_ADDR || buf + len > EDU_BUF_ADDR + EDU_CHUNK)
+		return -EINVAL;
 	writeq(src, edu->mmio + EDU_REG_DMA_SRC);
 	writeq(dst, edu->mmio + EDU_REG_DMA_DST);
 	writeq(len, edu->mmio + EDU_REG_DMA_CNT);
@@ -468,7 +479,9 @@ static long ti_dma_import(struct ti_edu *edu, struct ti_import *imp, u64 off,
 		imp->dma_bytes += len;
 out:
 	dma_resv_unlock(imp->dmabuf->resv);
-	return ret ? ret : len;
+	if (ret)
+		return ret;	/* not "ret ? ret : len": that would be unsigned */
+	return len;
 }
 
 static int ti_check_side(struct ti_import *imp, u64 off, u64 len)
@@ -495,7 +508,9 @@ static long ti_dma_load(struct ti_edu *edu, struct ti_import *src, u64 off,
 	if (copy_from_user(edu->bounce, ubuf, len))
 		return -EFAULT;
 	ret = edu_run(edu, edu->bounce_dma, EDU_BUF_ADDR, len, 0);
-	return ret ? ret : len;
+	if (ret)
+		return ret;
+	return len;
 }
 
 /* Edu buffer -> destination, all @len bytes. */
@@ -561,7 +576,7 @@ static int ti_ioctl_dma(struct ti_file *tf, void __user *uarg)
 	}
 	while (done < arg.len) {
 		n = ti_dma_load(edu, src, arg.src_offset + done, ubuf + done,
-				min_t(u64, arg.len - done, EDU_BUF_SIZE));
+				min_t(u64, arg.len - done, EDU_CHUNK));
 		if (n < 0) {
 			ret = n;
 			break;
