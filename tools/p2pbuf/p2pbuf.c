@@ -828,8 +828,11 @@ static int cmd_alloc(int argc, char **argv)
 		       fd, hsize(b.size, s, sizeof(s)), id, provider_name(&e, id),
 		       b.offset, b.bus_addr);
 	}
-	if (optind + 2 < argc)
-		ret = run_with_fd(fd, argv + optind + 2);
+	optind += 2;
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	if (optind < argc)
+		ret = run_with_fd(fd, argv + optind);
 	else if (do_hold)
 		hold();
 	close(fd);
