@@ -38,12 +38,16 @@
  * is that size minus what p2pbuf allocated: an upper bound, since the owning
  * driver (nvme, for its queues) may allocate from the same pool.
  *
- * Without CONFIG_PCI_P2PDMA, NVMe controllers that report a CMB are listed as
- * unavailable p2pmem entries, with the reason.
+ * Without CONFIG_PCI_P2PDMA, NVMe controllers that report a CMB (CMBSZ, or
+ * CAP.CMBS once nvme has disabled the CMB again) are listed as unavailable
+ * p2pmem entries, with the reason; the size is 0 when the controller no
+ * longer reports it.
  */
 
 #define P2PBUF_POOL_BIAS	PAGE_SIZE	/* genalloc cannot hand out 0 */
 #define P2PBUF_NVME_CLASS	0x010802
+#define P2PBUF_NVME_REG_CAP	0x00
+#define P2PBUF_NVME_CAP_HI_CMBS	BIT(57 - 32)
 #define P2PBUF_NVME_REG_CMBLOC	0x38
 #define P2PBUF_NVME_REG_CMBSZ	0x3c
 
@@ -645,42 +649,55 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
 		 prov->available ? "" : " (not published)");
 }
 #else
-/* read the CMB location and size of an NVMe controller, 0 when none */
-static u64 p2pbuf_nvme_cmb(struct pci_dev *pdev, int *bar, u64 *offset)
+/*
+ * Does this NVMe controller have a CMB, and where? Reads CAP, CMBLOC and
+ * CMBSZ, never writes. nvme clears CMBMSC.CRE when it cannot register the
+ * CMB (as here, without P2PDMA), and then CMBSZ reads 0 on NVMe 1.4+
+ * controllers: CAP.CMBS still says a CMB exists, of unknown size (0).
+ */
+static bool p2pbuf_nvme_cmb(struct pci_dev *pdev, int *bar, u64 *offset,
+			    u64 *size)
 {
-	u32 cmbloc, cmbsz, szu;
+	u32 cap_hi, cmbloc, cmbsz, szu;
 	void __iomem *regs;
 	u16 cmd;
 	u64 unit;
 
 	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
 	    pci_resource_len(pdev, 0) < P2PBUF_NVME_REG_CMBSZ + 4)
-		return 0;
+		return false;
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	if (!(cmd & PCI_COMMAND_MEMORY))
-		return 0;
+		return false;
 	regs = pci_iomap_range(pdev, 0, 0, P2PBUF_NVME_REG_CMBSZ + 4);
 	if (!regs)
-		return 0;
+		return false;
+	cap_hi = readl(regs + P2PBUF_NVME_REG_CAP + 4);
 	cmbloc = readl(regs + P2PBUF_NVME_REG_CMBLOC);
 	cmbsz = readl(regs + P2PBUF_NVME_REG_CMBSZ);
 	pci_iounmap(pdev, regs);
-	if (!cmbsz || cmbsz == ~0U)
-		return 0;
+	if (cap_hi == ~0U || cmbsz == ~0U)
+		return false;
+
+	*bar = 0;
+	*offset = 0;
+	*size = 0;
 	szu = (cmbsz >> 8) & 0xf;
-	if (szu > 6)
-		return 0;
-	unit = SZ_4K << (4 * szu);
-	*bar = cmbloc & 0x7;
-	*offset = (u64)(cmbloc >> 12) * unit;
-	return (u64)(cmbsz >> 12) * unit;
+	if (cmbsz && szu <= 6) {
+		unit = SZ_4K << (4 * szu);
+		*bar = cmbloc & 0x7;
+		*offset = (u64)(cmbloc >> 12) * unit;
+		*size = (u64)(cmbsz >> 12) * unit;
+		return true;
+	}
+	return cap_hi & P2PBUF_NVME_CAP_HI_CMBS;
 }
 
 static void p2pbuf_adopt(struct pci_dev *pdev)
 {
 	struct p2pbuf_provider *prov;
-	u64 size, offset = 0;
-	int bar = 0;
+	u64 size, offset;
+	int bar;
 
 	if (pdev->class != P2PBUF_NVME_CLASS)
 		return;
@@ -689,8 +706,7 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
 		p2pbuf_provider_put(prov);
 		return;
 	}
-	size = p2pbuf_nvme_cmb(pdev, &bar, &offset);
-	if (!size)
+	if (!p2pbuf_nvme_cmb(pdev, &bar, &offset, &size))
 		return;
 
 	prov = p2pbuf_provider_new(pdev, P2PBUF_KIND_P2PMEM);
@@ -699,7 +715,7 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
 	prov->bar = bar;
 	prov->bar_offset = offset;
 	prov->size = size;
-	if (bar < PCI_STD_NUM_BARS &&
+	if (size && bar < PCI_STD_NUM_BARS &&
 	    (pci_resource_flags(pdev, bar) & IORESOURCE_MEM)) {
 		prov->phys = pci_resource_start(pdev, bar) + offset;
 		prov->bus_addr = pci_bus_address(pdev, bar) + offset;
