@@ -575,7 +575,8 @@ P2PBUF_EXPORT int p2pbuf_topo_path(const struct p2pbuf_topo *t,
 			set_via(t, p, h);
 			return 0;
 		}
-		if (acs < 0 && t->devs[h].acs_redir == 1)
+		/* ACS matters below a common switch; root ports are crossed anyway */
+		if (common >= 0 && acs < 0 && t->devs[h].acs_redir == 1)
 			acs = h;
 	}
 	if (common >= 0 && acs < 0) {
