@@ -54,6 +54,7 @@
 /* protects p2pbuf_providers; taken before any provider's lock */
 DEFINE_MUTEX(p2pbuf_registry_lock);
 static DEFINE_XARRAY_ALLOC1(p2pbuf_providers);
+static u32 p2pbuf_next_id;	/* ids are not reused soon: cyclic */
 /* serialises p2pmem adoption so a device is adopted once */
 static DEFINE_MUTEX(p2pbuf_rescan_lock);
 
@@ -114,10 +115,10 @@ static int p2pbuf_provider_add(struct p2pbuf_provider *prov)
 	int ret;
 
 	mutex_lock(&p2pbuf_registry_lock);
-	ret = xa_alloc(&p2pbuf_providers, &prov->id, prov, xa_limit_31b,
-		       GFP_KERNEL);
+	ret = xa_alloc_cyclic(&p2pbuf_providers, &prov->id, prov, xa_limit_31b,
+			      &p2pbuf_next_id, GFP_KERNEL);
 	mutex_unlock(&p2pbuf_registry_lock);
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /**

@@ -109,10 +109,12 @@ struct p2pbuf_list {
 /**
  * struct p2pbuf_alloc - argument of P2PBUF_IOC_ALLOC
  * @size: in: bytes, a non-zero multiple of the page size
- * @provider_id: in: provider to allocate from
+ * @provider_id: in: provider to allocate from (unknown: EINVAL; listed but
+ *	not available: EOPNOTSUPP; unregistered meanwhile: ENODEV)
  * @flags: in: P2PBUF_ALLOC_* flags
  * @offset: in with P2PBUF_ALLOC_FIXED_OFFSET: wanted offset within the
- *	region, page aligned; out: the buffer's offset within the region
+ *	region, page aligned (EBUSY when taken); zero without the flag;
+ *	out: the buffer's offset within the region
  * @fd: out: the dma-buf file descriptor
  * @__pad: zero
  * @bus_addr: out: PCI bus address of the buffer's first byte
