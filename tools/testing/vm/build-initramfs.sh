@@ -17,7 +17,8 @@ rm -rf "$root" && mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,results,p2pbuf
 # --- our modules, built in a private copy so two kernels never share objects
 kmod="$out/kmod-src"
 mkdir -p "$kmod"
-rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod' \
+	--exclude='*.mod.c' --exclude='Module.symvers' --exclude='modules.order' \
 	--include='/Kbuild' --include='/drivers/***' --include='/include/***' \
 	--include='/tests/' --include='/tests/kmod/***' --include='/tests/kunit/***' \
 	--exclude='*' "$TOP/" "$kmod/"
@@ -74,7 +75,9 @@ U=$BUILD/user
 [ -d "$U/lib" ] && cp -a "$U/lib/." "$root/p2pbuf/lib/"
 [ -d "$U/tests" ] && cp -a "$U/tests/." "$root/p2pbuf/tests/"
 rm -rf "$root/p2pbuf/tests/host"
-cp -a "$TOP/tests/vm/." "$root/p2pbuf/tests/" 2>/dev/null || true
+cp -a "$TOP/tests/vm/." "$root/p2pbuf/tests/"
+mkdir -p "$root/p2pbuf/examples"
+cp -a "$TOP/examples/." "$root/p2pbuf/examples/"
 
 # --- host tools the tests call, rdma-core for rxe, and all their libraries
 extra_bins="/usr/bin/rdma /usr/sbin/ip /usr/bin/ibv_devices /usr/bin/ibv_devinfo"

@@ -19,6 +19,7 @@ import re
 import sys
 from xml.sax.saxutils import quoteattr
 
+PLAN_SKIP = re.compile(r'^1\.\.0\s*#\s*SKIP\s*(.*)$')
 NOT_SUITES = ('console', 'dmesg', 'splats', 'kmemleak-raw')
 IGT = re.compile(r'^Subtest (\S+): (SUCCESS|FAIL|SKIP|CRASH|TIMEOUT)\b')
 TAP = re.compile(r'^(\s*)(not )?ok \d+(?: -)? ?([^#]*?)\s*(#\s*(\w+).*)?$')
@@ -36,6 +37,9 @@ def parse(text):
         return out
     taps = []
     for line in text.splitlines():
+        m = PLAN_SKIP.match(line)
+        if m:
+            return [('(all: %s)' % m.group(1).strip(), 'skip')]
         m = TAP.match(line.replace('\t', '        '))
         if m:
             depth = len(m.group(1))
