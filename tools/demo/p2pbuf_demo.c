@@ -75,21 +75,23 @@ static const struct p2pbuf_provider *find_provider(const struct p2pbuf_provider 
 }
 
 /* "bus address", "via host bridge", or "refused: why", for provider -> client */
-static void describe_path(struct p2pbuf_ctx *ctx, uint32_t prov, uint32_t client,
-			  char *out, size_t n)
+static void describe_path(struct p2pbuf_ctx *ctx, const struct p2pbuf_buf *buf,
+			  const char *pname, uint32_t client, char *out, size_t n)
 {
 	struct p2pbuf_path_info pi;
 	char b[16];
-	int ret = p2pbuf_path(ctx, prov, client, &pi);
+	int ret = p2pbuf_path(ctx, buf->provider_id, client, &pi);
 
 	p2pbuf_format_bdf(client, b, sizeof(b));
 	if (ret)
-		snprintf(out, n, "%s: path query failed: %s", b, strerror(-ret));
+		snprintf(out, n, "%s->%s: path query failed: %s", pname + 5, b + 5,
+			 strerror(-ret));
 	else if (pi.map_type == P2PBUF_MAP_NOT_SUPPORTED)
-		snprintf(out, n, "%s: refused: %s", b, pi.reason_str);
+		snprintf(out, n, "%s->%s: refused: %s", pname + 5, b + 5,
+			 pi.reason_str);
 	else
-		snprintf(out, n, "%s: %s (distance %d)", b,
-			 p2pbuf_map_type_str(pi.map_type), pi.distance);
+		snprintf(out, n, "%s->%s: %s", pname + 5, b + 5,
+			 p2pbuf_map_type_str(pi.map_type));
 }
 
 /* step 3: NVMe -> buffer, O_DIRECT, counted bounce */
@@ -193,8 +195,10 @@ static void send_buf(int sock, const struct p2pbuf_buf *b, uint64_t tag)
 	struct p2pbuf_fd_meta m = { .size = b->size, .offset = b->offset,
 				    .provider_id = b->provider_id, .tag = tag };
 
-	if (p2pbuf_send_fd(sock, b->fd, &m))
-		die("passing fd: %s", strerror(errno));
+	int ret = p2pbuf_send_fd(sock, b->fd, &m);
+
+	if (ret)
+		die("passing fd: %s", strerror(-ret));
 }
 
 static void wait_child(pid_t pid, const char *who)
@@ -225,6 +229,7 @@ int main(int argc, char **argv)
 	int n, s1, s2, f, ok;
 	pid_t p1, p2;
 	struct step *s;
+	const char *mname;
 	FILE *res;
 
 	if (argc > 1)
@@ -251,15 +256,16 @@ int main(int argc, char **argv)
 
 	printf("\n== pipeline: %llu bytes from %s\n", (unsigned long long)len, src);
 	/* 1. allocate */
-	if (p2pbuf_alloc(ctx, gpu->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &gbuf))
+	if (p2pbuf_alloc(ctx, gpu->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &gbuf) < 0)
 		die("allocating on the GPU BAR: %s", strerror(errno));
 	s = add_step("allocate GPU buffer (ivshmem BAR2)");
 	snprintf(s->path, sizeof(s->path), "bus address 0x%llx, BAR offset 0x%llx",
 		 (unsigned long long)gbuf.bus_addr, (unsigned long long)gbuf.bar_offset);
 	s->ok = true;
 	if (cmb) {
-		if (p2pbuf_alloc(ctx, cmb->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &mbuf))
+		if (p2pbuf_alloc(ctx, cmb->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &mbuf) < 0)
 			die("allocating on nvme1's CMB: %s", strerror(errno));
+		mname = cmb->name;
 		s = add_step("allocate staging buffer (nvme1 CMB)");
 		snprintf(s->path, sizeof(s->path), "p2pmem, bus address 0x%llx",
 			 (unsigned long long)mbuf.bus_addr);
@@ -267,8 +273,9 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++)
 			if (provs[i].bdf == CMB_BDF)
 				printf("nvme1's CMB is unavailable: %s\n", provs[i].reason);
-		if (p2pbuf_alloc(ctx, gpu->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &mbuf))
+		if (p2pbuf_alloc(ctx, gpu->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &mbuf) < 0)
 			die("allocating a staging buffer on the GPU BAR: %s", strerror(errno));
+		mname = gpu->name;
 		s = add_step("allocate staging buffer (GPU BAR; no CMB here)");
 		snprintf(s->path, sizeof(s->path), "bus address 0x%llx",
 			 (unsigned long long)mbuf.bus_addr);
@@ -285,7 +292,7 @@ int main(int argc, char **argv)
 
 	/* 3. NVMe -> staging buffer */
 	s = add_step("NVMe read -> staging buffer (O_DIRECT)");
-	describe_path(ctx, mbuf.provider_id, SRC_BDF, s->path, sizeof(s->path));
+	describe_path(ctx, &mbuf, mname, SRC_BDF, s->path, sizeof(s->path));
 	if (read(s1, &st, sizeof(st)) != sizeof(st))
 		die("nvme consumer did not report");
 	wait_child(p1, "nvme");
@@ -303,17 +310,18 @@ int main(int argc, char **argv)
 	{
 		char a[160], b[160];
 
-		describe_path(ctx, mbuf.provider_id, EDU_BDF, a, sizeof(a));
-		describe_path(ctx, gbuf.provider_id, EDU_BDF, b, sizeof(b));
-		snprintf(s->path, sizeof(s->path), "read %s; write %s", a, b);
+		describe_path(ctx, &mbuf, mname, EDU_BDF, a, sizeof(a));
+		describe_path(ctx, &gbuf, gpu->name, EDU_BDF, b, sizeof(b));
+		if (read(s2, r, sizeof(r)) != sizeof(r))
+			die("dma consumer did not report");
+		snprintf(s->path, sizeof(s->path), "%s, sg 0x%llx; %s, sg 0x%llx", a,
+			 (unsigned long long)r[0], b, (unsigned long long)r[1]);
 	}
-	if (read(s2, r, sizeof(r)) != sizeof(r))
-		die("dma consumer did not report");
 	wait_child(p2, "dma");
 	if (r[2])
 		printf("DMA engine copy failed: %s\n", strerror((int)r[2]));
 	s->ok = !r[2];
-	s->d2d = r[2] ? 0 : 2 * len;	/* read from one BAR, written to another */
+	s->d2d = r[2] ? 0 : len;
 
 	/* 5. check the data where it landed, through the GPU mapping */
 	want = malloc(len);
