@@ -140,11 +140,18 @@ static const struct p2pbuf_provider *kprov_of(const struct env *e,
 	return NULL;
 }
 
+/* a provider that can hand out buffers now (unavailable ones are only listed) */
 static int is_provider(const struct env *e, int idx)
 {
 	const struct p2pbuf_topo_dev *d = p2pbuf_topo_dev(e->topo, idx);
+	int i;
 
-	return (d->roles & P2PBUF_DEV_PROVIDER) || kprov_of(e, d->bdf);
+	if (!e->nprov)
+		return !!(d->roles & P2PBUF_DEV_PROVIDER);
+	for (i = 0; i < e->nprov; i++)
+		if (e->prov[i].bdf == d->bdf && (e->prov[i].flags & P2PBUF_PROV_AVAILABLE))
+			return 1;
+	return 0;
 }
 
 /* ---- verdicts ---- */
@@ -252,10 +259,15 @@ static void provider_desc(const struct env *e, int idx, char *buf, size_t len)
 	for (i = 0; i < e->nprov; i++) {
 		if (e->prov[i].bdf != d->bdf)
 			continue;
-		n += snprintf(buf + n, len - n, "%s%s bar%u %s (id %u)",
-			      any ? ", " : "", p2pbuf_kind_str(e->prov[i].kind),
-			      e->prov[i].bar, hsize(e->prov[i].size, s, sizeof(s)),
-			      e->prov[i].id);
+		if (!(e->prov[i].flags & P2PBUF_PROV_AVAILABLE))
+			n += snprintf(buf + n, len - n, "%s%s unavailable: %s (id %u)",
+				      any ? ", " : "", p2pbuf_kind_str(e->prov[i].kind),
+				      e->prov[i].reason, e->prov[i].id);
+		else
+			n += snprintf(buf + n, len - n, "%s%s bar%u %s (id %u)",
+				      any ? ", " : "", p2pbuf_kind_str(e->prov[i].kind),
+				      e->prov[i].bar, hsize(e->prov[i].size, s, sizeof(s)),
+				      e->prov[i].id);
 		any = 1;
 		if (n >= len)
 			return;
