@@ -16,33 +16,37 @@ set -eu
 SRC=${1:-/dev/nvme0n1} GPU=${2:-0000:05:00.0} CMB=${3:-0000:04:00.0} LEN=${4:-262144}
 TMP=$(mktemp -d)
 pids=""
-trap 'kill $pids 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill $pids 2>/dev/null || true; rm -rf "$TMP"' EXIT
 
-hold() {	# hold NAME PROVIDER: allocate LEN bytes and keep the fd in a process
-	p2pbuf alloc "$2" "$LEN" --hold >"$TMP/$1" 2>&1 &
+held=""
+hold() {	# hold NAME PROVIDER: allocate LEN bytes, a process keeps the fd; held=PID:FD
+	# filled with 0xa5 first, so a copy that moved nothing cannot pass the check
+	p2pbuf alloc "$2" "$LEN" --fill 0xa5 --hold >"$TMP/$1" 2>&1 &
 	pid=$!
 	pids="$pids $pid"
 	i=0
 	while ! grep -q '^holding' "$TMP/$1" 2>/dev/null; do
 		kill -0 $pid 2>/dev/null || { cat "$TMP/$1"; return 1; }
-		i=$((i + 1)); [ $i -lt 100 ] || return 1
+		i=$((i + 1)); [ $i -lt 100 ] || { echo "p2pbuf alloc did not start"; return 1; }
 		sleep 0.1
 	done
-	fd=$(sed -n 's/^fd \([0-9]*\):.*/\1/p' "$TMP/$1")
-	echo "$pid:$fd"
+	held="$pid:$(sed -n 's/^fd \([0-9]*\):.*/\1/p' "$TMP/$1")"
 }
 
 echo "== topology"
 p2pbuf topo
 echo "== 1. allocate"
-gpu=$(hold gpu "$GPU")
+hold gpu "$GPU"
+gpu=$held
 echo "GPU buffer:     $(head -n 1 "$TMP/gpu") -> $gpu"
-if p2pbuf check "$CMB" 0000:03:00.0 >/dev/null 2>&1 && cmb=$(hold cmb "$CMB"); then
+if p2pbuf check "$CMB" 0000:03:00.0 >/dev/null 2>&1 && hold cmb "$CMB"; then
+	cmb=$held
 	echo "CMB buffer:     $(head -n 1 "$TMP/cmb") -> $cmb"
 else
 	echo "nvme1's CMB is not a usable provider here:"
 	p2pbuf list | grep "${CMB#0000:}" || true
-	cmb=$(hold cmb "$GPU")
+	hold cmb "$GPU"
+	cmb=$held
 	echo "staging buffer on the GPU BAR instead: $cmb"
 fi
 echo "== 2. NVMe -> staging buffer (O_DIRECT)"

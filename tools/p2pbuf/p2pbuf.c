@@ -796,8 +796,19 @@ static int cmd_alloc(int argc, char **argv)
 	uint32_t id;
 	char s[32];
 
+	const char *pos[2];
+	int npos = 0;
+
+	/* options before and after PROVIDER SIZE; "--" or a third word starts CMD */
 	optind = 0;
-	while ((o = getopt_long(argc, argv, "+f:Hj", alloc_opts, NULL)) != -1) {
+	for (;;) {
+		o = getopt_long(argc, argv, "+f:Hj", alloc_opts, NULL);
+		if (o == -1) {
+			if (npos == 2 || optind >= argc || !strcmp(argv[optind - 1], "--"))
+				break;
+			pos[npos++] = argv[optind++];
+			continue;
+		}
 		switch (o) {
 		case 'f': fill = strtol(optarg, NULL, 0) & 0xff; break;
 		case 'H': do_hold = 1; break;
@@ -805,11 +816,11 @@ static int cmd_alloc(int argc, char **argv)
 		default: die("usage: p2pbuf alloc PROVIDER SIZE [--fill BYTE] [--hold | -- CMD...]");
 		}
 	}
-	if (argc - optind < 2)
+	if (npos < 2)
 		die("usage: p2pbuf alloc PROVIDER SIZE [--fill BYTE] [--hold | -- CMD...]");
 	env_load(&e, 0);
-	size = parse_size(argv[optind + 1]);
-	id = resolve_provider(&e, argv[optind], size);
+	size = parse_size(pos[1]);
+	id = resolve_provider(&e, pos[0], size);
 	fd = p2pbuf_alloc(e.ctx, id, size, P2PBUF_F_CLOEXEC | P2PBUF_F_RDWR, &b);
 	if (fd < 0)
 		die("allocating %" PRIu64 " bytes on provider %u: %s", size, id,
@@ -840,7 +851,6 @@ static int cmd_alloc(int argc, char **argv)
 		       fd, hsize(b.size, s, sizeof(s)), id, provider_name(&e, id),
 		       b.offset, b.bus_addr);
 	}
-	optind += 2;
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
 	if (optind < argc)
