@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The test bed's own contract, through tools/testing/vm/run (TAP):
+# the test kernel and Debian's kernel boot, CMD's output and exit code come
+# back, --add DIR reaches the guest, and the guest's /results come out.
+# Run by `make check` after the kernels are built (needs no rebuild).
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+run=$top/tools/testing/vm/run
+eval "$("$top/tools/testing/vm/build-kernel.sh" 2>/dev/null)"
+eval "$("$top/tools/testing/vm/fetch-kernels.sh" 2>/dev/null)"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+n=0 fail=0
+ok() { n=$((n + 1)); if eval "$2"; then echo "ok $n $1"; else echo "not ok $n $1"; fail=1; fi; }
+
+echo "TAP version 13"
+echo "1..6"
+mkdir -p "$tmp/add" && echo "marker-$$" >"$tmp/add/marker"
+out=$("$run" --no-build --add "$tmp/add" --results "$tmp/r1" -- \
+	sh -c 'cat /proc/version; cat marker; echo from-guest > /results/note; exit 7' 2>"$tmp/err1")
+rc=$?
+ok "test-kernel-version" '[[ "$out" == "Linux version $KREL "* ]]'
+ok "add-dir-reaches-guest" 'grep -qx "marker-$$" <<<"$out"'
+ok "exit-code-comes-back" '[ $rc = 7 ]'
+ok "results-come-out" 'grep -qx from-guest "$tmp/r1/note" && [ -s "$tmp/r1/dmesg.txt" ]'
+out=$("$run" --config stock --no-build --results "$tmp/r2" -- cat /proc/version 2>"$tmp/err2")
+rc=$?
+ok "stock-kernel-version" '[[ "$out" == "Linux version ${STOCK_ABI} "* ]] && [ $rc = 0 ]'
+out=$("$run" --no-build --timeout 20 --results "$tmp/r3" -- sleep 600 2>"$tmp/err3")
+rc=$?
+ok "timeout-bounds-the-run" '[ $rc = 124 ]'
+exit $fail
