@@ -222,7 +222,7 @@ static void check_alloc_basic(const struct p2pbuf_provider_info *p)
 	int ret;
 
 	igt_info("%s (%s)\n", p->name, p->kind == P2PBUF_KIND_BAR ? "bar" : "p2pmem");
-	ret = p2pbuf_alloc(p2p, p->id, size,
+	ret = igt_p2pbuf_alloc(p2p, p->id, size,
 			   P2PBUF_ALLOC_RDWR | P2PBUF_ALLOC_CLOEXEC, &a);
 	igt_assert_f(ret == 0, "alloc: %s\n", strerror(-ret));
 	igt_assert(a.fd >= 0);
@@ -253,7 +253,7 @@ static void check_alloc_basic(const struct p2pbuf_provider_info *p)
 	igt_assert_eq_u64(p2pbuf_free_bytes(p2p, p->id), free0);
 
 	/* without RDWR and CLOEXEC: read-only, inherited, no writable mmap */
-	ret = p2pbuf_alloc(p2p, p->id, SZ_4K, 0, &a);
+	ret = igt_p2pbuf_alloc(p2p, p->id, SZ_4K, 0, &a);
 	igt_assert_f(ret == 0, "alloc: %s\n", strerror(-ret));
 	igt_assert(!(fcntl(a.fd, F_GETFD) & FD_CLOEXEC));
 	igt_assert_eq(fcntl(a.fd, F_GETFL) & O_ACCMODE, O_RDONLY);
@@ -273,7 +273,7 @@ static void check_exhaust(const struct p2pbuf_provider_info *p)
 
 	/* Fill with halving chunks: few fds, and the tail down to a page. */
 	while (chunk >= SZ_4K && n < 256) {
-		ret = p2pbuf_alloc(p2p, p->id, chunk, P2PBUF_ALLOC_CLOEXEC, &a);
+		ret = igt_p2pbuf_alloc(p2p, p->id, chunk, P2PBUF_ALLOC_CLOEXEC, &a);
 		if (ret == -ENOMEM) {
 			chunk /= 2;
 			continue;
@@ -288,16 +288,16 @@ static void check_exhaust(const struct p2pbuf_provider_info *p)
 	igt_info("%s: %d buffers fill %#llx bytes\n", p->name, n,
 		 (unsigned long long)free0);
 	igt_assert_eq_u64(p2pbuf_free_bytes(p2p, p->id), 0);
-	igt_assert_errno(p2pbuf_alloc(p2p, p->id, SZ_4K, 0, &a), ENOMEM);
+	igt_assert_errno(igt_p2pbuf_alloc(p2p, p->id, SZ_4K, 0, &a), ENOMEM);
 	igt_assert_eq(a.fd, -1);
 
 	/* freeing makes room again */
 	igt_assert_f(big >= 0, "no 16 MiB buffer fitted\n");
 	close(fds[big]);
-	ret = p2pbuf_alloc(p2p, p->id, 16 * SZ_1M, P2PBUF_ALLOC_CLOEXEC, &a);
+	ret = igt_p2pbuf_alloc(p2p, p->id, 16 * SZ_1M, P2PBUF_ALLOC_CLOEXEC, &a);
 	igt_assert_f(ret == 0, "alloc after free: %s\n", strerror(-ret));
 	fds[big] = a.fd;
-	igt_assert_errno(p2pbuf_alloc(p2p, p->id, SZ_4K, 0, &a), ENOMEM);
+	igt_assert_errno(igt_p2pbuf_alloc(p2p, p->id, SZ_4K, 0, &a), ENOMEM);
 
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
@@ -367,7 +367,7 @@ static void check_same_switch(const struct p2pbuf_provider_info *p,
 	igt_info("%s buffer at bus %#llx -> importer %s\n", p->name,
 		 (unsigned long long)info.bus_addr, client_name);
 
-	igt_assert_eq(p2pbuf_path(p2p, p->id, client, &path), 0);
+	igt_assert_eq(igt_p2pbuf_path(p2p, p->id, client, &path), 0);
 	igt_assert_f(path.map_type == P2PBUF_MAP_BUS_ADDR,
 		     "map type %u reason %u: %s\n", path.map_type, path.reason,
 		     path.reason_str);
@@ -424,7 +424,7 @@ static void check_cross_refused(const struct p2pbuf_provider_info *p)
 	allow_bridges_default();
 	buf = p2pbuf_alloc_rw(p2p, p->id, SZ_1M, NULL);
 
-	igt_assert_eq(p2pbuf_path(p2p, p->id, BDF_NVME2, &path), 0);
+	igt_assert_eq(igt_p2pbuf_path(p2p, p->id, BDF_NVME2, &path), 0);
 	igt_info("path %s -> %s: type %u reason %u via %#x (%#x) \"%s\"\n",
 		 p->name, NAME_NVME2, path.map_type, path.reason, path.via,
 		 path.via_id, path.reason_str);
@@ -464,7 +464,7 @@ static void check_cross_allowed(const struct p2pbuf_provider_info *p)
 	buf = p2pbuf_alloc_rw(p2p, p->id, size, &info);
 	allow_bridges_set(HOST_BRIDGE_ID);
 
-	igt_assert_eq(p2pbuf_path(p2p, p->id, BDF_NVME2, &path), 0);
+	igt_assert_eq(igt_p2pbuf_path(p2p, p->id, BDF_NVME2, &path), 0);
 	igt_info("path with %s allowed: type %u reason %u \"%s\"\n",
 		 HOST_BRIDGE_ID, path.map_type, path.reason, path.reason_str);
 	igt_assert_eq(path.map_type, P2PBUF_MAP_THRU_HOST_BRIDGE);
@@ -607,7 +607,7 @@ static void check_mmap(const struct p2pbuf_provider_info *p)
 		igt_assert_eq_u64(a.offset, p->size - 4 * size);
 	}
 	if (ret)
-		ret = p2pbuf_alloc(p2p, p->id, size,
+		ret = igt_p2pbuf_alloc(p2p, p->id, size,
 				   P2PBUF_ALLOC_RDWR | P2PBUF_ALLOC_CLOEXEC, &a);
 	igt_assert_f(ret == 0, "alloc: %s\n", strerror(-ret));
 	igt_assert_eq(p2pbuf_buf_info(p2p, a.fd, &info), 0);
@@ -690,7 +690,7 @@ igt_main
 	int n;
 
 	igt_fixture {
-		p2p = p2pbuf_open();
+		p2p = igt_p2pbuf_open();
 		allow_saved = sysfs_read(ALLOW_BRIDGES, saved_allow,
 					 sizeof(saved_allow)) == 0;
 		atexit(allow_bridges_restore);

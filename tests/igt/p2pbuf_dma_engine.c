@@ -101,7 +101,7 @@ static bool data_path_works(uint32_t provider)
 {
 	struct p2pbuf_path path;
 
-	igt_assert_eq(p2pbuf_path(p2p, provider, BDF_EDU, &path), 0);
+	igt_assert_eq(igt_p2pbuf_path(p2p, provider, BDF_EDU, &path), 0);
 	igt_assert_f(path.map_type != P2PBUF_MAP_NOT_SUPPORTED,
 		     "edu refused: %s\n", path.reason_str);
 	return !(p2pbuf_config() == CONFIG_IOMMU &&
@@ -132,7 +132,7 @@ static int alloc_mapped(const struct p2pbuf_provider_info *p, uint64_t size,
 		ret = p2pbuf_ioctl(p2p, P2PBUF_IOC_ALLOC, &a);
 	}
 	if (ret)
-		ret = p2pbuf_alloc(p2p, p->id, size,
+		ret = igt_p2pbuf_alloc(p2p, p->id, size,
 				   P2PBUF_ALLOC_RDWR | P2PBUF_ALLOC_CLOEXEC, &a);
 	igt_assert_f(ret == 0, "alloc on %s: %s\n", p->name, strerror(-ret));
 	igt_assert_eq(p2pbuf_buf_info(p2p, a.fd, info), 0);
@@ -470,7 +470,7 @@ igt_main
 	igt_fixture {
 		char drv[64];
 
-		p2p = p2pbuf_open();
+		p2p = igt_p2pbuf_open();
 		ti = ti_open();
 		pci_driver_name(NAME_EDU, drv, sizeof(drv));
 		igt_require_f(!strcmp(drv, "p2pbuf_test_importer"),

@@ -63,6 +63,7 @@
 #include <p2pbuf/verbs.h>
 
 #include "igt.h"
+#include "p2pbuf_igt.h"
 
 #define BUF_SIZE	(1u << 20)
 #define HB_ID		"8086:29c0"
@@ -135,35 +136,6 @@ static int provider_on(struct p2pbuf_ctx *ctx, const char *name,
 		}
 	p2pbuf_free_providers(l);
 	return id;
-}
-
-/* the data a host check will compare: <file> <offset> <len> <sha256> */
-static void host_record(const char *test, const char *file, uint64_t off,
-			const void *data, size_t len)
-{
-	char tmp[] = "/tmp/p2pbuf-lib-XXXXXX", cmd[256], sum[80] = "";
-	FILE *p, *f;
-	int fd;
-
-	if (access("/results", W_OK))
-		return;
-	fd = mkstemp(tmp);
-	igt_assert(fd >= 0);
-	igt_assert(write(fd, data, len) == (ssize_t)len);
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "sha256sum %s", tmp);
-	p = popen(cmd, "r");
-	igt_assert(p && fscanf(p, "%64s", sum) == 1);
-	pclose(p);
-	unlink(tmp);
-	mkdir("/results/host-checks", 0755);
-	snprintf(cmd, sizeof(cmd), "/results/host-checks/%s.check", test);
-	f = fopen(cmd, "a");
-	igt_assert(f);
-	fprintf(f, "%s %llu %zu %s\n", file, (unsigned long long)off, len, sum);
-	fclose(f);
-	igt_info("host check: %s@%llu+%zu sha256 %s\n", file,
-		 (unsigned long long)off, len, sum);
 }
 
 /* run a command, capture stdout+stderr; returns the exit status */
@@ -291,7 +263,7 @@ static void write_source(const char *dev, uint32_t seed, const char *test,
 	igt_assert_eq(pwrite(fd, b, BUF_SIZE, 0), (ssize_t)BUF_SIZE);
 	fsync(fd);
 	close(fd);
-	host_record(test, img, 0, b, BUF_SIZE);
+	host_check_record(test, img, 0, b, BUF_SIZE);
 	free(b);
 }
 
@@ -413,7 +385,7 @@ static void test_fd_pass_pipeline(void)
 	p = mmap(NULL, BUF_SIZE, PROT_READ, MAP_SHARED, fd, 0);
 	igt_assert(p != MAP_FAILED);
 	igt_assert_eq(mismatch(p, BUF_SIZE, 2), -1);
-	host_record("p2pbuf_lib-fd-pass-pipeline", "vram.bin", b.bar_offset, p,
+	host_check_record("p2pbuf_lib-fd-pass-pipeline", "vram.bin", b.bar_offset, p,
 		    BUF_SIZE);
 	munmap(p, BUF_SIZE);
 	close(fd);

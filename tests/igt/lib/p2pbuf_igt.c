@@ -49,7 +49,7 @@ const char *p2pbuf_config_name(void)
 	return names[p2pbuf_config()];
 }
 
-int p2pbuf_open(void)
+int igt_p2pbuf_open(void)
 {
 	int fd = open("/dev/p2pbuf", O_RDWR | O_CLOEXEC);
 
@@ -94,7 +94,7 @@ int p2pbuf_list(int fd, struct p2pbuf_provider_info *out, unsigned int max)
 	return l.count < max ? (int)l.count : (int)max;
 }
 
-int p2pbuf_alloc(int fd, uint32_t provider, uint64_t size, uint32_t flags,
+int igt_p2pbuf_alloc(int fd, uint32_t provider, uint64_t size, uint32_t flags,
 		 struct p2pbuf_alloc *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -112,7 +112,7 @@ int p2pbuf_buf_info(int fd, int buf, struct p2pbuf_buf_info *out)
 	return p2pbuf_ioctl(fd, P2PBUF_IOC_BUF_INFO, out);
 }
 
-int p2pbuf_path(int fd, uint32_t provider, uint32_t client,
+int igt_p2pbuf_path(int fd, uint32_t provider, uint32_t client,
 		struct p2pbuf_path *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -175,7 +175,7 @@ int p2pbuf_alloc_rw(int fd, uint32_t provider, uint64_t size,
 	struct p2pbuf_alloc a;
 	int ret;
 
-	ret = p2pbuf_alloc(fd, provider, size,
+	ret = igt_p2pbuf_alloc(fd, provider, size,
 			   P2PBUF_ALLOC_RDWR | P2PBUF_ALLOC_CLOEXEC, &a);
 	igt_assert_f(ret == 0, "alloc %#" PRIx64 " bytes on provider %u: %s\n",
 		     size, provider, strerror(-ret));

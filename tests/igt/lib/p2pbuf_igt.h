@@ -36,16 +36,16 @@ enum p2pbuf_config { CONFIG_P2PDMA, CONFIG_IOMMU, CONFIG_STOCK };
 enum p2pbuf_config p2pbuf_config(void);
 const char *p2pbuf_config_name(void);
 
-int p2pbuf_open(void);			/* igt_require()s /dev/p2pbuf */
+int igt_p2pbuf_open(void);			/* igt_require()s /dev/p2pbuf */
 int ti_open(void);			/* igt_require()s the test importer */
 
 /* ioctls: 0 or -errno */
 int p2pbuf_ioctl(int fd, unsigned long cmd, void *arg);
 int p2pbuf_list(int fd, struct p2pbuf_provider_info *out, unsigned int max);
-int p2pbuf_alloc(int fd, uint32_t provider, uint64_t size, uint32_t flags,
+int igt_p2pbuf_alloc(int fd, uint32_t provider, uint64_t size, uint32_t flags,
 		 struct p2pbuf_alloc *out);
 int p2pbuf_buf_info(int fd, int buf, struct p2pbuf_buf_info *out);
-int p2pbuf_path(int fd, uint32_t provider, uint32_t client,
+int igt_p2pbuf_path(int fd, uint32_t provider, uint32_t client,
 		struct p2pbuf_path *out);
 
 /* the provider of @name and @kind; false if there is none */
