@@ -10,6 +10,7 @@
 #ifndef _P2PBUF_TEST_IMPORTER_H
 #define _P2PBUF_TEST_IMPORTER_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -17,11 +18,11 @@
 #define P2PBUF_TI_MAX_SG	64
 
 /* struct p2pbuf_ti_import.flags */
-#define P2PBUF_TI_DYNAMIC	(1U << 0) /* allow_peer2peer + move_notify */
-#define P2PBUF_TI_PINNED	(1U << 1) /* allow_peer2peer, dma_buf_pin */
-#define P2PBUF_TI_NO_P2P	(1U << 2) /* allow_peer2peer = false */
-#define P2PBUF_TI_NOT_PCI	(1U << 3) /* attach as a non-PCI (faux) device */
-#define P2PBUF_TI_EDU		(1U << 4) /* importer is the bound edu device; client ignored */
+#define P2PBUF_TI_DYNAMIC	_BITUL(0) /* allow_peer2peer + move_notify */
+#define P2PBUF_TI_PINNED	_BITUL(1) /* allow_peer2peer, dma_buf_pin */
+#define P2PBUF_TI_NO_P2P	_BITUL(2) /* allow_peer2peer = false */
+#define P2PBUF_TI_NOT_PCI	_BITUL(3) /* attach as a non-PCI (faux) device */
+#define P2PBUF_TI_EDU		_BITUL(4) /* importer is the bound edu device; client ignored */
 
 /**
  * struct p2pbuf_ti_import - attach a dma-buf fd
@@ -79,8 +80,8 @@ struct p2pbuf_ti_dma {
 };
 
 /* struct p2pbuf_ti_status.state */
-#define P2PBUF_TI_MAPPED	(1U << 0) /* an sg table is held now */
-#define P2PBUF_TI_STALE		(1U << 1) /* move_notify seen, not remapped yet */
+#define P2PBUF_TI_MAPPED	_BITUL(0) /* an sg table is held now */
+#define P2PBUF_TI_STALE		_BITUL(1) /* move_notify seen, not remapped yet */
 
 /**
  * struct p2pbuf_ti_status - state of an import, readable also after a revoke
