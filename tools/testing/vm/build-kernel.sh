@@ -27,8 +27,12 @@ else
 		grep -qx "$line" "$kdir/.config" || { log "not set: $line"; missing=1; }
 	done < "$VM_DIR/p2pbuf.config"
 	[ $missing = 0 ] || die "config fragment not fully applied"
-	make -s -C "$SRC_DIR" O="$kdir" -j"$JOBS" bzImage modules
-	make -s -C "$SRC_DIR" O="$kdir" modules_prepare
+	# Compiler chatter (KASAN frame-size notes) goes to the log, not the screen.
+	if ! make -s -C "$SRC_DIR" O="$kdir" -j"$JOBS" bzImage modules modules_prepare \
+		>"$kdir/build.log" 2>&1; then
+		tail -n 40 "$kdir/build.log" >&2
+		die "test kernel build failed; full log: $kdir/build.log"
+	fi
 	touch "$kdir/.p2pbuf-built"
 fi
 echo "KDIR=$kdir"
