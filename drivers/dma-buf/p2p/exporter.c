@@ -540,9 +540,25 @@ unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
 				  !atomic_read(&buf->map_count) &&
 				  !atomic_read(&buf->pin_count), timeout);
 	idle = !atomic_read(&buf->map_count) && !atomic_read(&buf->pin_count);
+	/* unmapped, but DMA an importer queued may still be running */
+	if (idle) {
+		long ret = dma_resv_wait_timeout(dmabuf->resv,
+						 DMA_RESV_USAGE_BOOKKEEP, false,
+						 max(left, 1UL));
+
+		if (ret <= 0) {
+			idle = false;
+			left = 0;
+		} else {
+			left = ret;
+		}
+	}
 	trace_p2pbuf_revoke(dmabuf, atomic_read(&buf->map_count),
 			    atomic_read(&buf->pin_count), !idle);
 	if (!idle) {
+		if (!atomic_read(&buf->map_count) && !atomic_read(&buf->pin_count))
+			dev_warn(&buf->chunk->prov->pdev->dev,
+				 "p2pbuf: fences of a revoked buffer did not signal; its memory stays reserved until release\n");
 		mutex_lock(&buf->lock);
 		list_for_each_entry(pa, &buf->attachments, node)
 			if (pa->maps || pa->pins)
@@ -554,7 +570,10 @@ unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
 		return 0;
 	}
 
-	/* nothing reaches it: the P2PDMA core can tear its pages down */
+	/*
+	 * No importer reaches it: the P2PDMA core can tear its pages down.
+	 * Pages still pinned by the CPU side (O_DIRECT) are freed later.
+	 */
 	if (buf->chunk->prov->kind == P2PBUF_KIND_P2PMEM)
 		p2pbuf_chunk_release_memory(buf->chunk);
 	return left;

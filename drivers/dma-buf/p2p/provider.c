@@ -10,8 +10,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/genalloc.h>
+#include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/memremap.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
@@ -442,12 +444,135 @@ err_unlock:
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_alloc, P2PBUF);
 
+/* ---- deferred p2pmem frees ------------------------------------------------ */
+
+/**
+ * struct p2pbuf_deferred - p2pmem that is freed once no one pins its pages
+ * @node: in p2pbuf_deferred_list
+ * @prov: the provider (reference held)
+ * @kaddr: address from pci_alloc_p2pmem()
+ * @size: bytes
+ */
+struct p2pbuf_deferred {
+	struct list_head node;
+	struct p2pbuf_provider *prov;
+	void *kaddr;
+	u64 size;
+};
+
+#define P2PBUF_DEFER_RETRY	msecs_to_jiffies(100)
+
+/* protects p2pbuf_deferred_list; taken after a provider's lock */
+static DEFINE_MUTEX(p2pbuf_deferred_lock);
+static LIST_HEAD(p2pbuf_deferred_list);
+static void p2pbuf_deferred_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(p2pbuf_deferred_work, p2pbuf_deferred_fn);
+
+/**
+ * p2pbuf_pages_idle - are P2P pages back to their resting state?
+ * @kaddr: kernel address of the first page (from pci_alloc_p2pmem())
+ * @size: bytes, a multiple of PAGE_SIZE
+ *
+ * P2PDMA pages rest at a reference count of one (zero once they went
+ * through the P2PDMA core's own sysfs mmap and back). A CPU mapping or a GUP
+ * pin (O_DIRECT in flight into an mmap of the buffer) adds to it, and such
+ * memory must not go back to the pool yet.
+ *
+ * Return: true when no page is mapped, referenced or DMA-pinned by anyone.
+ */
+static bool p2pbuf_pages_idle(void *kaddr, u64 size)
+{
+	struct page *page;
+	u64 off;
+
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		page = virt_to_page(kaddr + off);
+		if (page_ref_count(page) > 1 || page_mapped(page) ||
+		    folio_maybe_dma_pinned(page_folio(page)))
+			return false;
+	}
+	return true;
+}
+
+static void p2pbuf_deferred_free(struct p2pbuf_deferred *d)
+{
+	struct p2pbuf_provider *prov = d->prov;
+
+	pci_free_p2pmem(prov->pdev, d->kaddr, d->size);
+	mutex_lock(&prov->lock);
+	prov->allocated -= d->size;
+	mutex_unlock(&prov->lock);
+	pci_info(prov->pdev, "p2pbuf provider %u: %llu deferred bytes freed\n",
+		 prov->id, d->size);
+	p2pbuf_provider_put(prov);
+	kfree(d);
+}
+
+static void p2pbuf_deferred_fn(struct work_struct *work)
+{
+	struct p2pbuf_deferred *d, *tmp;
+	LIST_HEAD(ready);
+	bool more;
+
+	mutex_lock(&p2pbuf_deferred_lock);
+	list_for_each_entry_safe(d, tmp, &p2pbuf_deferred_list, node)
+		if (p2pbuf_pages_idle(d->kaddr, d->size))
+			list_move_tail(&d->node, &ready);
+	more = !list_empty(&p2pbuf_deferred_list);
+	mutex_unlock(&p2pbuf_deferred_lock);
+
+	list_for_each_entry_safe(d, tmp, &ready, node)
+		p2pbuf_deferred_free(d);
+	if (more)
+		schedule_delayed_work(&p2pbuf_deferred_work, P2PBUF_DEFER_RETRY);
+}
+
+/* keeps the provider's @allocated until the memory really goes back */
+static void p2pbuf_defer_free(struct p2pbuf_chunk *chunk)
+{
+	struct p2pbuf_provider *prov = chunk->prov;
+	struct p2pbuf_deferred *d;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL | __GFP_NOFAIL);
+	kref_get(&prov->kref);
+	d->prov = prov;
+	d->kaddr = chunk->kaddr;
+	d->size = chunk->size;
+	mutex_lock(&p2pbuf_deferred_lock);
+	list_add_tail(&d->node, &p2pbuf_deferred_list);
+	mutex_unlock(&p2pbuf_deferred_lock);
+	pci_info(prov->pdev,
+		 "p2pbuf provider %u: %llu bytes at +%#llx still pinned, free deferred\n",
+		 prov->id, chunk->size, chunk->offset);
+	schedule_delayed_work(&p2pbuf_deferred_work, P2PBUF_DEFER_RETRY);
+}
+
+/* module exit: wait until every deferred free has happened */
+static void p2pbuf_deferred_drain(void)
+{
+	bool empty;
+
+	for (;;) {
+		flush_delayed_work(&p2pbuf_deferred_work);
+		mutex_lock(&p2pbuf_deferred_lock);
+		empty = list_empty(&p2pbuf_deferred_list);
+		mutex_unlock(&p2pbuf_deferred_lock);
+		if (empty)
+			break;
+		msleep(100);
+	}
+	cancel_delayed_work_sync(&p2pbuf_deferred_work);
+}
+
 /**
  * p2pbuf_chunk_release_memory - give a chunk's memory back to its provider
  * @chunk: the chunk
  *
  * Called with the provider's lock held, by p2pbuf_chunk_free() and by
- * revoke once nothing maps the chunk any more. Idempotent.
+ * revoke once nothing maps the chunk any more. Idempotent. P2PMEM whose
+ * pages are still referenced (an O_DIRECT request in flight pins them) is
+ * freed later, from a delayed work that retries until the pages are idle;
+ * the provider counts it as allocated until then.
  */
 void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
 {
@@ -456,12 +581,17 @@ void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
 	lockdep_assert_held(&prov->lock);
 	if (chunk->released)
 		return;
+	chunk->released = true;
+	if (prov->kind == P2PBUF_KIND_P2PMEM &&
+	    !p2pbuf_pages_idle(chunk->kaddr, chunk->size)) {
+		p2pbuf_defer_free(chunk);
+		return;
+	}
 	if (prov->kind == P2PBUF_KIND_BAR)
 		gen_pool_free(prov->pool, chunk->offset + P2PBUF_POOL_BIAS,
 			      chunk->size);
 	else
 		pci_free_p2pmem(prov->pdev, chunk->kaddr, chunk->size);
-	chunk->released = true;
 	prov->allocated -= chunk->size;
 }
 
@@ -917,6 +1047,7 @@ static void __exit p2pbuf_exit(void)
 	cancel_delayed_work_sync(&p2pbuf_rescan_work);
 	pci_unregister_driver(&p2pbuf_bar_driver);
 	p2pbuf_unregister_all();
+	p2pbuf_deferred_drain();
 	p2pbuf_uapi_exit();
 	p2pbuf_debugfs_exit();
 }
