@@ -49,6 +49,11 @@
  * SUBTEST: sg-coalesced
  * Description: a 64 MiB contiguous buffer maps to at most 2 sg entries for
  *	NVMe, and is split at the 64 KiB max segment size for edu.
+ *
+ * SUBTEST: p2pmem-free-deferred-while-pinned
+ * Description: a p2pmem buffer whose pages are still pinned (as by O_DIRECT
+ *	in flight) when it is released stays allocated, and its range is not
+ *	handed out again, until the pins go; then the space comes back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -650,6 +655,62 @@ static void check_mmap(const struct p2pbuf_provider_info *p)
 	close(a.fd);
 }
 
+static bool wait_free_bytes(uint32_t provider, uint64_t want, int ms)
+{
+	for (int i = 0; i < ms / 50; i++) {
+		if (p2pbuf_free_bytes(p2p, provider) == want)
+			return true;
+		usleep(50 * 1000);
+	}
+	return p2pbuf_free_bytes(p2p, provider) == want;
+}
+
+static void check_p2pmem_pinned_free(void)
+{
+	const uint64_t size = 16 * SZ_4K;
+	struct p2pbuf_provider_info p;
+	struct p2pbuf_buf_info info, again;
+	uint64_t free0, free1;
+	int ti, buf, buf2;
+	void *map;
+
+	igt_require_f(p2pbuf_find_kind(p2p, P2PBUF_KIND_P2PMEM, size, &p),
+		      "no available p2pmem provider (%s config)\n",
+		      p2pbuf_config_name());
+	ti = ti_open();
+	free0 = p2pbuf_free_bytes(p2p, p.id);
+	buf = p2pbuf_alloc_rw(p2p, p.id, size, &info);
+	free1 = p2pbuf_free_bytes(p2p, p.id);
+	igt_assert_eq_u64(free1, free0 - size);
+
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	igt_assert(map != MAP_FAILED);
+	fill_pattern(map, size, 0x5eed);
+	igt_assert_eq(igt_p2pbuf_ti_pin(ti, map, size), 0);
+
+	/* the last references go while the pages are pinned */
+	igt_assert_eq(munmap(map, size), 0);
+	close(buf);
+	usleep(300 * 1000);	/* the deferred free retries meanwhile */
+	igt_assert_f(p2pbuf_free_bytes(p2p, p.id) == free1,
+		     "pinned p2pmem went back to the pool: free %llu, expected %llu\n",
+		     (unsigned long long)p2pbuf_free_bytes(p2p, p.id),
+		     (unsigned long long)free1);
+	buf2 = p2pbuf_alloc_rw(p2p, p.id, size, &again);
+	igt_assert_f(again.offset + size <= info.offset ||
+		     info.offset + size <= again.offset,
+		     "pinned range +%#llx handed out again\n",
+		     (unsigned long long)info.offset);
+	close(buf2);
+
+	igt_assert_eq(igt_p2pbuf_ti_unpin(ti), 0);
+	igt_assert_f(wait_free_bytes(p.id, free0, 3000),
+		     "space not back after unpin: free %llu, expected %llu\n",
+		     (unsigned long long)p2pbuf_free_bytes(p2p, p.id),
+		     (unsigned long long)free0);
+	close(ti);
+}
+
 static void check_sg_coalesced(const struct p2pbuf_provider_info *p)
 {
 	uint64_t size = 64 * SZ_1M;
@@ -759,6 +820,10 @@ igt_main
 		need_ivshmem(&ivshmem);
 		check_sg_coalesced(&ivshmem);
 	}
+
+	igt_describe("p2pmem released while its pages are pinned is freed only after the pins go.");
+	igt_subtest("p2pmem-free-deferred-while-pinned")
+		check_p2pmem_pinned_free();
 
 	igt_fixture {
 		allow_bridges_restore();

@@ -24,6 +24,7 @@
 #include <linux/io.h>
 #include <linux/iopoll.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
@@ -88,6 +89,8 @@ struct ti_import {
 struct ti_file {
 	struct mutex lock;	/* serialises the ioctls of this file */
 	struct xarray imports;
+	struct page **pinned;	/* P2PBUF_TI_PIN_USER */
+	unsigned long npinned;
 };
 
 static DEFINE_MUTEX(ti_edu_lock);	/* protects ti_edu and the engine */
@@ -592,6 +595,46 @@ out:
 	return ret;
 }
 
+static void ti_unpin_user(struct ti_file *tf)
+{
+	if (!tf->pinned)
+		return;
+	unpin_user_pages(tf->pinned, tf->npinned);
+	kvfree(tf->pinned);
+	tf->pinned = NULL;
+	tf->npinned = 0;
+}
+
+static int ti_ioctl_pin_user(struct ti_file *tf, void __user *uarg)
+{
+	struct p2pbuf_ti_pin arg;
+	unsigned long n;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (!arg.len || !PAGE_ALIGNED(arg.addr) || !PAGE_ALIGNED(arg.len) ||
+	    arg.len / PAGE_SIZE > P2PBUF_TI_MAX_PIN)
+		return -EINVAL;
+	if (tf->pinned)
+		return -EBUSY;
+	n = arg.len / PAGE_SIZE;
+	tf->pinned = kvcalloc(n, sizeof(*tf->pinned), GFP_KERNEL);
+	if (!tf->pinned)
+		return -ENOMEM;
+	ret = pin_user_pages_fast(arg.addr, n, FOLL_WRITE | FOLL_PCI_P2PDMA,
+				  tf->pinned);
+	if (ret < 0 || ret != n) {
+		if (ret > 0)
+			unpin_user_pages(tf->pinned, ret);
+		kvfree(tf->pinned);
+		tf->pinned = NULL;
+		return ret < 0 ? ret : -EFAULT;
+	}
+	tf->npinned = n;
+	return 0;
+}
+
 static long ti_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ti_file *tf = file->private_data;
@@ -617,6 +660,13 @@ static long ti_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case P2PBUF_TI_STATUS:
 		ret = ti_ioctl_status(tf, uarg);
+		break;
+	case P2PBUF_TI_PIN_USER:
+		ret = ti_ioctl_pin_user(tf, uarg);
+		break;
+	case P2PBUF_TI_UNPIN_USER:
+		ti_unpin_user(tf);
+		ret = 0;
 		break;
 	default:
 		ret = -ENOTTY;
@@ -650,6 +700,7 @@ static int ti_release(struct inode *inode, struct file *file)
 		ti_import_free(imp);
 	}
 	xa_destroy(&tf->imports);
+	ti_unpin_user(tf);
 	mutex_destroy(&tf->lock);
 	kfree(tf);
 	return 0;

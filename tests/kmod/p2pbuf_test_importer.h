@@ -106,11 +106,29 @@ struct p2pbuf_ti_status {
 	__u32 __pad;
 };
 
+/**
+ * struct p2pbuf_ti_pin - pin user pages the way an O_DIRECT request does
+ * @addr: in: page-aligned user address (an mmap of a p2pmem buffer)
+ * @len: in: bytes, a page multiple, at most P2PBUF_TI_MAX_PIN pages
+ *
+ * pin_user_pages_fast(FOLL_WRITE | FOLL_PCI_P2PDMA): the pins stay until
+ * P2PBUF_TI_UNPIN_USER or until the file is closed, like a request that is
+ * still in flight. One set of pins per open file.
+ */
+struct p2pbuf_ti_pin {
+	__u64 addr;
+	__u64 len;
+};
+
+#define P2PBUF_TI_MAX_PIN	1024
+
 #define P2PBUF_TI_IMPORT _IOWR(P2PBUF_TI_BASE, 0, struct p2pbuf_ti_import)
 #define P2PBUF_TI_MAP    _IOWR(P2PBUF_TI_BASE, 1, struct p2pbuf_ti_map)
 #define P2PBUF_TI_UNMAP  _IOW(P2PBUF_TI_BASE, 2, __u32)
 #define P2PBUF_TI_DETACH _IOW(P2PBUF_TI_BASE, 3, __u32)
 #define P2PBUF_TI_DMA    _IOW(P2PBUF_TI_BASE, 4, struct p2pbuf_ti_dma)
 #define P2PBUF_TI_STATUS _IOWR(P2PBUF_TI_BASE, 5, struct p2pbuf_ti_status)
+#define P2PBUF_TI_PIN_USER   _IOW(P2PBUF_TI_BASE, 6, struct p2pbuf_ti_pin)
+#define P2PBUF_TI_UNPIN_USER _IO(P2PBUF_TI_BASE, 7)
 
 #endif

@@ -242,6 +242,21 @@ int ti_status(int ti, uint32_t handle, struct p2pbuf_ti_status *out)
 	return p2pbuf_ioctl(ti, P2PBUF_TI_STATUS, out);
 }
 
+int igt_p2pbuf_ti_pin(int ti, void *addr, uint64_t len)
+{
+	struct p2pbuf_ti_pin arg = {
+		.addr = (uintptr_t)addr,
+		.len = len,
+	};
+
+	return p2pbuf_ioctl(ti, P2PBUF_TI_PIN_USER, &arg);
+}
+
+int igt_p2pbuf_ti_unpin(int ti)
+{
+	return p2pbuf_ioctl(ti, P2PBUF_TI_UNPIN_USER, NULL);
+}
+
 int sysfs_read(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -67,6 +67,9 @@ int ti_detach(int ti, uint32_t handle);
 int ti_dma(int ti, uint32_t src, uint64_t src_off, uint32_t dst,
 	   uint64_t dst_off, uint64_t len, void *user);
 int ti_status(int ti, uint32_t handle, struct p2pbuf_ti_status *out);
+/* pin user pages as an O_DIRECT request in flight does, until unpin/close */
+int igt_p2pbuf_ti_pin(int ti, void *addr, uint64_t len);
+int igt_p2pbuf_ti_unpin(int ti);
 
 /* sysfs: 0 or -errno; read strips the trailing newline */
 int sysfs_read(const char *path, char *buf, size_t len);
