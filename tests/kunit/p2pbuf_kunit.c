@@ -8,6 +8,7 @@
  * insmod p2pbuf_kunit.ko (p2pbuf.ko loaded first) runs both.
  */
 #include <kunit/test.h>
+#include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
@@ -27,6 +28,7 @@ static void topo_same_switch(struct p2pbuf_topo *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->same_root = true;
+	t->same_host = true;
 	t->common_switch = true;
 	t->dist = 4;
 	t->nr_hops = 3;
@@ -45,6 +47,7 @@ static void topo_cross_root(struct p2pbuf_topo *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->same_root = true;
+	t->same_host = true;
 	t->dist = 6;
 	t->nr_hops = 4;
 	t->hops[0] = (struct p2pbuf_hop){ P2PBUF_BDF(0, 2, PCI_DEVFN(2, 0)),
@@ -259,6 +262,105 @@ static void different_roots_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_NOT_SUPPORTED);
 	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_NO_COMMON_ROOT);
 	KUNIT_EXPECT_EQ(test, v.distance, -1);
+	reason_contains(test, &v, "different PCI domains");
+}
+
+/* provider below the q35 host bridge, client below a second one (pxb) */
+#define HOST2_BDF	P2PBUF_BDF(0, 0x80, PCI_DEVFN(0, 0))
+#define HOST2_ID	0x1b360009	/* QEMU pxb host bridge */
+
+static void topo_two_host_bridges(struct p2pbuf_topo *t)
+{
+	topo_cross_root(t);
+	t->same_host = false;
+	t->hops[3].bdf = P2PBUF_BDF(0, 0x80, PCI_DEVFN(1, 0));
+	t->client_host = (struct p2pbuf_hop){ HOST2_BDF, HOST2_ID, 0 };
+	t->has_client_host = true;
+}
+
+static void two_host_bridges_need_both(struct kunit *test)
+{
+	struct p2pbuf_policy pol;
+	struct p2pbuf_topo t;
+	struct p2pbuf_verdict v;
+
+	topo_two_host_bridges(&t);
+
+	/* same domain: not NO_COMMON_ROOT, the policy decides */
+	policy(test, &pol, "", "");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED);
+	KUNIT_EXPECT_EQ(test, v.via, HOST_BDF);
+
+	/* one of the two allowed: the other one is named */
+	policy(test, &pol, "8086:29c0", "");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED);
+	KUNIT_EXPECT_EQ(test, v.via, HOST2_BDF);
+	KUNIT_EXPECT_EQ(test, v.via_id, HOST2_ID);
+	reason_contains(test, &v, "echo 1b36:0009");
+
+	/* both allowed: through the host bridges, directions intersected */
+	policy(test, &pol, "8086:29c0,1b36:0009:r", "");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_THRU_HOST_BRIDGE);
+	KUNIT_EXPECT_EQ(test, v.distance, 6);
+	KUNIT_EXPECT_EQ(test, v.dirs, P2PBUF_DIR_READ);
+	p2pbuf_decide(&t, &pol, P2PBUF_DIR_WRITE, &v);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_DIRECTION);
+	KUNIT_EXPECT_EQ(test, v.via, HOST2_BDF);
+
+	/* a deny on either host bridge wins */
+	policy(test, &pol, "8086:29c0,1b36:0009", "1b36:0009");
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_DENIED);
+	KUNIT_EXPECT_EQ(test, v.via, HOST2_BDF);
+
+	/* the kernel's whitelist covers both bridges, when asked for */
+	policy(test, &pol, "", "");
+	t.kernel_whitelisted = true;
+	pol.kernel_whitelist = true;
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_THRU_HOST_BRIDGE);
+
+	/* a second host bridge without a PCI device cannot be allowed */
+	t.has_client_host = false;
+	policy(test, &pol, "8086:29c0", "");
+	pol.kernel_whitelist = false;
+	p2pbuf_decide(&t, &pol, 0, &v);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED);
+}
+
+static void bus_addr_dma_mask(struct kunit *test)
+{
+	const u64 bus = 0x380000000000ULL, size = SZ_1M;
+	u64 mask32 = DMA_BIT_MASK(32), mask64 = DMA_BIT_MASK(64);
+	struct p2pbuf_verdict v;
+
+	KUNIT_EXPECT_TRUE(test, p2pbuf_dma_reachable(bus, size, &mask64, 0,
+						     &v));
+	/* a 32-bit importer cannot reach a 64-bit BAR by bus address */
+	KUNIT_EXPECT_FALSE(test, p2pbuf_dma_reachable(bus, size, &mask32, 0,
+						      &v));
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_DMA_MASK);
+	reason_contains(test, &v, "0x3800000fffff");
+	reason_contains(test, &v, "DMA mask 0xffffffff");
+	/* the last byte counts, not the first */
+	KUNIT_EXPECT_TRUE(test, p2pbuf_dma_reachable(0xfff00000ULL, size,
+						     &mask32, 0, &v));
+	KUNIT_EXPECT_FALSE(test, p2pbuf_dma_reachable(0xfff00000ULL,
+						      size + PAGE_SIZE,
+						      &mask32, 0, &v));
+	/* the bus limit tightens the mask */
+	KUNIT_EXPECT_FALSE(test, p2pbuf_dma_reachable(bus, size, &mask64,
+						      DMA_BIT_MASK(40), &v));
+	KUNIT_EXPECT_EQ(test, v.dma_limit, DMA_BIT_MASK(40));
+	/* no mask at all: no DMA */
+	KUNIT_EXPECT_FALSE(test, p2pbuf_dma_reachable(0x1000, size, NULL, 0,
+						      &v));
+	reason_contains(test, &v, "no DMA mask");
 }
 
 static void simple_reasons(struct kunit *test)
@@ -319,6 +421,8 @@ static struct kunit_case p2pbuf_topology_cases[] = {
 	KUNIT_CASE(direction_checked),
 	KUNIT_CASE(deny_beats_allow),
 	KUNIT_CASE(different_roots_refused),
+	KUNIT_CASE(two_host_bridges_need_both),
+	KUNIT_CASE(bus_addr_dma_mask),
 	KUNIT_CASE(simple_reasons),
 	KUNIT_CASE(rule_parser),
 	{}

@@ -153,6 +153,17 @@ static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
 			 pci_name(buf->chunk->prov->pdev), reason);
 }
 
+/* bus addresses are not translated: the importer must reach them as they are */
+static bool p2pbuf_bus_reachable(struct p2pbuf_buffer *buf, struct device *dev,
+				 struct p2pbuf_verdict *v)
+{
+	struct p2pbuf_chunk *chunk = buf->chunk;
+
+	return p2pbuf_dma_reachable(chunk->prov->bus_addr + chunk->offset,
+				    chunk->size, dev->dma_mask,
+				    dev->bus_dma_limit, v);
+}
+
 static int p2pbuf_attach(struct dma_buf *dmabuf,
 			 struct dma_buf_attachment *attach)
 {
@@ -179,7 +190,9 @@ static int p2pbuf_attach(struct dma_buf *dmabuf,
 		goto err_put_client;
 	}
 	p2pbuf_path_verdict(buf->chunk->prov->pdev, client, 0, &v);
-	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED) {
+	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
+	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&
+	     !p2pbuf_bus_reachable(buf, attach->dev, &v))) {
 		ret = -EOPNOTSUPP;
 		goto err_put_client;
 	}
@@ -285,7 +298,9 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	/* the policy may have changed since attach; directions count now */
 	p2pbuf_path_verdict(prov->pdev, pa->client, p2pbuf_dir_to_mask(dir),
 			    &v);
-	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED) {
+	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
+	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&
+	     !p2pbuf_bus_reachable(buf, dev, &v))) {
 		p2pbuf_refuse(buf, dev, &v);
 		return ERR_PTR(-EOPNOTSUPP);
 	}

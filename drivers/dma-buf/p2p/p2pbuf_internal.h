@@ -69,17 +69,21 @@ struct p2pbuf_hop {
 
 /**
  * struct p2pbuf_topo - what the topology walk found, input of the predicates
- * @same_root: provider and client are below the same host bridge
+ * @same_root: provider and client are in the same PCI domain
+ * @same_host: provider and client are below the same host bridge
  * @common_switch: a common upstream bridge exists below the host bridge
  * @kernel_whitelisted: the P2PDMA core's own whitelist accepts the path
  * @dist: distance as pci_p2pdma_distance() counts it
  * @nr_hops: entries in @hops
  * @hops: bridges on the path (up to and including the common one)
- * @host: the host bridge device (bus 0, devfn 0 of the domain)
+ * @host: the provider's host bridge device (bus 0, devfn 0 below it)
  * @has_host: @host is valid
+ * @client_host: the client's host bridge device, when not @same_host
+ * @has_client_host: @client_host is valid
  */
 struct p2pbuf_topo {
 	bool same_root;
+	bool same_host;
 	bool common_switch;
 	bool kernel_whitelisted;
 	int dist;
@@ -87,6 +91,8 @@ struct p2pbuf_topo {
 	struct p2pbuf_hop hops[P2PBUF_MAX_HOPS];
 	struct p2pbuf_hop host;
 	bool has_host;
+	struct p2pbuf_hop client_host;
+	bool has_client_host;
 };
 
 /**
@@ -99,6 +105,8 @@ struct p2pbuf_topo {
  * @acs_ctrl: ACS control bits of @via for P2PBUF_REASON_ACS_REDIRECT
  * @dirs: directions an allow rule grants through @via
  * @want: directions asked for, 0 for "any"
+ * @dma_end: P2PBUF_REASON_DMA_MASK: last bus address of the buffer
+ * @dma_limit: P2PBUF_REASON_DMA_MASK: highest address the importer reaches
  */
 struct p2pbuf_verdict {
 	enum p2pbuf_map_type map_type;
@@ -109,6 +117,8 @@ struct p2pbuf_verdict {
 	u16 acs_ctrl;
 	u8 dirs;
 	u8 want;
+	u64 dma_end;
+	u64 dma_limit;
 };
 
 /**
@@ -233,6 +243,8 @@ int p2pbuf_reason_format(const struct p2pbuf_verdict *v, char *buf,
 void p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
 			 u8 want, struct p2pbuf_verdict *v);
 u8 p2pbuf_dir_to_mask(enum dma_data_direction dir);
+bool p2pbuf_dma_reachable(u64 addr, u64 size, const u64 *dma_mask,
+			  u64 bus_dma_limit, struct p2pbuf_verdict *v);
 const char *p2pbuf_map_type_name(enum p2pbuf_map_type t);
 struct pci_dev *p2pbuf_find_pci_dev(struct device *dev);
 u32 p2pbuf_pdev_bdf(struct pci_dev *pdev);

@@ -13,6 +13,7 @@
 
 #include <kunit/visibility.h>
 #include <linux/moduleparam.h>
+#include <linux/overflow.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/slab.h>
@@ -38,6 +39,10 @@
  * default is both. Allow rules apply to host bridges; deny rules apply to any
  * bridge on the path (a broken switch) and beat allow rules. Directions are
  * checked when a buffer is mapped, since attach does not know them yet.
+ *
+ * Devices below two different host bridges of one PCI domain are reached
+ * only when both host bridges are allowed (for the direction asked). Devices
+ * in different PCI domains are always refused (NO_COMMON_ROOT).
  *
  * With kernel_whitelist=Y the host bridges that the P2PDMA core whitelists
  * are trusted as well (kernels with CONFIG_PCI_P2PDMA only).
@@ -262,7 +267,9 @@ void p2pbuf_topo_walk(struct pci_dev *provider, struct pci_dev *client,
 	memset(topo, 0, sizeof(*topo));
 	host_p = pci_find_host_bridge(provider->bus);
 	host_c = pci_find_host_bridge(client->bus);
-	topo->same_root = host_p == host_c;
+	topo->same_root = pci_domain_nr(provider->bus) ==
+			  pci_domain_nr(client->bus);
+	topo->same_host = host_p == host_c;
 
 	/* upstream bridges are pinned by the references on their children */
 	for (a = provider; a; a = pci_upstream_bridge(a), dist_a++) {
@@ -296,6 +303,14 @@ host_bridge:
 		p2pbuf_hop_fill(host, &topo->host);
 		topo->has_host = true;
 		pci_dev_put(host);
+	}
+	if (!topo->same_host) {
+		host = pci_get_slot(host_c->bus, PCI_DEVFN(0, 0));
+		if (host) {
+			p2pbuf_hop_fill(host, &topo->client_host);
+			topo->has_client_host = true;
+			pci_dev_put(host);
+		}
 	}
 #if IS_ENABLED(CONFIG_PCI_P2PDMA)
 	topo->kernel_whitelisted = topo->same_root &&
@@ -358,9 +373,10 @@ VISIBLE_IF_KUNIT void p2pbuf_decide(const struct p2pbuf_topo *topo,
 				    const struct p2pbuf_policy *pol, u8 want,
 				    struct p2pbuf_verdict *v)
 {
-	const struct p2pbuf_hop *acs = NULL;
+	const struct p2pbuf_hop *acs = NULL, *hosts[2];
 	const struct p2pbuf_rule *r;
-	unsigned int i;
+	unsigned int i, nr_hosts;
+	u8 dirs;
 
 	p2pbuf_verdict_simple(v, P2PBUF_REASON_OK);
 	v->want = want;
@@ -392,36 +408,54 @@ VISIBLE_IF_KUNIT void p2pbuf_decide(const struct p2pbuf_topo *topo,
 		return;
 	}
 
-	/* the traffic goes through the host bridge */
-	if (!topo->has_host) {
+	/* the traffic goes through the host bridge, or two of them */
+	if (!topo->has_host ||
+	    (!topo->same_host && !topo->has_client_host)) {
 		v->reason = P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED;
 		return;
 	}
-	p2pbuf_verdict_via(v, &topo->host);
+	hosts[0] = &topo->host;
+	hosts[1] = &topo->client_host;
+	nr_hosts = topo->same_host ? 1 : 2;
 
-	r = p2pbuf_rule_find(pol->deny, pol->nr_deny, topo->host.id);
-	if (r && p2pbuf_deny_applies(r->dirs, want)) {
-		v->reason = P2PBUF_REASON_DENIED;
-		v->dirs = r->dirs;
-		return;
+	for (i = 0; i < nr_hosts; i++) {
+		r = p2pbuf_rule_find(pol->deny, pol->nr_deny, hosts[i]->id);
+		if (r && p2pbuf_deny_applies(r->dirs, want)) {
+			v->reason = P2PBUF_REASON_DENIED;
+			v->dirs = r->dirs;
+			p2pbuf_verdict_via(v, hosts[i]);
+			return;
+		}
 	}
 
-	r = p2pbuf_rule_find(pol->allow, pol->nr_allow, topo->host.id);
-	if (r && p2pbuf_allow_covers(r->dirs, want)) {
+	/* every host bridge crossed needs an allow rule covering @want */
+	dirs = P2PBUF_DIR_RW;
+	for (i = 0; i < nr_hosts; i++) {
+		r = p2pbuf_rule_find(pol->allow, pol->nr_allow, hosts[i]->id);
+		if (!r)
+			break;
+		if (!p2pbuf_allow_covers(r->dirs, want)) {
+			v->reason = P2PBUF_REASON_DIRECTION;
+			v->dirs = r->dirs;
+			p2pbuf_verdict_via(v, hosts[i]);
+			return;
+		}
+		dirs &= r->dirs;
+	}
+	if (i == nr_hosts) {
 		v->map_type = P2PBUF_MAP_THRU_HOST_BRIDGE;
 		v->distance = topo->dist;
-		v->dirs = r->dirs;
+		v->dirs = dirs;
+		p2pbuf_verdict_via(v, &topo->host);
 		return;
 	}
-	if (r) {
-		v->reason = P2PBUF_REASON_DIRECTION;
-		v->dirs = r->dirs;
-		return;
-	}
+	/* the first host bridge without a rule, unless something else decides */
+	p2pbuf_verdict_via(v, hosts[i]);
 	if (pol->kernel_whitelist && topo->kernel_whitelisted) {
 		v->map_type = P2PBUF_MAP_THRU_HOST_BRIDGE;
 		v->distance = topo->dist;
 		v->dirs = P2PBUF_DIR_RW;
+		p2pbuf_verdict_via(v, &topo->host);
 		return;
 	}
 	if (acs) {
@@ -484,7 +518,7 @@ int p2pbuf_reason_format(const struct p2pbuf_verdict *v, char *buf,
 				 "importer did not set allow_peer2peer");
 	case P2PBUF_REASON_NO_COMMON_ROOT:
 		return scnprintf(buf, len,
-				 "provider and client are below different host bridges");
+				 "provider and client are in different PCI domains");
 	case P2PBUF_REASON_ACS_REDIRECT:
 		return scnprintf(buf, len,
 				 "ACS redirect (ctrl %#06x) on %s (%04x:%04x); fix: pci=disable_acs_redir=%s",
@@ -502,6 +536,13 @@ int p2pbuf_reason_format(const struct p2pbuf_verdict *v, char *buf,
 				 via, vid, did, p2pbuf_dirs_name(v->dirs));
 	case P2PBUF_REASON_REVOKED:
 		return scnprintf(buf, len, "provider is gone (revoked)");
+	case P2PBUF_REASON_DMA_MASK:
+		if (!v->dma_limit)
+			return scnprintf(buf, len,
+					 "importer has no DMA mask, cannot take bus addresses");
+		return scnprintf(buf, len,
+				 "bus address %#llx is beyond the importer's DMA mask %#llx",
+				 v->dma_end, v->dma_limit);
 	case P2PBUF_REASON_DIRECTION:
 		return scnprintf(buf, len,
 				 "host bridge %s (%04x:%04x) allowed for %s only, mapping needs %s",
@@ -538,6 +579,35 @@ void p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
 	p2pbuf_decide(&s->topo, &s->pol, want, v);
 	kfree(s);
 }
+
+/**
+ * p2pbuf_dma_reachable - can an importer address a bus address range?
+ * @addr: first bus address
+ * @size: bytes
+ * @dma_mask: the importer's dev->dma_mask (NULL: it cannot DMA)
+ * @bus_dma_limit: the importer's dev->bus_dma_limit, 0 for none
+ * @v: on false, turned into a P2PBUF_REASON_DMA_MASK refusal
+ *
+ * Bus addresses reach the importer untranslated, so the whole range must lie
+ * below min_not_zero(*@dma_mask, @bus_dma_limit).
+ *
+ * Return: true when the importer reaches every byte.
+ */
+bool p2pbuf_dma_reachable(u64 addr, u64 size, const u64 *dma_mask,
+			  u64 bus_dma_limit, struct p2pbuf_verdict *v)
+{
+	u64 limit = dma_mask ? min_not_zero(*dma_mask, bus_dma_limit) : 0;
+	u64 end;
+
+	if (dma_mask && size && !check_add_overflow(addr, size - 1, &end) &&
+	    end <= limit)
+		return true;
+	p2pbuf_verdict_simple(v, P2PBUF_REASON_DMA_MASK);
+	v->dma_end = size ? addr + size - 1 : addr;
+	v->dma_limit = limit;
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_dma_reachable);
 
 /**
  * p2pbuf_map_type_name - short name of a map type for logs and debugfs

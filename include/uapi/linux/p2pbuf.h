@@ -197,6 +197,8 @@ enum p2pbuf_reason {
 	P2PBUF_REASON_REVOKED = 7,
 	/** @P2PBUF_REASON_DIRECTION: an allow rule exists, but not for this direction */
 	P2PBUF_REASON_DIRECTION = 8,
+	/** @P2PBUF_REASON_DMA_MASK: the bus addresses exceed the importer's DMA mask */
+	P2PBUF_REASON_DMA_MASK = 9,
 };
 
 /**
