@@ -32,8 +32,10 @@
  * Every map builds the importer its own sg table holding DMA addresses only:
  * one entry per contiguous range, split at the importer's maximum segment
  * size and segment boundary. Common switch: PCI bus addresses, no struct
- * pages, marked as bus addresses. Through the host bridge: dma_map_resource()
- * per entry, so an IOMMU translates. unmap undoes exactly that.
+ * pages, marked as bus addresses. Through the host bridge: one
+ * dma_map_resource() for the whole chunk, so an IOMMU translates, and the
+ * DMA range it returns split as above. unmap undoes exactly that, with one
+ * dma_unmap_resource().
  *
  * Revoke (the provider goes away) marks the buffer revoked, zaps CPU
  * mappings, sends move_notify to dynamic importers and waits, bounded, for
@@ -54,11 +56,15 @@ LIST_HEAD(p2pbuf_buffers);
  * @sgt: the table; its address is what the importer holds
  * @map_type: how it was built, so that unmap undoes exactly that
  * @dir: direction it was mapped with
+ * @dma: P2PBUF_MAP_THRU_HOST_BRIDGE: what dma_map_resource() returned
+ * @size: P2PBUF_MAP_THRU_HOST_BRIDGE: bytes mapped there
  */
 struct p2pbuf_mapping {
 	struct sg_table sgt;
 	enum p2pbuf_map_type map_type;
 	enum dma_data_direction dir;
+	dma_addr_t dma;
+	size_t size;
 };
 
 static u64 p2pbuf_seg_len(u64 addr, u64 left, u64 max_seg, u64 boundary_mask)
@@ -262,21 +268,6 @@ static void p2pbuf_unpin(struct dma_buf_attachment *attach)
 		wake_up(&buf->wq);
 }
 
-static void p2pbuf_unmap_resources(struct device *dev, struct sg_table *sgt,
-				   unsigned int count,
-				   enum dma_data_direction dir)
-{
-	struct scatterlist *sg;
-	int i;
-
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		if (i >= count)
-			break;
-		dma_unmap_resource(dev, sg_dma_address(sg), sg_dma_len(sg),
-				   dir, DMA_ATTR_SKIP_CPU_SYNC);
-	}
-}
-
 static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
 {
@@ -320,22 +311,20 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 		for_each_sgtable_dma_sg(&m->sgt, sg, i)
 			sg_dma_mark_bus_address(sg);
 	} else {
-		/* split in CPU physical space, then map each entry */
-		ret = p2pbuf_sg_fill(&m->sgt, prov->phys + chunk->offset,
-				     chunk->size, dma_get_max_seg_size(dev),
+		/* one mapping for the chunk, split in DMA address space */
+		dma = dma_map_resource(dev, prov->phys + chunk->offset,
+				       chunk->size, dir, DMA_ATTR_SKIP_CPU_SYNC);
+		if (dma_mapping_error(dev, dma)) {
+			ret = -EIO;
+			goto err_free;
+		}
+		m->dma = dma;
+		m->size = chunk->size;
+		ret = p2pbuf_sg_fill(&m->sgt, dma, chunk->size,
+				     dma_get_max_seg_size(dev),
 				     dma_get_seg_boundary(dev));
 		if (ret)
-			goto err_free;
-		for_each_sgtable_dma_sg(&m->sgt, sg, i) {
-			dma = dma_map_resource(dev, sg_dma_address(sg),
-					       sg_dma_len(sg), dir,
-					       DMA_ATTR_SKIP_CPU_SYNC);
-			if (dma_mapping_error(dev, dma)) {
-				ret = -EIO;
-				goto err_unmap;
-			}
-			sg_dma_address(sg) = dma;
-		}
+			goto err_unmap;
 	}
 
 	pa->maps++;
@@ -346,8 +335,7 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	return &m->sgt;
 
 err_unmap:
-	p2pbuf_unmap_resources(dev, &m->sgt, i, dir);
-	sg_free_table(&m->sgt);
+	dma_unmap_resource(dev, m->dma, m->size, dir, DMA_ATTR_SKIP_CPU_SYNC);
 err_free:
 	kfree(m);
 	return ERR_PTR(ret);
@@ -364,7 +352,8 @@ static void p2pbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 	dma_resv_assert_held(attach->dmabuf->resv);
 	trace_p2pbuf_unmap(attach->dmabuf, attach->dev, sgt->nents);
 	if (m->map_type == P2PBUF_MAP_THRU_HOST_BRIDGE)
-		p2pbuf_unmap_resources(attach->dev, sgt, sgt->nents, m->dir);
+		dma_unmap_resource(attach->dev, m->dma, m->size, m->dir,
+				   DMA_ATTR_SKIP_CPU_SYNC);
 	sg_free_table(sgt);
 	kfree(m);
 
