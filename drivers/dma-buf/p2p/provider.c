@@ -1046,9 +1046,10 @@ static void __exit p2pbuf_exit(void)
 	bus_unregister_notifier(&pci_bus_type, &p2pbuf_pci_nb);
 	cancel_delayed_work_sync(&p2pbuf_rescan_work);
 	pci_unregister_driver(&p2pbuf_bar_driver);
+	/* no ioctl can allocate from a provider that is being unregistered */
+	p2pbuf_uapi_exit();
 	p2pbuf_unregister_all();
 	p2pbuf_deferred_drain();
-	p2pbuf_uapi_exit();
 	p2pbuf_debugfs_exit();
 }
 
