@@ -53,6 +53,9 @@ static int p2pbuf_ioc_list(void __user *uarg, size_t usize)
 	if (arg.count && arg.entry_size <
 	    offsetof(struct p2pbuf_provider_info, reserved))
 		return -EINVAL;
+	/* room to grow, not a way to make the kernel clear megabytes */
+	if (arg.entry_size > PAGE_SIZE)
+		return -EINVAL;
 
 	p2pbuf_p2pmem_rescan();
 	n = p2pbuf_provider_snapshot(&infos);

@@ -81,7 +81,9 @@ struct p2pbuf_provider_info {
  * struct p2pbuf_list - argument of P2PBUF_IOC_LIST
  * @count: in: number of entries @entries has room for (0 to only count);
  *	out: number of providers, possibly more than were copied
- * @entry_size: in: sizeof(struct p2pbuf_provider_info) as the caller knows it
+ * @entry_size: in: sizeof(struct p2pbuf_provider_info) as the caller knows it;
+ *	at least up to @reserved when @count is not 0, at most the page size
+ *	(EINVAL otherwise); bytes past what the kernel knows are zeroed
  * @entries: in: user pointer to an array of @count entries of @entry_size bytes
  * @flags: zero
  * @__pad: zero

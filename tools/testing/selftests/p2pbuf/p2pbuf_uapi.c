@@ -150,6 +150,11 @@ TEST_F(p2pbuf, list_bad_fields_einval)
 	LIST_EINVAL(l.__pad = 1);
 	LIST_EINVAL(l.reserved[0] = 1);
 	LIST_EINVAL(l.reserved[1] = 1ULL << 63);
+	LIST_EINVAL(l.entry_size = 8);
+	/* entry_size may grow, but not past a page */
+	LIST_EINVAL(l.entry_size = getpagesize() + 8);
+	LIST_EINVAL(l.entry_size = 1U << 31);
+	LIST_EINVAL(l.count = 0; l.entry_size = 1U << 31);
 #undef LIST_EINVAL
 }
 
