@@ -76,21 +76,6 @@ static const char *config(void)
 	return c ? c : "p2pdma";
 }
 
-static int count_fds(void)
-{
-	struct dirent *e;
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
-
 static void pattern(uint8_t *p, size_t len, uint32_t seed)
 {
 	uint32_t x = seed * 2654435761u + 1;
@@ -277,7 +262,7 @@ static int child_forward(int in, int out, int check_seed, int write_seed,
 {
 	struct p2pbuf_fd_meta m;
 	struct p2pbuf_buf b;
-	int base = count_fds(), fd;
+	int base = count_open_fds(), fd;
 	uint8_t *p;
 	char c;
 
@@ -305,7 +290,7 @@ static int child_forward(int in, int out, int check_seed, int write_seed,
 	if (out >= 0 && p2pbuf_send_fd(out, fd, &m))
 		return CH_SEND;
 	close(fd);
-	return count_fds() == base ? CH_OK : CH_LEAK;
+	return count_open_fds() == base ? CH_OK : CH_LEAK;
 }
 
 static void reap(pid_t pid, const char *who)
@@ -332,7 +317,7 @@ static void test_fd_pass_pipeline(void)
 	id = provider_on(ctx, "0000:05:00.0", 0, NULL);
 	p2pbuf_close(ctx);
 	igt_require_f(id >= 0, "no available provider on the ivshmem BAR 05:00.0\n");
-	base = count_fds();
+	base = count_open_fds();
 	igt_assert(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s12));
 	igt_assert(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s23));
 	igt_assert(!socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s34));
@@ -341,7 +326,7 @@ static void test_fd_pass_pipeline(void)
 	p1 = fork();
 	if (!p1) {	/* producer */
 		struct p2pbuf_fd_meta pm = { .size = BUF_SIZE, .tag = 0xfeedbeef };
-		int b0 = count_fds(), bfd;
+		int b0 = count_open_fds(), bfd;
 
 		ctx = p2pbuf_open(NULL);
 		bfd = ctx ? p2pbuf_alloc(ctx, id, BUF_SIZE, P2PBUF_F_CLOEXEC |
@@ -359,7 +344,7 @@ static void test_fd_pass_pipeline(void)
 			_exit(CH_SEND);
 		close(bfd);
 		p2pbuf_close(ctx);
-		_exit(count_fds() == b0 ? CH_OK : CH_LEAK);
+		_exit(count_open_fds() == b0 ? CH_OK : CH_LEAK);
 	}
 	p2 = fork();
 	if (!p2)
@@ -391,7 +376,7 @@ static void test_fd_pass_pipeline(void)
 	close(fd);
 	close(s12[0]), close(s12[1]), close(s23[0]), close(s23[1]);
 	close(s34[0]), close(s34[1]), close(go[0]), close(go[1]);
-	igt_assert_eq(count_fds(), base);
+	igt_assert_eq(count_open_fds(), base);
 }
 
 /* ---- rdma-reg-rxe-unsupported ---- */
