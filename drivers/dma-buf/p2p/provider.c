@@ -684,16 +684,22 @@ out_put:
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_find_provider, P2PBUF);
 
-/* ---- p2pmem adoption ---------------------------------------------------- */
+/* ---- registry walks ------------------------------------------------------ */
 
-static struct p2pbuf_provider *p2pbuf_find_p2pmem(struct pci_dev *pdev)
+/*
+ * The first registered provider @match accepts, with a reference held, or
+ * NULL. @match runs under the registry lock.
+ */
+static struct p2pbuf_provider *
+p2pbuf_find_first(bool (*match)(struct p2pbuf_provider *prov, void *data),
+		  void *data)
 {
 	struct p2pbuf_provider *prov, *found = NULL;
 	unsigned long id;
 
 	mutex_lock(&p2pbuf_registry_lock);
 	xa_for_each(&p2pbuf_providers, id, prov) {
-		if (prov->pdev == pdev && prov->kind == P2PBUF_KIND_P2PMEM) {
+		if (match(prov, data)) {
 			kref_get(&prov->kref);
 			found = prov;
 			break;
@@ -701,6 +707,41 @@ static struct p2pbuf_provider *p2pbuf_find_p2pmem(struct pci_dev *pdev)
 	}
 	mutex_unlock(&p2pbuf_registry_lock);
 	return found;
+}
+
+/* unregister every provider @match accepts */
+static void p2pbuf_unregister_matching(bool (*match)(struct p2pbuf_provider *prov,
+						     void *data),
+				       void *data)
+{
+	struct p2pbuf_provider *prov;
+
+	while ((prov = p2pbuf_find_first(match, data))) {
+		p2pbuf_provider_unregister(prov);
+		p2pbuf_provider_put(prov);
+	}
+}
+
+static bool p2pbuf_match_any(struct p2pbuf_provider *prov, void *data)
+{
+	return true;
+}
+
+static bool p2pbuf_match_pdev(struct p2pbuf_provider *prov, void *pdev)
+{
+	return prov->pdev == pdev;
+}
+
+static bool p2pbuf_match_p2pmem(struct p2pbuf_provider *prov, void *pdev)
+{
+	return prov->pdev == pdev && prov->kind == P2PBUF_KIND_P2PMEM;
+}
+
+/* ---- p2pmem adoption ---------------------------------------------------- */
+
+static struct p2pbuf_provider *p2pbuf_find_p2pmem(struct pci_dev *pdev)
+{
+	return p2pbuf_find_first(p2pbuf_match_p2pmem, pdev);
 }
 
 #if IS_ENABLED(CONFIG_PCI_P2PDMA)
@@ -735,6 +776,19 @@ static bool p2pbuf_p2pmem_range(struct pci_dev *pdev, int *bar,
 	return false;
 }
 
+/* an adopted provider whose p2pmem went away (or moved) without an unbind */
+static bool p2pbuf_match_stale(struct p2pbuf_provider *prov, void *data)
+{
+	struct range range;
+	int bar;
+
+	if (prov->kind != P2PBUF_KIND_P2PMEM)
+		return false;
+	return !p2pbuf_p2pmem_range(prov->pdev, &bar, &range) ||
+	       range.start != prov->phys || range_len(&range) != prov->size;
+}
+
+/* called with the device lock held and a driver bound */
 static void p2pbuf_adopt(struct pci_dev *pdev)
 {
 	struct p2pbuf_provider *prov;
@@ -769,8 +823,7 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
 	prov->available = prov->published;
 	if (!prov->available)
 		snprintf(prov->reason, sizeof(prov->reason),
-			 "p2pmem not published by %s",
-			 pdev->driver ? pdev->driver->name : "its driver");
+			 "p2pmem not published by %s", pdev->driver->name);
 	if (p2pbuf_provider_add(prov)) {
 		p2pbuf_provider_put(prov);
 		return;
@@ -824,6 +877,12 @@ static bool p2pbuf_nvme_cmb(struct pci_dev *pdev, int *bar, u64 *offset,
 	return cap_hi & P2PBUF_NVME_CAP_HI_CMBS;
 }
 
+static bool p2pbuf_match_stale(struct p2pbuf_provider *prov, void *data)
+{
+	return false;
+}
+
+/* called with the device lock held and a driver bound */
 static void p2pbuf_adopt(struct pci_dev *pdev)
 {
 	struct p2pbuf_provider *prov;
@@ -863,41 +922,32 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
  *
  * Runs at load, a second after any PCI driver binds (nvme publishes its CMB
  * from its asynchronous reset work), when userspace lists providers and on a
- * write to /sys/class/misc/p2pbuf/rescan.
+ * write to /sys/class/misc/p2pbuf/rescan. Each device is looked at under its
+ * device lock and only while a driver is bound, so that adoption cannot race
+ * with an unbind tearing the p2pmem down; adopted providers whose p2pmem is
+ * gone are unregistered.
+ *
+ * Context: process context; takes device locks, must not be called with one.
  */
 void p2pbuf_p2pmem_rescan(void)
 {
 	struct pci_dev *pdev = NULL;
 
 	mutex_lock(&p2pbuf_rescan_lock);
-	for_each_pci_dev(pdev)
-		p2pbuf_adopt(pdev);
+	for_each_pci_dev(pdev) {
+		device_lock(&pdev->dev);
+		if (pdev->driver)
+			p2pbuf_adopt(pdev);
+		device_unlock(&pdev->dev);
+	}
+	p2pbuf_unregister_matching(p2pbuf_match_stale, NULL);
 	mutex_unlock(&p2pbuf_rescan_lock);
 }
 
 static void p2pbuf_drop(struct pci_dev *pdev, bool p2pmem_only)
 {
-	struct p2pbuf_provider *prov;
-	unsigned long id;
-
-	for (;;) {
-		struct p2pbuf_provider *found = NULL;
-
-		mutex_lock(&p2pbuf_registry_lock);
-		xa_for_each(&p2pbuf_providers, id, prov) {
-			if (prov->pdev != pdev ||
-			    (p2pmem_only && prov->kind != P2PBUF_KIND_P2PMEM))
-				continue;
-			kref_get(&prov->kref);
-			found = prov;
-			break;
-		}
-		mutex_unlock(&p2pbuf_registry_lock);
-		if (!found)
-			return;
-		p2pbuf_provider_unregister(found);
-		p2pbuf_provider_put(found);
-	}
+	p2pbuf_unregister_matching(p2pmem_only ? p2pbuf_match_p2pmem :
+				   p2pbuf_match_pdev, pdev);
 }
 
 static void p2pbuf_rescan_fn(struct work_struct *work)
@@ -939,10 +989,20 @@ static const struct pci_device_id p2pbuf_bar_ids[] = {
 	{ }
 };
 
+/**
+ * struct p2pbuf_bar - drvdata of a device bound to p2pbuf_bar
+ * @prov: the provider, NULL while a reset or an error has it revoked
+ * @bar: the BAR lent out
+ */
+struct p2pbuf_bar {
+	struct p2pbuf_provider *prov;
+	int bar;
+};
+
 static int p2pbuf_bar_probe(struct pci_dev *pdev,
 			    const struct pci_device_id *id)
 {
-	struct p2pbuf_provider *prov;
+	struct p2pbuf_bar *pb;
 	resource_size_t best = 0;
 	int i, bar = -1, ret;
 
@@ -956,36 +1016,110 @@ static int p2pbuf_bar_probe(struct pci_dev *pdev,
 	if (bar < 0 || best < PAGE_SIZE)
 		return -ENODEV;
 
+	pb = kzalloc(sizeof(*pb), GFP_KERNEL);
+	if (!pb)
+		return -ENOMEM;
+	pb->bar = bar;
 	ret = pci_enable_device_mem(pdev);
 	if (ret)
-		return ret;
+		goto err_free;
 	ret = pci_request_region(pdev, bar, "p2pbuf_bar");
 	if (ret)
 		goto err_disable;
 
-	prov = p2pbuf_provider_register(pdev, bar, 0, 0);
-	if (IS_ERR(prov)) {
-		ret = PTR_ERR(prov);
+	pb->prov = p2pbuf_provider_register(pdev, bar, 0, 0);
+	if (IS_ERR(pb->prov)) {
+		ret = PTR_ERR(pb->prov);
 		goto err_release;
 	}
-	pci_set_drvdata(pdev, prov);
+	pci_set_drvdata(pdev, pb);
 	return 0;
 
 err_release:
 	pci_release_region(pdev, bar);
 err_disable:
 	pci_disable_device(pdev);
+err_free:
+	kfree(pb);
 	return ret;
 }
 
+/* the BAR is about to become unreachable: revoke every buffer now */
+static void p2pbuf_bar_revoke(struct pci_dev *pdev, const char *why)
+{
+	struct p2pbuf_bar *pb = pci_get_drvdata(pdev);
+
+	if (!pb || !pb->prov)
+		return;
+	pci_info(pdev, "p2pbuf: %s, revoking provider %u\n", why,
+		 p2pbuf_provider_id(pb->prov));
+	p2pbuf_provider_unregister(pb->prov);
+	pb->prov = NULL;
+}
+
+/* the BAR is back: lend it out again, as a new provider */
+static void p2pbuf_bar_restore(struct pci_dev *pdev)
+{
+	struct p2pbuf_bar *pb = pci_get_drvdata(pdev);
+	struct p2pbuf_provider *prov;
+
+	if (!pb || pb->prov)
+		return;
+	prov = p2pbuf_provider_register(pdev, pb->bar, 0, 0);
+	if (IS_ERR(prov)) {
+		pci_warn(pdev, "p2pbuf: cannot register again after reset: %pe\n",
+			 prov);
+		return;
+	}
+	pb->prov = prov;
+}
+
+static void p2pbuf_bar_reset_prepare(struct pci_dev *pdev)
+{
+	p2pbuf_bar_revoke(pdev, "reset");
+}
+
+static void p2pbuf_bar_reset_done(struct pci_dev *pdev)
+{
+	p2pbuf_bar_restore(pdev);
+}
+
+static pci_ers_result_t p2pbuf_bar_error_detected(struct pci_dev *pdev,
+						  pci_channel_state_t state)
+{
+	p2pbuf_bar_revoke(pdev, "PCI error");
+	if (state == pci_channel_io_perm_failure)
+		return PCI_ERS_RESULT_DISCONNECT;
+	return PCI_ERS_RESULT_NEED_RESET;
+}
+
+static pci_ers_result_t p2pbuf_bar_slot_reset(struct pci_dev *pdev)
+{
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+static void p2pbuf_bar_resume(struct pci_dev *pdev)
+{
+	p2pbuf_bar_restore(pdev);
+}
+
+static const struct pci_error_handlers p2pbuf_bar_err_handler = {
+	.error_detected = p2pbuf_bar_error_detected,
+	.slot_reset = p2pbuf_bar_slot_reset,
+	.resume = p2pbuf_bar_resume,
+	.reset_prepare = p2pbuf_bar_reset_prepare,
+	.reset_done = p2pbuf_bar_reset_done,
+};
+
 static void p2pbuf_bar_remove(struct pci_dev *pdev)
 {
-	struct p2pbuf_provider *prov = pci_get_drvdata(pdev);
-	int bar = prov->bar;
+	struct p2pbuf_bar *pb = pci_get_drvdata(pdev);
 
-	p2pbuf_provider_unregister(prov);
-	pci_release_region(pdev, bar);
+	if (pb->prov)
+		p2pbuf_provider_unregister(pb->prov);
+	pci_release_region(pdev, pb->bar);
 	pci_disable_device(pdev);
+	kfree(pb);
 }
 
 static struct pci_driver p2pbuf_bar_driver = {
@@ -993,26 +1127,14 @@ static struct pci_driver p2pbuf_bar_driver = {
 	.id_table = p2pbuf_bar_ids,
 	.probe = p2pbuf_bar_probe,
 	.remove = p2pbuf_bar_remove,
+	.err_handler = &p2pbuf_bar_err_handler,
 };
 
 /* ---- module --------------------------------------------------------------- */
 
 static void p2pbuf_unregister_all(void)
 {
-	struct p2pbuf_provider *prov;
-	unsigned long id;
-
-	for (;;) {
-		mutex_lock(&p2pbuf_registry_lock);
-		prov = xa_find(&p2pbuf_providers, &id, ULONG_MAX, XA_PRESENT);
-		if (prov)
-			kref_get(&prov->kref);
-		mutex_unlock(&p2pbuf_registry_lock);
-		if (!prov)
-			return;
-		p2pbuf_provider_unregister(prov);
-		p2pbuf_provider_put(prov);
-	}
+	p2pbuf_unregister_matching(p2pbuf_match_any, NULL);
 }
 
 static int __init p2pbuf_init(void)
