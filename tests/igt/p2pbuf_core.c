@@ -50,6 +50,11 @@
  * Description: a 64 MiB contiguous buffer maps to at most 2 sg entries for
  *	NVMe, and is split at the 64 KiB max segment size for edu.
  *
+ * SUBTEST: bar-reset-revokes
+ * Description: a reset of the ivshmem device (sysfs reset) revokes the
+ *	buffers of its BAR provider before the BAR goes away, and the BAR is
+ *	lent out again, as a new provider, once the reset is done.
+ *
  * SUBTEST: p2pmem-free-deferred-while-pinned
  * Description: a p2pmem buffer whose pages are still pinned (as by O_DIRECT
  *	in flight) when it is released stays allocated, and its range is not
@@ -655,6 +660,36 @@ static void check_mmap(const struct p2pbuf_provider_info *p)
 	close(a.fd);
 }
 
+static void check_bar_reset(void)
+{
+	struct p2pbuf_provider_info p, after;
+	struct p2pbuf_buf_info info;
+	char path[128], method[64] = "";
+	int buf, ret;
+
+	need_ivshmem(&p);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method",
+		 NAME_IVSHMEM);
+	igt_require_f(sysfs_read(path, method, sizeof(method)) == 0 &&
+		      method[0], "%s cannot be reset here\n", NAME_IVSHMEM);
+	igt_info("reset methods: %s\n", method);
+	buf = p2pbuf_alloc_rw(p2p, p.id, SZ_1M, &info);
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
+		 NAME_IVSHMEM);
+	ret = sysfs_write(path, "1");
+	igt_assert_f(ret == 0, "reset: %s\n", strerror(-ret));
+
+	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+	igt_assert_f(info.flags & P2PBUF_BUF_REVOKED,
+		     "buffer not revoked by the reset\n");
+	close(buf);
+	igt_assert(p2pbuf_find(p2p, NAME_IVSHMEM, P2PBUF_KIND_BAR, &after));
+	igt_assert_f(after.flags & P2PBUF_PROVIDER_AVAILABLE,
+		     "provider not back after the reset: %s\n", after.reason);
+	igt_assert_neq(after.id, p.id);
+}
+
 static bool wait_free_bytes(uint32_t provider, uint64_t want, int ms)
 {
 	for (int i = 0; i < ms / 50; i++) {
@@ -820,6 +855,10 @@ igt_main
 		need_ivshmem(&ivshmem);
 		check_sg_coalesced(&ivshmem);
 	}
+
+	igt_describe("A reset of the BAR provider's device revokes its buffers; the BAR comes back as a new provider.");
+	igt_subtest("bar-reset-revokes")
+		check_bar_reset();
 
 	igt_describe("p2pmem released while its pages are pinned is freed only after the pins go.");
 	igt_subtest("p2pmem-free-deferred-while-pinned")
