@@ -9,11 +9,15 @@
  * (dma_buf_pin before the first map). The ioctl interface in
  * p2pbuf_test_importer.h is not an ABI and this module must never ship.
  *
+ * Every edu device in the machine is bound; an import made for an edu device
+ * is served by that device's engine (see P2PBUF_TI_EDU).
+ *
  * Locking: a per-open-file mutex serialises the ioctls of one file and owns
- * its handle table; the edu mutex serialises the engine; an import's sg table
- * is only touched under its dma-buf's dma_resv lock, which is also held for
- * the whole time the engine uses an address from it, so move_notify can
- * never pull a mapping out from under a running command.
+ * its handle table; the edu mutex owns the list of bound edu devices and
+ * serialises their engines; an import's sg table is only touched under its
+ * dma-buf's dma_resv lock, which is also held for the whole time the engine
+ * uses an address from it, so move_notify can never pull a mapping out from
+ * under a running command.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -62,6 +66,7 @@
 #define EDU_TIMEOUT_US	(5 * USEC_PER_SEC)
 
 struct ti_edu {
+	struct list_head node;		/* in ti_edus, under ti_edu_lock */
 	struct pci_dev *pdev;
 	void __iomem *mmio;
 	void *bounce;
@@ -93,8 +98,8 @@ struct ti_file {
 	unsigned long npinned;
 };
 
-static DEFINE_MUTEX(ti_edu_lock);	/* protects ti_edu and the engine */
-static struct ti_edu *ti_edu;
+static DEFINE_MUTEX(ti_edu_lock);	/* protects ti_edus and the engines */
+static LIST_HEAD(ti_edus);		/* bound edu devices, in bind order */
 static struct platform_device *ti_not_pci;
 
 /* Called by the exporter with the dma_resv lock held. */
@@ -180,6 +185,40 @@ static void ti_unmap_locked(struct ti_import *imp)
 	}
 }
 
+/* The PCI address of @pdev in the P2PBUF_BDF() form. */
+static u32 ti_bdf(struct pci_dev *pdev)
+{
+	return ((u32)pci_domain_nr(pdev->bus) & 0xffff) << 16 |
+	       (u32)pdev->bus->number << 8 | pdev->devfn;
+}
+
+/*
+ * The bound edu device at @bdf, or the first one bound when @bdf is 0 (the
+ * host bridge's address, never an edu device). Called with ti_edu_lock held.
+ */
+static struct ti_edu *ti_edu_by_bdf(u32 bdf)
+{
+	struct ti_edu *edu;
+
+	lockdep_assert_held(&ti_edu_lock);
+	list_for_each_entry(edu, &ti_edus, node)
+		if (!bdf || ti_bdf(edu->pdev) == bdf)
+			return edu;
+	return NULL;
+}
+
+/* The bound edu device that is @dev, or NULL. Called with ti_edu_lock held. */
+static struct ti_edu *ti_edu_of(struct device *dev)
+{
+	struct ti_edu *edu;
+
+	lockdep_assert_held(&ti_edu_lock);
+	list_for_each_entry(edu, &ti_edus, node)
+		if (&edu->pdev->dev == dev)
+			return edu;
+	return NULL;
+}
+
 static struct device *ti_get_client(u32 flags, u32 bdf)
 {
 	struct pci_dev *pdev;
@@ -188,10 +227,12 @@ static struct device *ti_get_client(u32 flags, u32 bdf)
 		return get_device(&ti_not_pci->dev);
 	if (flags & P2PBUF_TI_EDU) {
 		struct device *dev = NULL;
+		struct ti_edu *edu;
 
 		mutex_lock(&ti_edu_lock);
-		if (ti_edu)
-			dev = get_device(&ti_edu->pdev->dev);
+		edu = ti_edu_by_bdf(bdf);
+		if (edu)
+			dev = get_device(&edu->pdev->dev);
 		mutex_unlock(&ti_edu_lock);
 		return dev ? dev : ERR_PTR(-ENODEV);
 	}
@@ -543,6 +584,7 @@ static int ti_ioctl_dma(struct ti_file *tf, void __user *uarg)
 {
 	struct ti_import *src = NULL, *dst = NULL;
 	struct p2pbuf_ti_dma arg;
+	struct device *engine;
 	u8 __user *ubuf;
 	struct ti_edu *edu;
 	u64 done = 0;
@@ -569,10 +611,14 @@ static int ti_ioctl_dma(struct ti_file *tf, void __user *uarg)
 		ret = ti_check_side(dst, arg.dst_offset, arg.len);
 	if (ret)
 		return ret;
+	/* The engine of the imports: both sides' addresses must be its own. */
+	engine = src ? src->dev : dst->dev;
+	if (src && dst && src->dev != dst->dev)
+		return -EINVAL;
 	ubuf = u64_to_user_ptr(arg.user_buf);
 
 	mutex_lock(&ti_edu_lock);
-	edu = ti_edu;
+	edu = ti_edu_of(engine);	/* NULL once that edu device is unbound */
 	if (!edu) {
 		ret = -ENODEV;
 		goto out;
@@ -751,15 +797,10 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	pci_set_master(pdev);
 
-	mutex_lock(&ti_edu_lock);
-	if (ti_edu) {
-		mutex_unlock(&ti_edu_lock);
-		pci_info(pdev, "another edu device is in use, not binding\n");
-		return -EBUSY;
-	}
-	ti_edu = edu;
-	mutex_unlock(&ti_edu_lock);
 	pci_set_drvdata(pdev, edu);
+	mutex_lock(&ti_edu_lock);
+	list_add_tail(&edu->node, &ti_edus);
+	mutex_unlock(&ti_edu_lock);
 	pci_info(pdev, "edu DMA engine ready (test importer)\n");
 	return 0;
 }
@@ -770,8 +811,7 @@ static void edu_remove(struct pci_dev *pdev)
 
 	/* Waits for a running copy: it holds the lock until it is done. */
 	mutex_lock(&ti_edu_lock);
-	if (ti_edu == edu)
-		ti_edu = NULL;
+	list_del(&edu->node);
 	mutex_unlock(&ti_edu_lock);
 	/* A stuck engine must not write into the freed bounce page. */
 	pci_clear_master(pdev);

@@ -22,12 +22,14 @@
 #define P2PBUF_TI_PINNED	_BITUL(1) /* allow_peer2peer, dma_buf_pin */
 #define P2PBUF_TI_NO_P2P	_BITUL(2) /* allow_peer2peer = false */
 #define P2PBUF_TI_NOT_PCI	_BITUL(3) /* attach as a non-PCI (faux) device */
-#define P2PBUF_TI_EDU		_BITUL(4) /* importer is the bound edu device; client ignored */
+#define P2PBUF_TI_EDU		_BITUL(4) /* importer is a bound edu device, see @client */
 
 /**
  * struct p2pbuf_ti_import - attach a dma-buf fd
  * @fd: in: dma-buf fd
- * @client: in: PCI address (P2PBUF_BDF()) of the importing device
+ * @client: in: PCI address (P2PBUF_BDF()) of the importing device; with
+ *	P2PBUF_TI_EDU, of the edu device whose engine will use the import,
+ *	0 for the first edu device bound (-ENODEV if none is bound there)
  * @flags: in: P2PBUF_TI_*; exactly one of DYNAMIC / PINNED / NO_P2P
  * @handle: out: handle for the other calls
  */
@@ -65,8 +67,9 @@ struct p2pbuf_ti_map {
  * @len: in: bytes, at most 1 MiB
  * @user_buf: in: user pointer used when one side is system memory
  *
- * Both handles must come from imports made with P2PBUF_TI_EDU (the sg
- * addresses must be the edu device's). An import that was invalidated is
+ * Both handles must come from imports made with P2PBUF_TI_EDU on the same
+ * edu device (the sg addresses must be its own), else -EINVAL; that device's
+ * engine moves the bytes (-ENODEV once it is unbound). An import that was invalidated is
  * remapped first; if the exporter refuses, the call fails with that error
  * (-ENODEV after a revoke) and the engine is not started.
  */
