@@ -76,6 +76,9 @@ dev $up/0000:02:03.0/0000:06:00.0 0x1234 0x11e8 0x00ff00 p2pbuf_test_importer 0 
 rp2=$hb/0000:00:05.0
 dev $rp2 0x1b36 0x000c 0x060400 pcieport 4 $pcie_acs_ctrl
 dev $rp2/0000:07:00.0 0x1b36 0x0010 0x010802 nvme 0 none
+rp3=$hb/0000:00:06.0
+dev $rp3 0x1b36 0x000c 0x060400 pcieport 4 $pcie_acs_ctrl
+dev $rp3/0000:08:00.0 0x1234 0x11e8 0x00ff00 p2pbuf_test_importer 0 none
 if [ "$variant" != stock ]; then
 	for n in 3 4; do
 		p="$root/devices/$up/0000:02:0$((n - 3)).0/0000:0$n:00.0/p2pmem"
