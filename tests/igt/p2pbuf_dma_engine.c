@@ -19,6 +19,14 @@
  * Description: the engine copies NVMe CMB (p2pmem) -> edu -> ivshmem BAR,
  *	device to device, checked through the mmap and from the host.
  *
+ * SUBTEST: dma-engine-via-host-bridge
+ * Description: the second edu engine (08:00.0, behind its own root port)
+ *	reaches the ivshmem BAR and the NVMe CMB only through the host bridge:
+ *	refused, naming the bridge, until the bridge is allowed; then mapped
+ *	with dma_map_resource() (IOVAs in the iommu config) and used to copy
+ *	system memory -> BAR and BAR -> BAR, checked through the mmap and from
+ *	the host. The data path of the iommu config.
+ *
  * SUBTEST: dma-engine-revoke
  * Description: the provider is unbound while a dynamic import is mapped: the
  *	importer is notified, its next DMA fails with ENODEV, the BAR is not
@@ -52,6 +60,8 @@
 
 static int p2p = -1, ti = -1;
 static char bar_driver[64];
+static char allow_saved[256];	/* allow_bridges before a subtest changed it */
+static bool allow_changed;
 
 static double now(void)
 {
@@ -111,7 +121,7 @@ static bool data_path_works(uint32_t provider)
 static void require_data_path(uint32_t provider)
 {
 	igt_require_f(data_path_works(provider),
-		      "iommu config: edu reaches the BAR by bus address under one switch, and QEMU 7.2 faults that in its vIOMMU (xio3130-downstream has no ACS); the data path is tested in the p2pdma and stock configs\n");
+		      "iommu config: edu reaches the BAR by bus address under one switch, and QEMU 7.2 faults that in its vIOMMU (xio3130-downstream has no ACS); this config's data path is dma-engine-via-host-bridge\n");
 }
 
 /* An RDWR buffer with its CPU mapping; at @fixed (region offset) if >= 0. */
@@ -267,6 +277,203 @@ static void check_cmb_to_bar(void)
 	munmap(cmap, XFER);
 	close(buf);
 	close(cbuf);
+}
+
+/* allow_bridges = @val; NULL: back to what it was before the first change */
+static void set_allow_bridges(const char *val)
+{
+	int ret;
+
+	if (!val) {
+		if (!allow_changed)
+			return;
+		allow_changed = false;
+		val = allow_saved[0] ? allow_saved : "\n";
+	} else if (!allow_changed) {
+		ret = sysfs_read(ALLOW_BRIDGES, allow_saved, sizeof(allow_saved));
+		igt_require_f(ret == 0, "%s: %s\n", ALLOW_BRIDGES, strerror(-ret));
+		allow_changed = true;
+	}
+	ret = sysfs_write(ALLOW_BRIDGES, val);
+	igt_assert_f(ret == 0, "write \"%s\" to %s: %s\n", val, ALLOW_BRIDGES,
+		     strerror(-ret));
+}
+
+/* Without an allow rule, edu2 is refused @buf, and the reason names the bridge. */
+static void check_host_bridge_refused(const struct p2pbuf_provider_info *p,
+				      int buf)
+{
+	struct p2pbuf_buf_info info;
+	struct p2pbuf_path path;
+	int ret;
+
+	igt_assert_eq(igt_p2pbuf_path(p2p, p->id, BDF_EDU2, &path), 0);
+	igt_info("%s -> %s without a rule: %s\n", p->name, NAME_EDU2,
+		 path.reason_str);
+	igt_assert_eq(path.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	igt_assert_eq(path.reason, P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED);
+	igt_assert_eq(path.via, BDF_HOST_BRIDGE);
+	igt_assert_f(strstr(path.reason_str, "host bridge 0000:00:00.0"),
+		     "PATH reason does not name the host bridge: %s\n",
+		     path.reason_str);
+
+	ret = ti_import(ti, buf, BDF_EDU2, P2PBUF_TI_EDU | P2PBUF_TI_DYNAMIC,
+			NULL);
+	igt_assert_f(ret == -EOPNOTSUPP,
+		     "import of a %s buffer on %s without an allow rule: %s\n",
+		     p->name, NAME_EDU2, ret ? strerror(-ret) : "accepted");
+	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+	igt_info("refusal recorded on the buffer: %s\n", info.last_refusal);
+	igt_assert_f(strstr(info.last_refusal, "crosses host bridge 0000:00:00.0") &&
+		     strstr(info.last_refusal, HOST_BRIDGE_ID),
+		     "refusal does not name the host bridge: \"%s\"\n",
+		     info.last_refusal);
+}
+
+/*
+ * Import @buf on edu2 and map it: the path goes through the host bridge, and
+ * the sg addresses are what dma_map_resource() gave: IOVAs with the IOMMU,
+ * the bus address (== CPU physical on q35) without it.
+ */
+static uint32_t import_via_host_bridge(const struct p2pbuf_provider_info *p,
+				       int buf, uint32_t mode)
+{
+	struct p2pbuf_buf_info info;
+	struct p2pbuf_path path;
+	struct p2pbuf_ti_map m;
+	uint64_t total = 0;
+	uint32_t h;
+	int ret;
+
+	igt_assert_eq(igt_p2pbuf_path(p2p, p->id, BDF_EDU2, &path), 0);
+	igt_info("%s -> %s: %s\n", p->name, NAME_EDU2, path.reason_str);
+	igt_assert_f(path.map_type == P2PBUF_MAP_THRU_HOST_BRIDGE,
+		     "%s -> %s is map type %u, not through the host bridge: %s\n",
+		     p->name, NAME_EDU2, path.map_type, path.reason_str);
+	igt_assert_eq(path.via, BDF_HOST_BRIDGE);
+
+	ret = ti_import(ti, buf, BDF_EDU2, P2PBUF_TI_EDU | mode, &h);
+	igt_assert_f(ret == 0, "import of a %s buffer on %s: %s\n", p->name,
+		     NAME_EDU2, strerror(-ret));
+	igt_assert_eq(ti_map(ti, h, 0, &m), 0);
+	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+	igt_assert_lte(1, m.nents);
+	for (uint32_t i = 0; i < m.nents && i < P2PBUF_TI_MAX_SG; i++)
+		total += m.len[i];
+	igt_assert_eq_u64(total, info.size);
+	igt_info("%s buffer: bus address %#llx, %s sees %#llx (%u segment%s)\n",
+		 p->name, (unsigned long long)info.bus_addr, NAME_EDU2,
+		 (unsigned long long)m.addr[0], m.nents, m.nents > 1 ? "s" : "");
+	if (p2pbuf_config() == CONFIG_IOMMU)
+		igt_assert_f(m.addr[0] != info.bus_addr,
+			     "iommu config: %s got the bus address %#llx, not an IOVA\n",
+			     NAME_EDU2, (unsigned long long)m.addr[0]);
+	else
+		igt_assert_f(m.addr[0] == info.bus_addr,
+			     "no IOMMU: dma_map_resource() gave %#llx for bus address %#llx\n",
+			     (unsigned long long)m.addr[0],
+			     (unsigned long long)info.bus_addr);
+	return h;
+}
+
+static void check_via_host_bridge(void)
+{
+	struct p2pbuf_provider_info p, cmb;
+	struct p2pbuf_buf_info info, sinfo, cinfo;
+	uint8_t *map, *smap, *cmap = NULL, *user = malloc(XFER);
+	uint32_t hd, hs, hc = 0, h0;
+	uint64_t len = 2 * XFER;
+	char drv[64];
+	bool have_cmb;
+	long bad;
+	int buf, sbuf, cbuf = -1, ret;
+
+	need_ivshmem(&p);
+	pci_driver_name(NAME_EDU2, drv, sizeof(drv));
+	igt_require_f(!strcmp(drv, "p2pbuf_test_importer"),
+		      "second edu %s is bound to \"%s\", not the test importer\n",
+		      NAME_EDU2, drv);
+	have_cmb = p2pbuf_find(p2p, NAME_NVME1, P2PBUF_KIND_P2PMEM, &cmb) &&
+		   (cmb.flags & P2PBUF_PROVIDER_AVAILABLE);
+	if (!have_cmb)
+		igt_info("no p2pmem on %s (%s): BAR -> BAR only\n", NAME_NVME1,
+			 p2pbuf_config() == CONFIG_STOCK ?
+			 "P2PDMA is not in the stock kernel" : "not listed");
+
+	/* the destination, near the top of the BAR: no other test writes there */
+	buf = alloc_mapped(&p, 3 * XFER, p.size - 2 * SZ_1M, &info, &map);
+	sbuf = alloc_mapped(&p, XFER, -1, &sinfo, &smap);
+	memset(map, 0x5a, 3 * XFER);
+	fill_pattern(smap, XFER, 0xb2b);
+	if (have_cmb) {
+		cbuf = alloc_mapped(&cmb, XFER, -1, &cinfo, &cmap);
+		fill_pattern(cmap, XFER, 0xc2b);
+		len = 3 * XFER;
+	}
+
+	/* no rule: refused, and the reason says which bridge to allow */
+	set_allow_bridges("\n");
+	check_host_bridge_refused(&p, buf);
+	if (have_cmb)
+		check_host_bridge_refused(&cmb, cbuf);
+	/* edu2 is a bound edu device; another device is not an engine */
+	igt_assert_errno(ti_import(ti, buf, BDF_NVME2,
+				   P2PBUF_TI_EDU | P2PBUF_TI_DYNAMIC, NULL),
+			 ENODEV);
+
+	set_allow_bridges(HOST_BRIDGE_ID);
+	hd = import_via_host_bridge(&p, buf, P2PBUF_TI_DYNAMIC);
+	hs = import_via_host_bridge(&p, sbuf, P2PBUF_TI_PINNED);
+	if (have_cmb)
+		hc = import_via_host_bridge(&cmb, cbuf, P2PBUF_TI_DYNAMIC);
+
+	/* the engine of one DMA is the edu of both imports */
+	ret = ti_import(ti, sbuf, 0, P2PBUF_TI_EDU | P2PBUF_TI_DYNAMIC, &h0);
+	igt_assert_f(ret == 0, "import on the first edu: %s\n", strerror(-ret));
+	igt_assert_errno(ti_dma(ti, h0, 0, hd, 0, SZ_4K, NULL), EINVAL);
+	igt_assert_eq(ti_detach(ti, h0), 0);
+
+	/* system memory -> BAR */
+	fill_pattern(user, XFER, 0x5b2);
+	igt_assert_eq(ti_dma(ti, 0, 0, hd, 0, XFER, user), 0);
+	bad = check_pattern(map, XFER, 0x5b2);
+	igt_assert_f(bad < 0, "byte %ld written through the host bridge differs\n",
+		     bad);
+
+	/* BAR -> BAR: ivshmem to ivshmem, both through the host bridge */
+	igt_assert_eq(ti_dma(ti, hs, 0, hd, XFER, XFER, NULL), 0);
+	bad = check_pattern(map + XFER, XFER, 0xb2b);
+	igt_assert_f(bad < 0, "byte %ld copied BAR -> BAR differs\n", bad);
+
+	/* CMB -> BAR */
+	if (have_cmb) {
+		igt_assert_eq(ti_dma(ti, hc, 0, hd, 2 * XFER, XFER, NULL), 0);
+		bad = check_pattern(map + 2 * XFER, XFER, 0xc2b);
+		igt_assert_f(bad < 0, "byte %ld copied CMB -> BAR differs\n",
+			     bad);
+	}
+	/* and the BAR read back by the engine, into system memory */
+	memset(user, 0, XFER);
+	igt_assert_eq(ti_dma(ti, hd, XFER, 0, 0, XFER, user), 0);
+	bad = check_pattern(user, XFER, 0xb2b);
+	igt_assert_f(bad < 0, "byte %ld read back through the host bridge differs\n",
+		     bad);
+	host_check_record("dma-engine-via-host-bridge", "vram.bin",
+			  info.bar_offset, map, len);
+
+	if (have_cmb) {
+		igt_assert_eq(ti_detach(ti, hc), 0);
+		munmap(cmap, XFER);
+		close(cbuf);
+	}
+	igt_assert_eq(ti_detach(ti, hs), 0);
+	igt_assert_eq(ti_detach(ti, hd), 0);
+	set_allow_bridges(NULL);
+	munmap(smap, XFER);
+	munmap(map, 3 * XFER);
+	close(sbuf);
+	close(buf);
+	free(user);
 }
 
 static void unbind_ivshmem(void)
@@ -493,6 +700,10 @@ igt_main
 	igt_subtest("dma-engine-cmb-to-bar")
 		check_cmb_to_bar();
 
+	igt_describe("The second edu engine, behind its own root port, moves data through the allowed host bridge (IOMMU-mapped in the iommu config).");
+	igt_subtest("dma-engine-via-host-bridge")
+		check_via_host_bridge();
+
 	igt_describe("Unbind the provider under a mapped dynamic import: notified, next DMA ENODEV, no stale access.");
 	igt_subtest("dma-engine-revoke")
 		check_revoke();
@@ -502,6 +713,7 @@ igt_main
 		check_pinned_revoke();
 
 	igt_fixture {
+		set_allow_bridges(NULL);
 		ivshmem_rebind();
 		close(ti);
 		close(p2p);

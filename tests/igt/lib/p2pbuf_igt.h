@@ -18,12 +18,14 @@
 #define BDF_IVSHMEM	P2PBUF_BDF(0, 0x05, 0x00)	/* BAR2 128 MiB */
 #define BDF_EDU		P2PBUF_BDF(0, 0x06, 0x00)	/* DMA engine */
 #define BDF_NVME2	P2PBUF_BDF(0, 0x07, 0x00)	/* behind root port 2 */
+#define BDF_EDU2	P2PBUF_BDF(0, 0x08, 0x00)	/* DMA engine behind root port 3 */
 #define BDF_HOST_BRIDGE	P2PBUF_BDF(0, 0x00, 0x00)
 #define NAME_NVME0	"0000:03:00.0"
 #define NAME_NVME1	"0000:04:00.0"
 #define NAME_IVSHMEM	"0000:05:00.0"
 #define NAME_EDU	"0000:06:00.0"
 #define NAME_NVME2	"0000:07:00.0"
+#define NAME_EDU2	"0000:08:00.0"
 #define HOST_BRIDGE_ID	"8086:29c0"
 #define IVSHMEM_BAR	2
 #define IVSHMEM_SIZE	(128ULL << 20)
