@@ -513,20 +513,23 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_export, P2PBUF);
  * @buf: a buffer of a provider that is going away
  * @timeout: jiffies left to wait for importers
  *
- * Called with the provider's lock held (so release cannot run). Importers
- * that still map or pin the buffer when the time is up are named; the memory
- * is then kept until the buffer is released.
+ * Called without the provider's lock, holding a reference to the dma-buf
+ * (so release cannot run). Importers that still map or pin the buffer when
+ * the time is up are named; the memory is then kept until the buffer is
+ * released.
  *
  * Return: jiffies left of @timeout.
  */
 unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
 {
+	struct p2pbuf_provider *prov = buf->chunk->prov;
 	struct dma_buf *dmabuf = buf->dmabuf;
 	struct p2pbuf_attachment *pa;
 	unsigned long left;
 	bool idle;
 
-	lockdep_assert_held(&buf->chunk->prov->lock);
+	/* the wait below must not hold up release, LIST or allocations */
+	lockdep_assert_not_held(&prov->lock);
 	if (buf->revoked)
 		return timeout;
 
@@ -561,7 +564,7 @@ unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
 			    atomic_read(&buf->pin_count), !idle);
 	if (!idle) {
 		if (!atomic_read(&buf->map_count) && !atomic_read(&buf->pin_count))
-			dev_warn(&buf->chunk->prov->pdev->dev,
+			dev_warn(&prov->pdev->dev,
 				 "p2pbuf: fences of a revoked buffer did not signal; its memory stays reserved until release\n");
 		mutex_lock(&buf->lock);
 		list_for_each_entry(pa, &buf->attachments, node)
@@ -569,7 +572,7 @@ unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
 				dev_warn(pa->attach->dev,
 					 "p2pbuf: still maps (%u) or pins (%u) a revoked buffer of %s; its memory stays reserved until release\n",
 					 pa->maps, pa->pins,
-					 pci_name(buf->chunk->prov->pdev));
+					 pci_name(prov->pdev));
 		mutex_unlock(&buf->lock);
 		return 0;
 	}
@@ -578,7 +581,10 @@ unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
 	 * No importer reaches it: the P2PDMA core can tear its pages down.
 	 * Pages still pinned by the CPU side (O_DIRECT) are freed later.
 	 */
-	if (buf->chunk->prov->kind == P2PBUF_KIND_P2PMEM)
+	if (prov->kind == P2PBUF_KIND_P2PMEM) {
+		mutex_lock(&prov->lock);
 		p2pbuf_chunk_release_memory(buf->chunk);
+		mutex_unlock(&prov->lock);
+	}
 	return left;
 }

@@ -18,6 +18,29 @@
 #include <linux/wait.h>
 #include <uapi/linux/p2pbuf.h>
 
+/**
+ * DOC: locking
+ *
+ * Outermost first; a lock is only taken while holding locks above it:
+ *
+ * 1. p2pbuf_rescan_lock (provider.c), then the device lock of one PCI device
+ *    at a time. Unregister can also run under a device lock the driver core
+ *    holds (unbind, reset, remove).
+ * 2. p2pbuf_registry_lock, then one provider's @lock (LIST's snapshot,
+ *    p2pbuf_find_provider()).
+ * 3. struct p2pbuf_provider.lock, then p2pbuf_deferred_lock (a p2pmem free
+ *    that has to wait for pinned pages).
+ * 4. p2pbuf_buffers_lock, then a buffer's @lock (debugfs).
+ * 5. The dma-buf's reservation lock, then a buffer's @lock (a map refused
+ *    by the policy records its reason).
+ * 6. The mm's mmap_lock, then a buffer's @mmap_sem (CPU faults).
+ *
+ * Revoke (p2pbuf_revoke()) takes a buffer's @mmap_sem, its reservation lock,
+ * its @lock and its provider's @lock one after the other, never nested, and
+ * holds none of them while it waits for importers; the unregister that
+ * calls it holds a dma-buf reference instead of the provider's @lock.
+ */
+
 #define P2PBUF_MAX_RULES	16
 #define P2PBUF_MAX_HOPS		32
 #define P2PBUF_VIA_NONE		0xffffffffU
@@ -136,7 +159,8 @@ struct p2pbuf_verdict {
  * @published: usable by anyone (orchestrator candidates)
  * @wc_reserved: a write-combining memtype is reserved for the region
  * @pool: region allocator (P2PBUF_KIND_BAR)
- * @lock: protects @gone, @allocated and @buffers
+ * @lock: protects @available, @published, @reason, @gone, @allocated and
+ *	@buffers; held briefly, never while waiting for importers
  * @gone: unregistered; no new buffers
  * @allocated: bytes allocated through p2pbuf
  * @buffers: exported buffers (struct p2pbuf_buffer.node)
@@ -156,7 +180,7 @@ struct p2pbuf_provider {
 	bool published;
 	bool wc_reserved;
 	struct gen_pool *pool;
-	struct mutex lock; /* @gone, @allocated, @buffers */
+	struct mutex lock; /* state, @allocated, @buffers */
 	bool gone;
 	u64 allocated;
 	struct list_head buffers;

@@ -11,6 +11,7 @@
 
 #include <linux/genalloc.h>
 #include <linux/delay.h>
+#include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
@@ -212,6 +213,7 @@ void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 {
 	unsigned long timeout = msecs_to_jiffies(p2pbuf_revoke_timeout_ms);
 	struct p2pbuf_buffer *buf;
+	LIST_HEAD(pending);
 	void *old;
 
 	mutex_lock(&p2pbuf_registry_lock);
@@ -220,12 +222,32 @@ void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 	if (old != prov)
 		return;	/* already unregistered */
 
+	/*
+	 * No buffer can be added once @gone is set. Revoke waits for
+	 * importers, so it runs without prov->lock, one buffer at a time, on
+	 * a dma-buf reference taken under the lock: release (which takes the
+	 * lock), LIST and new allocations are not held up meanwhile.
+	 */
 	mutex_lock(&prov->lock);
 	prov->gone = true;
 	prov->available = false;
 	strscpy(prov->reason, "removed", sizeof(prov->reason));
-	list_for_each_entry(buf, &prov->buffers, node)
+	list_splice_init(&prov->buffers, &pending);
+	while (!list_empty(&pending)) {
+		buf = list_first_entry(&pending, struct p2pbuf_buffer, node);
+		/* back where release looks for it */
+		list_move_tail(&buf->node, &prov->buffers);
+		/*
+		 * The file cannot be freed while release, which takes
+		 * prov->lock, has not run; a zero count means it is running.
+		 */
+		if (!get_file_active(&buf->dmabuf->file))
+			continue;
+		mutex_unlock(&prov->lock);
 		timeout = p2pbuf_revoke(buf, timeout);
+		dma_buf_put(buf->dmabuf);
+		mutex_lock(&prov->lock);
+	}
 	mutex_unlock(&prov->lock);
 
 	if (prov->wc_reserved) {
@@ -615,6 +637,17 @@ void p2pbuf_chunk_free(struct p2pbuf_chunk *chunk)
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_free, P2PBUF);
 
+/* available, published and at least @size bytes free */
+static bool p2pbuf_provider_fits(struct p2pbuf_provider *prov, u64 size)
+{
+	bool usable;
+
+	mutex_lock(&prov->lock);
+	usable = prov->available && prov->published;
+	mutex_unlock(&prov->lock);
+	return usable && p2pbuf_provider_free(prov) >= size;
+}
+
 /**
  * p2pbuf_find_provider - the nearest provider for a set of clients
  * @clients: devices that will DMA to the buffer (PCI, or children of PCI)
@@ -651,8 +684,7 @@ struct p2pbuf_provider *p2pbuf_find_provider(struct device **clients,
 
 	mutex_lock(&p2pbuf_registry_lock);
 	xa_for_each(&p2pbuf_providers, id, prov) {
-		if (!prov->available || !prov->published ||
-		    p2pbuf_provider_free(prov) < size)
+		if (!p2pbuf_provider_fits(prov, size))
 			continue;
 		dist = 0;
 		for (i = 0; i < num_clients; i++) {
