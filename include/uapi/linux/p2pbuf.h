@@ -29,20 +29,42 @@
 	((((__u32)(dom) & 0xffff) << 16) | (((__u32)(bus) & 0xff) << 8) | \
 	 ((__u32)(devfn) & 0xff))
 
-/** enum p2pbuf_kind - what backs a provider */
+/**
+ * enum p2pbuf_kind - what backs a provider
+ * @P2PBUF_KIND_BAR: a raw memory BAR, page-less (works without P2PDMA)
+ * @P2PBUF_KIND_P2PMEM: memory published through the kernel's P2PDMA core
+ */
 enum p2pbuf_kind {
-	/** @P2PBUF_KIND_BAR: a raw memory BAR, page-less (works without P2PDMA) */
 	P2PBUF_KIND_BAR = 1,
-	/** @P2PBUF_KIND_P2PMEM: memory published through the kernel's P2PDMA core */
 	P2PBUF_KIND_P2PMEM = 2,
 };
 
-/* struct p2pbuf_provider_info.flags */
-/** P2PBUF_PROVIDER_AVAILABLE - buffers can be allocated on this provider */
+/**
+ * define P2PBUF_PROVIDER_AVAILABLE - buffers can be allocated on this provider
+ *
+ * A flag of struct p2pbuf_provider_info.flags. Without it,
+ * struct p2pbuf_provider_info.reason says why not, and P2PBUF_IOC_ALLOC on
+ * the provider fails with EOPNOTSUPP.
+ */
 #define P2PBUF_PROVIDER_AVAILABLE	(1U << 0)
-/** P2PBUF_PROVIDER_PUBLISHED - the owning driver published it for general use */
+
+/**
+ * define P2PBUF_PROVIDER_PUBLISHED - published for general use
+ *
+ * A flag of struct p2pbuf_provider_info.flags: the owning driver lends the
+ * region to anyone, so in-kernel orchestrators may pick it. Set for every
+ * kind BAR provider, and for p2pmem the driver published through the P2PDMA
+ * core.
+ */
 #define P2PBUF_PROVIDER_PUBLISHED	(1U << 1)
-/** P2PBUF_PROVIDER_PAGES - buffers are backed by struct pages (P2PDMA pages) */
+
+/**
+ * define P2PBUF_PROVIDER_PAGES - buffers are backed by struct pages
+ *
+ * A flag of struct p2pbuf_provider_info.flags: buffers are P2PDMA pages, so
+ * an mmap() of one can be the target of O_DIRECT I/O. Set for available
+ * P2PBUF_KIND_P2PMEM providers only.
+ */
 #define P2PBUF_PROVIDER_PAGES		(1U << 2)
 
 /**
@@ -55,7 +77,8 @@ enum p2pbuf_kind {
  * @vendor_device: PCI vendor ID << 16 | device ID
  * @bar_offset: offset of the region within the BAR
  * @size: size of the region in bytes
- * @free: bytes not allocated
+ * @free: bytes not allocated; for P2PBUF_KIND_P2PMEM an upper bound, since
+ *	the owning driver may allocate from the same p2pmem pool
  * @bus_addr: PCI bus address of the first byte of the region
  * @name: PCI device name, e.g. "0000:05:00.0"
  * @reason: why the provider is not available; empty when it is
@@ -98,13 +121,37 @@ struct p2pbuf_list {
 	__u64 reserved[2];
 };
 
-/* struct p2pbuf_alloc.flags */
-/** P2PBUF_ALLOC_CLOEXEC - the returned fd has FD_CLOEXEC */
+/**
+ * define P2PBUF_ALLOC_CLOEXEC - the returned fd has FD_CLOEXEC
+ *
+ * A flag of struct p2pbuf_alloc.flags, as O_CLOEXEC is for open(2).
+ */
 #define P2PBUF_ALLOC_CLOEXEC		(1U << 0)
-/** P2PBUF_ALLOC_RDWR - the returned fd (and its mmap) is writable */
+
+/**
+ * define P2PBUF_ALLOC_RDWR - the returned fd (and its mmap) is writable
+ *
+ * A flag of struct p2pbuf_alloc.flags. Without it the dma-buf is opened
+ * read-only, and a writable shared mmap() of it fails with EACCES.
+ */
 #define P2PBUF_ALLOC_RDWR		(1U << 1)
-/** P2PBUF_ALLOC_FIXED_OFFSET - place the buffer at @offset within the region */
+
+/**
+ * define P2PBUF_ALLOC_FIXED_OFFSET - place the buffer at a given offset
+ *
+ * A flag of struct p2pbuf_alloc.flags: the buffer goes at
+ * struct p2pbuf_alloc.offset within the provider's region, EBUSY when that
+ * range is taken. P2PBUF_KIND_BAR providers only: the P2PDMA core places
+ * p2pmem itself, so a P2PBUF_KIND_P2PMEM provider refuses the flag with
+ * EOPNOTSUPP.
+ */
 #define P2PBUF_ALLOC_FIXED_OFFSET	(1U << 2)
+
+/**
+ * define P2PBUF_ALLOC_VALID_FLAGS - every flag P2PBUF_IOC_ALLOC knows
+ *
+ * Any other bit in struct p2pbuf_alloc.flags gets EINVAL.
+ */
 #define P2PBUF_ALLOC_VALID_FLAGS \
 	(P2PBUF_ALLOC_CLOEXEC | P2PBUF_ALLOC_RDWR | P2PBUF_ALLOC_FIXED_OFFSET)
 
@@ -115,8 +162,9 @@ struct p2pbuf_list {
  *	not available: EOPNOTSUPP; unregistered meanwhile: ENODEV)
  * @flags: in: P2PBUF_ALLOC_* flags
  * @offset: in with P2PBUF_ALLOC_FIXED_OFFSET: wanted offset within the
- *	region, page aligned (EBUSY when taken); zero without the flag;
- *	out: the buffer's offset within the region
+ *	region, page aligned (EBUSY when taken, EOPNOTSUPP on a p2pmem
+ *	provider); zero without the flag; out: the buffer's offset within
+ *	the region
  * @fd: out: the dma-buf file descriptor
  * @__pad: zero
  * @bus_addr: out: PCI bus address of the buffer's first byte
@@ -133,8 +181,13 @@ struct p2pbuf_alloc {
 	__u64 reserved[4];
 };
 
-/* struct p2pbuf_buf_info.flags */
-/** P2PBUF_BUF_REVOKED - the provider went away; the buffer no longer maps */
+/**
+ * define P2PBUF_BUF_REVOKED - the provider went away; the buffer no longer maps
+ *
+ * A flag of struct p2pbuf_buf_info.flags. New attachments, maps and mmaps
+ * of a revoked buffer fail with ENODEV and CPU access to an existing mmap
+ * gets SIGBUS; the fd stays valid until closed.
+ */
 #define P2PBUF_BUF_REVOKED		(1U << 0)
 
 /**
@@ -169,44 +222,53 @@ struct p2pbuf_buf_info {
 	__u64 reserved[4];
 };
 
-/** enum p2pbuf_map_type - how an importer reaches a provider */
+/**
+ * enum p2pbuf_map_type - how an importer reaches a provider
+ * @P2PBUF_MAP_NOT_SUPPORTED: refused, see the reason
+ * @P2PBUF_MAP_BUS_ADDR: PCI bus addresses, through a common switch
+ * @P2PBUF_MAP_THRU_HOST_BRIDGE: through the host bridge, DMA-API mapped
+ */
 enum p2pbuf_map_type {
-	/** @P2PBUF_MAP_NOT_SUPPORTED: refused, see the reason */
 	P2PBUF_MAP_NOT_SUPPORTED = 0,
-	/** @P2PBUF_MAP_BUS_ADDR: PCI bus address through a common switch */
 	P2PBUF_MAP_BUS_ADDR = 1,
-	/** @P2PBUF_MAP_THRU_HOST_BRIDGE: through the host bridge, DMA-API mapped */
 	P2PBUF_MAP_THRU_HOST_BRIDGE = 2,
 };
 
-/** enum p2pbuf_reason - why a path is what it is */
+/**
+ * enum p2pbuf_reason - why a path is what it is
+ * @P2PBUF_REASON_OK: the path is usable
+ * @P2PBUF_REASON_NOT_PCI: the importer is not a PCI device
+ * @P2PBUF_REASON_NO_PEER2PEER: the importer did not set allow_peer2peer
+ * @P2PBUF_REASON_NO_COMMON_ROOT: the devices are in different PCI domains
+ * @P2PBUF_REASON_ACS_REDIRECT: a bridge on the path redirects P2P upstream
+ * @P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED: the path crosses a host bridge
+ *	that no allow rule (nor the P2PDMA core's whitelist, when trusted)
+ *	allows
+ * @P2PBUF_REASON_DENIED: a deny rule matches a bridge on the path
+ * @P2PBUF_REASON_REVOKED: the provider is gone
+ * @P2PBUF_REASON_DIRECTION: an allow rule exists, but not for this direction
+ * @P2PBUF_REASON_DMA_MASK: the buffer's PCI bus addresses lie beyond what
+ *	the importer can address (its DMA mask or bus DMA limit); only paths
+ *	that use bus addresses untranslated can be refused for this
+ */
 enum p2pbuf_reason {
-	/** @P2PBUF_REASON_OK: the path is usable */
 	P2PBUF_REASON_OK = 0,
-	/** @P2PBUF_REASON_NOT_PCI: the importer is not a PCI device */
 	P2PBUF_REASON_NOT_PCI = 1,
-	/** @P2PBUF_REASON_NO_PEER2PEER: the importer did not set allow_peer2peer */
 	P2PBUF_REASON_NO_PEER2PEER = 2,
-	/** @P2PBUF_REASON_NO_COMMON_ROOT: the devices are in different PCI domains */
 	P2PBUF_REASON_NO_COMMON_ROOT = 3,
-	/** @P2PBUF_REASON_ACS_REDIRECT: a bridge on the path redirects P2P upstream */
 	P2PBUF_REASON_ACS_REDIRECT = 4,
-	/** @P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED: crossing a host bridge, no allow rule */
 	P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED = 5,
-	/** @P2PBUF_REASON_DENIED: a deny rule matches a bridge on the path */
 	P2PBUF_REASON_DENIED = 6,
-	/** @P2PBUF_REASON_REVOKED: the provider is gone */
 	P2PBUF_REASON_REVOKED = 7,
-	/** @P2PBUF_REASON_DIRECTION: an allow rule exists, but not for this direction */
 	P2PBUF_REASON_DIRECTION = 8,
-	/** @P2PBUF_REASON_DMA_MASK: the bus addresses exceed the importer's DMA mask */
 	P2PBUF_REASON_DMA_MASK = 9,
 };
 
 /**
  * struct p2pbuf_path - argument of P2PBUF_IOC_PATH
- * @provider_id: in: the provider
- * @client: in: PCI address of the importing device, see P2PBUF_BDF()
+ * @provider_id: in: the provider (unknown: EINVAL)
+ * @client: in: PCI address of the importing device, see P2PBUF_BDF();
+ *	ENODEV when there is no PCI device at that address
  * @flags: in: zero
  * @map_type: out: enum p2pbuf_map_type
  * @reason: out: enum p2pbuf_reason
