@@ -19,7 +19,14 @@ struct pci_dev;
 struct p2pbuf_provider;
 struct p2pbuf_chunk;
 
-/* flags of p2pbuf_chunk_alloc(), same values as the uapi's P2PBUF_ALLOC_* */
+/**
+ * define P2PBUF_CHUNK_FIXED_OFFSET - place a chunk at a given offset
+ *
+ * A flag of p2pbuf_chunk_alloc(): the chunk goes at its @offset argument
+ * within the provider's region (-EBUSY when that range is taken). Kind BAR
+ * providers only; a p2pmem provider refuses it with -EOPNOTSUPP. Same value
+ * as the uapi's P2PBUF_ALLOC_FIXED_OFFSET.
+ */
 #define P2PBUF_CHUNK_FIXED_OFFSET	BIT(2)
 
 struct p2pbuf_provider *p2pbuf_provider_register(struct pci_dev *pdev, int bar,

@@ -453,12 +453,17 @@ const struct dma_buf_ops p2pbuf_dma_buf_ops = {
 /**
  * p2pbuf_chunk_export - export a chunk as a dma-buf
  * @chunk: from p2pbuf_chunk_alloc()
- * @flags: file flags of the dma-buf: O_RDWR or O_RDONLY, O_CLOEXEC
+ * @flags: access mode of the dma-buf's file: O_RDWR or O_RDONLY; other bits
+ *	are ignored
  *
  * On success the dma-buf owns the chunk: its release frees it. On failure
- * the chunk is still the caller's.
+ * the chunk is still the caller's. No fd is made here: FD_CLOEXEC belongs to
+ * the fd the caller installs, e.g. dma_buf_fd(dmabuf, O_CLOEXEC).
  *
- * Return: the dma-buf, or an ERR_PTR().
+ * Context: process context, may sleep.
+ *
+ * Return: the dma-buf, or an ERR_PTR(): -ENODEV when the provider was
+ * unregistered meanwhile, else what dma_buf_export() returns.
  */
 struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 {
@@ -480,7 +485,7 @@ struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 
 	exp_info.ops = &p2pbuf_dma_buf_ops;
 	exp_info.size = chunk->size;
-	exp_info.flags = flags & (O_ACCMODE | O_CLOEXEC);
+	exp_info.flags = flags & O_ACCMODE;
 	exp_info.priv = buf;
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {

@@ -215,7 +215,9 @@ struct p2pbuf_chunk {
  * @logged: reasons already logged (bit per enum p2pbuf_reason)
  * @last_refusal: reason of the last refused attach or map
  * @mmap_sem: read by CPU faults, written by revoke
- * @revoked: the provider is gone; written under @mmap_sem and the resv lock
+ * @revoked: the provider is gone; set once by revoke with @mmap_sem held
+ *	for writing (faults read it under @mmap_sem), read with READ_ONCE()
+ *	by attach, pin, map and mmap
  * @pin_count: pins held by importers
  * @map_count: live sg tables
  * @wq: revoke waits here for @pin_count and @map_count to drop

@@ -75,7 +75,13 @@ static void p2pbuf_provider_release(struct kref *kref)
 
 /**
  * p2pbuf_provider_put - drop a reference taken by p2pbuf_find_provider()
- * @prov: the provider
+ * @prov: the provider, or NULL
+ *
+ * Not for the pointer p2pbuf_provider_register() returned: that one is given
+ * back with p2pbuf_provider_unregister().
+ *
+ * Context: process context. May sleep: the last reference frees the
+ * provider.
  */
 void p2pbuf_provider_put(struct p2pbuf_provider *prov)
 {
@@ -87,6 +93,8 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_put, P2PBUF);
 /**
  * p2pbuf_provider_id - the id userspace uses for a provider
  * @prov: the provider
+ *
+ * Context: any context; does not sleep.
  *
  * Return: the id, as listed by P2PBUF_IOC_LIST.
  */
@@ -132,10 +140,20 @@ static int p2pbuf_provider_add(struct p2pbuf_provider *prov)
  * @size: page-aligned size of the region, 0 for the rest of the BAR
  *
  * The region is page-less (kind BAR): importers get bus addresses or
- * dma_map_resource() addresses, the CPU a write-combined mapping. The caller
- * must call p2pbuf_provider_unregister() before it lets go of the BAR.
+ * dma_map_resource() addresses, the CPU a write-combined mapping.
  *
- * Return: the provider, or an ERR_PTR().
+ * The returned pointer is the caller's handle on the registration; the
+ * reference behind it belongs to the registry, not to the caller. It stays
+ * valid until the caller passes it to p2pbuf_provider_unregister(), which
+ * it must do exactly once, before it lets go of the BAR, and not use the
+ * pointer after. Never p2pbuf_provider_put() it. Chunks and dma-bufs keep
+ * their own references, so the structure may outlive the unregister.
+ *
+ * Context: process context, may sleep; typically the owning driver's
+ * probe().
+ *
+ * Return: the provider, or an ERR_PTR(): -EINVAL for a bad BAR, offset or
+ * size, -ENOMEM, -EBUSY when the registry has no id left.
  */
 struct p2pbuf_provider *p2pbuf_provider_register(struct pci_dev *pdev, int bar,
 						 u64 offset, u64 size)
@@ -207,7 +225,14 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_register, P2PBUF);
  * mappings are zapped, dynamic importers get move_notify and new maps fail
  * with -ENODEV. It waits, bounded by the revoke_timeout_ms parameter, for
  * importers to unmap and unpin, and names the ones that do not. Memory that
- * is still mapped is not given back until the buffer is released.
+ * is still mapped is not given back until the buffer is released. @prov must
+ * not be used after this returns.
+ *
+ * Context: process context. Sleeps while importers react to move_notify:
+ * about revoke_timeout_ms at most, for all buffers together. May be called under the
+ * PCI device's lock (remove(), reset_prepare()); must not be called holding
+ * the reservation lock of one of the provider's dma-bufs, or a lock an
+ * importer's move_notify or unmap takes.
  */
 void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 {
@@ -371,9 +396,15 @@ int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos)
  *	within the region; ignored otherwise
  * @flags: 0 or P2PBUF_CHUNK_FIXED_OFFSET
  *
+ * The chunk holds a reference to @prov. It is the caller's until it is
+ * exported (p2pbuf_chunk_export()) or freed (p2pbuf_chunk_free()).
+ *
+ * Context: process context, may sleep.
+ *
  * Return: the chunk, or ERR_PTR(): -EINVAL bad arguments, -ENOMEM no room,
  * -EBUSY the fixed range is taken, -ENODEV the provider is gone,
- * -EOPNOTSUPP the provider is unavailable or cannot place at an offset.
+ * -EOPNOTSUPP the provider is unavailable, or P2PBUF_CHUNK_FIXED_OFFSET on
+ * a p2pmem provider.
  */
 struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
 					u64 offset, u32 flags)
@@ -619,8 +650,10 @@ void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
 
 /**
  * p2pbuf_chunk_free - free a chunk that was not exported
- * @chunk: from p2pbuf_chunk_alloc(); exported chunks are freed by the
- *	dma-buf's release
+ * @chunk: from p2pbuf_chunk_alloc(), or NULL; exported chunks are freed by
+ *	the dma-buf's release
+ *
+ * Context: process context, may sleep.
  */
 void p2pbuf_chunk_free(struct p2pbuf_chunk *chunk)
 {
@@ -658,6 +691,9 @@ static bool p2pbuf_provider_fits(struct p2pbuf_provider *prov, u64 size)
  * at least @size bytes free that every client can reach under the current
  * policy, the one with the smallest total distance; ties are broken at
  * random so that load spreads.
+ *
+ * Context: process context, may sleep; walks the PCI topology for every
+ * candidate.
  *
  * Return: the provider with a reference (p2pbuf_provider_put()), or NULL.
  */

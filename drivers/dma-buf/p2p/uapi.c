@@ -28,7 +28,9 @@
  * unknown flags, non-zero reserved or padding, bad sizes or offsets, unknown
  * provider id EINVAL; a provider that is listed but unavailable EOPNOTSUPP,
  * one that went away ENODEV; a full provider ENOMEM; a taken fixed offset
- * EBUSY; P2PBUF_IOC_BUF_INFO on a non-p2pbuf fd EINVAL, on a non-fd EBADF.
+ * EBUSY, a fixed offset on a p2pmem provider EOPNOTSUPP; P2PBUF_IOC_PATH
+ * for a client address with no PCI device ENODEV; P2PBUF_IOC_BUF_INFO on a
+ * non-p2pbuf fd EINVAL, on a non-fd EBADF.
  */
 
 static bool p2pbuf_zeroed(const void *p, size_t len)
