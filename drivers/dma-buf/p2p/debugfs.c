@@ -34,7 +34,7 @@ static int p2pbuf_buffers_show(struct seq_file *s, void *unused)
 		seq_printf(s, "buf %lu provider %u %s %s offset %#llx size %llu bus %#llx revoked %d maps %d pins %d\n",
 			   file_inode(buf->dmabuf->file)->i_ino, prov->id,
 			   pci_name(prov->pdev),
-			   prov->kind == P2PBUF_KIND_P2PMEM ? "p2pmem" : "bar",
+			   p2pbuf_kind_name(prov->kind),
 			   chunk->offset, chunk->size,
 			   (u64)prov->bus_addr + chunk->offset,
 			   READ_ONCE(buf->revoked),

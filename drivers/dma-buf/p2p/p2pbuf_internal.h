@@ -81,7 +81,7 @@ struct p2pbuf_policy {
 /**
  * struct p2pbuf_hop - a PCI device on the path between provider and client
  * @bdf: P2PBUF_BDF() of the device
- * @id: vendor << 16 | device
+ * @id: p2pbuf_pdev_id() of the device
  * @acs_ctrl: ACS control register, 0 when there is no ACS capability
  */
 struct p2pbuf_hop {
@@ -274,8 +274,10 @@ bool p2pbuf_dma_reachable(u64 addr, u64 size, const u64 *dma_mask,
 const char *p2pbuf_map_type_name(enum p2pbuf_map_type t);
 struct pci_dev *p2pbuf_find_pci_dev(struct device *dev);
 u32 p2pbuf_pdev_bdf(struct pci_dev *pdev);
+u32 p2pbuf_pdev_id(struct pci_dev *pdev);
 
 /* provider.c */
+const char *p2pbuf_kind_name(enum p2pbuf_kind kind);
 struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id);
 void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 			       struct p2pbuf_provider_info *info);

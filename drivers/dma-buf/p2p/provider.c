@@ -285,6 +285,24 @@ void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_unregister, P2PBUF);
 
 /**
+ * p2pbuf_kind_name - short name of a provider kind for sysfs and debugfs
+ * @kind: enum p2pbuf_kind
+ *
+ * Return: a static string.
+ */
+const char *p2pbuf_kind_name(enum p2pbuf_kind kind)
+{
+	switch (kind) {
+	case P2PBUF_KIND_BAR:
+		return "bar";
+	case P2PBUF_KIND_P2PMEM:
+		return "p2pmem";
+	default:
+		return "unknown";
+	}
+}
+
+/**
  * p2pbuf_provider_get_by_id - look a provider up by its uapi id
  * @id: the id
  *
@@ -346,7 +364,7 @@ void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 		info->flags |= P2PBUF_PROVIDER_PAGES;
 	info->bar = prov->bar;
 	info->bdf = p2pbuf_pdev_bdf(pdev);
-	info->vendor_device = (u32)pdev->vendor << 16 | pdev->device;
+	info->vendor_device = p2pbuf_pdev_id(pdev);
 	info->bar_offset = prov->bar_offset;
 	info->size = prov->size;
 	info->bus_addr = prov->bus_addr;

@@ -217,6 +217,18 @@ u32 p2pbuf_pdev_bdf(struct pci_dev *pdev)
 }
 
 /**
+ * p2pbuf_pdev_id - vendor and device ID of a PCI device, in one word
+ * @pdev: the device
+ *
+ * Return: vendor << 16 | device, as struct p2pbuf_hop.id and the uapi's
+ * vendor_device and via_id.
+ */
+u32 p2pbuf_pdev_id(struct pci_dev *pdev)
+{
+	return (u32)pdev->vendor << 16 | pdev->device;
+}
+
+/**
  * p2pbuf_find_pci_dev - the PCI device a device belongs to
  * @dev: a device, PCI or a child of one
  *
@@ -235,7 +247,7 @@ static void p2pbuf_hop_fill(struct pci_dev *pdev, struct p2pbuf_hop *hop)
 	u16 ctrl = 0;
 
 	hop->bdf = p2pbuf_pdev_bdf(pdev);
-	hop->id = (u32)pdev->vendor << 16 | pdev->device;
+	hop->id = p2pbuf_pdev_id(pdev);
 	if (pdev->acs_cap)
 		pci_read_config_word(pdev, pdev->acs_cap + PCI_ACS_CTRL, &ctrl);
 	hop->acs_ctrl = ctrl;
@@ -484,8 +496,9 @@ static const char *p2pbuf_dirs_name(u8 dirs)
 
 static void p2pbuf_bdf_str(u32 bdf, char *buf, size_t len)
 {
-	snprintf(buf, len, "%04x:%02x:%02x.%u", bdf >> 16, (bdf >> 8) & 0xff,
-		 PCI_SLOT(bdf & 0xff), PCI_FUNC(bdf & 0xff));
+	snprintf(buf, len, "%04x:%02x:%02x.%u", P2PBUF_BDF_DOMAIN(bdf),
+		 P2PBUF_BDF_BUS(bdf), PCI_SLOT(P2PBUF_BDF_DEVFN(bdf)),
+		 PCI_FUNC(P2PBUF_BDF_DEVFN(bdf)));
 }
 
 /**

@@ -239,9 +239,9 @@ static int p2pbuf_ioc_path(void __user *uarg, size_t usize)
 	prov = p2pbuf_provider_get_by_id(arg.provider_id);
 	if (!prov)
 		return -EINVAL;
-	client = pci_get_domain_bus_and_slot(arg.client >> 16,
-					     (arg.client >> 8) & 0xff,
-					     arg.client & 0xff);
+	client = pci_get_domain_bus_and_slot(P2PBUF_BDF_DOMAIN(arg.client),
+					     P2PBUF_BDF_BUS(arg.client),
+					     P2PBUF_BDF_DEVFN(arg.client));
 	if (!client) {
 		ret = -ENODEV;
 		goto out_put_prov;
@@ -317,11 +317,6 @@ static const struct file_operations p2pbuf_fops = {
 	.unlocked_ioctl = p2pbuf_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
-
-static const char *p2pbuf_kind_name(u32 kind)
-{
-	return kind == P2PBUF_KIND_P2PMEM ? "p2pmem" : "bar";
-}
 
 /* one line each: id name kind bar size free published reason */
 static ssize_t providers_show(struct device *dev,

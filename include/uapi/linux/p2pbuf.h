@@ -30,6 +30,26 @@
 	 ((__u32)(devfn) & 0xff))
 
 /**
+ * P2PBUF_BDF_DOMAIN - PCI domain of a P2PBUF_BDF() value
+ * @bdf: the packed address
+ */
+#define P2PBUF_BDF_DOMAIN(bdf)	(((__u32)(bdf) >> 16) & 0xffff)
+
+/**
+ * P2PBUF_BDF_BUS - bus number of a P2PBUF_BDF() value
+ * @bdf: the packed address
+ */
+#define P2PBUF_BDF_BUS(bdf)	(((__u32)(bdf) >> 8) & 0xff)
+
+/**
+ * P2PBUF_BDF_DEVFN - device and function of a P2PBUF_BDF() value
+ * @bdf: the packed address
+ *
+ * Split it with PCI_SLOT() and PCI_FUNC().
+ */
+#define P2PBUF_BDF_DEVFN(bdf)	((__u32)(bdf) & 0xff)
+
+/**
  * enum p2pbuf_kind - what backs a provider
  * @P2PBUF_KIND_BAR: a raw memory BAR, page-less (works without P2PDMA)
  * @P2PBUF_KIND_P2PMEM: memory published through the kernel's P2PDMA core
