@@ -446,7 +446,7 @@ P2PBUF_EXPORT const char *p2pbuf_reason_str(uint32_t reason)
 		[P2PBUF_REASON_DENIED] = "a deny rule matches a bridge on the path",
 		[P2PBUF_REASON_REVOKED] = "provider is gone",
 		[P2PBUF_REASON_DIRECTION] = "allow rule does not cover this direction",
-		[P2PBUF_REASON_DMA_MASK] = "bus addresses beyond the importer's DMA mask",
+		[P2PBUF_REASON_DMA_MASK] = "buffer's bus addresses are beyond the importer's DMA mask",
 	};
 
 	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])

@@ -182,7 +182,7 @@ static void model_why(const struct verdict *v, char *buf, size_t len)
 				 BDF_ARG(v->via), ID_ARG(v->via_id));
 		break;
 	case P2PBUF_REASON_NO_COMMON_ROOT:
-		snprintf(buf, len, "provider and client are below different host bridges");
+		snprintf(buf, len, "provider and client are in different PCI domains");
 		break;
 	case P2PBUF_REASON_ACS_REDIRECT:
 		snprintf(buf, len, "ACS redirect (ctrl %#06x) on " BDF_FMT " (" ID_FMT "); fix: pci=disable_acs_redir=" BDF_FMT,
@@ -562,7 +562,10 @@ static void fix_text(const struct env *e, const struct verdict *v,
 			 ID_ARG(v->via_id));
 		break;
 	case P2PBUF_REASON_NO_COMMON_ROOT:
-		snprintf(buf, len, "none: P2P between PCI domains is not possible; pick a provider below the same host bridge");
+		snprintf(buf, len, "none: P2P between PCI domains is not possible; pick a provider in the client's PCI domain");
+		break;
+	case P2PBUF_REASON_DMA_MASK:
+		snprintf(buf, len, "none from here: bus addresses reach the client untranslated and its driver's DMA mask does not cover them; pick a provider whose BAR lies below the client's DMA limit");
 		break;
 	}
 }
@@ -660,10 +663,13 @@ static int cmd_check(int argc, char **argv)
 	       p2pbuf_reason_str(v.reason) : p2pbuf_map_type_str(v.map_type));
 	printf("verdicts from: %s\n", !strcmp(v.source, "kernel") ?
 	       "the kernel (P2PBUF_IOC_PATH)" : "the sysfs model");
-	printf("path (%d hops up and down, %s):\n",
-	       v.path.distance >= 0 ? v.path.distance : v.path.nhops - 1,
-	       crosses_hb ? "no common switch: through the host bridge" :
-	       "below a common switch");
+	if (v.reason == P2PBUF_REASON_NO_COMMON_ROOT)
+		printf("path (none: the devices are in different PCI domains):\n");
+	else
+		printf("path (%d hops up and down, %s):\n",
+		       v.path.distance >= 0 ? v.path.distance : v.path.nhops - 1,
+		       crosses_hb ? "no common switch: through the host bridge" :
+		       "below a common switch");
 	for (i = 0; i < v.path.nhops; i++) {
 		int h = v.path.hops[i];
 		const struct p2pbuf_topo_dev *d = p2pbuf_topo_dev(e.topo, h);
@@ -684,7 +690,7 @@ static int cmd_check(int argc, char **argv)
 		       v.via == d->bdf ? "   <- decides" :
 		       h == v.path.common ? "   <- common upstream bridge" : "");
 	}
-	if (crosses_hb && hbd)
+	if (crosses_hb && hbd && v.reason != P2PBUF_REASON_NO_COMMON_ROOT)
 		printf("crosses host bridge %s [" ID_FMT "]\n", hbd->name,
 		       ID_ARG(hbd->vendor_device));
 	printf("why      %s\n", v.why);

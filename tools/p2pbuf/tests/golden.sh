@@ -42,5 +42,6 @@ check topo-stock.txt stock topo
 check topo-stock.json stock --json topo
 check topo-iommu.json iommu --json topo
 check check-bad-bdf.txt p2pdma check 05:00.0 nvme0
+check check-cross-domain.txt domains check 0000:05:00.0 0001:00:02.0
 echo "1..$n"
 exit $fail

@@ -6,6 +6,7 @@
 # p2pdma: as the guest sees it with the test kernel (CMBs published as p2pmem)
 # iommu:  plus an IOMMU, and ACS redirect enabled on the root ports
 # allow:  p2pdma plus allow_bridges=8086:29c0 (the q35 host bridge)
+# domains: p2pdma plus a second PCI domain (0001) holding an importer
 # stock:  Debian's kernel: no CONFIG_PCI_P2PDMA, so no p2pmem
 set -e
 root=$1 variant=${2:-p2pdma}
@@ -79,6 +80,11 @@ dev $rp2/0000:07:00.0 0x1b36 0x0010 0x010802 nvme 0 none
 rp3=$hb/0000:00:06.0
 dev $rp3 0x1b36 0x000c 0x060400 pcieport 4 $pcie_acs_ctrl
 dev $rp3/0000:08:00.0 0x1234 0x11e8 0x00ff00 p2pbuf_test_importer 0 none
+if [ "$variant" = domains ]; then
+	hb1=pci0001:00
+	dev $hb1/0001:00:00.0 0x8086 0x29c0 0x060000 - - none
+	dev $hb1/0001:00:02.0 0x1234 0x11e8 0x00ff00 p2pbuf_test_importer 0 none
+fi
 if [ "$variant" != stock ]; then
 	for n in 3 4; do
 		p="$root/devices/$up/0000:02:0$((n - 3)).0/0000:0$n:00.0/p2pmem"
