@@ -225,14 +225,15 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_register, P2PBUF);
  * mappings are zapped, dynamic importers get move_notify and new maps fail
  * with -ENODEV. It waits, bounded by the revoke_timeout_ms parameter, for
  * importers to unmap and unpin, and names the ones that do not. Memory that
- * is still mapped is not given back until the buffer is released. @prov must
- * not be used after this returns.
+ * is still mapped is not given back until the buffer is released. The
+ * handle p2pbuf_provider_register() returned must not be used after this
+ * returns; a reference of one's own (p2pbuf_find_provider()) is still put.
  *
  * Context: process context. Sleeps while importers react to move_notify:
- * about revoke_timeout_ms at most, for all buffers together. May be called under the
- * PCI device's lock (remove(), reset_prepare()); must not be called holding
- * the reservation lock of one of the provider's dma-bufs, or a lock an
- * importer's move_notify or unmap takes.
+ * about revoke_timeout_ms at most, for all buffers together. May be called
+ * under the PCI device's lock (remove(), reset_prepare()); must not be
+ * called holding the reservation lock of one of the provider's dma-bufs, or
+ * a lock an importer's move_notify or unmap takes.
  */
 void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 {
@@ -250,8 +251,8 @@ void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 	/*
 	 * No buffer can be added once @gone is set. Revoke waits for
 	 * importers, so it runs without prov->lock, one buffer at a time, on
-	 * a dma-buf reference taken under the lock: release (which takes the
-	 * lock), LIST and new allocations are not held up meanwhile.
+	 * a dma-buf reference taken under the lock: the release of another
+	 * buffer, which takes the lock, is not held up meanwhile.
 	 */
 	mutex_lock(&prov->lock);
 	prov->gone = true;
