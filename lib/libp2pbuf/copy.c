@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "private.h"
@@ -59,6 +61,28 @@ static void note_refusal(struct p2pbuf_copy_stats *st, int err,
 		st->first_refusal = err;
 		snprintf(st->why, sizeof(st->why), "%s", why);
 	}
+}
+
+/*
+ * The buffer's size: a dma-buf answers lseek(SEEK_END) without moving any
+ * file position; anything else (a memfd standing in for one) by fstat.
+ */
+static int buf_size(int fd, uint64_t *size)
+{
+	struct stat sb;
+	off_t end;
+
+	if (fstat(fd, &sb))
+		return -errno;
+	if (S_ISREG(sb.st_mode)) {
+		*size = sb.st_size;
+		return 0;
+	}
+	end = lseek(fd, 0, SEEK_END);
+	if (end < 0)
+		return -errno;
+	*size = end;
+	return 0;
 }
 
 /* one chunk through the bounce buffer; returns bytes moved or -errno */
@@ -106,7 +130,7 @@ P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
 	struct p2pbuf_copy_stats *st = stats ? stats : &local;
 	int dir = flags & 1, fl, ret = 0, sticky = 0, dio_off = 0;
 	long pg = sysconf(_SC_PAGESIZE);
-	uint64_t map_start, map_len, done = 0;
+	uint64_t map_start, map_len, size = 0, done = 0;
 	char *map, *bounce = NULL;
 
 	memset(st, 0, sizeof(*st));
@@ -115,9 +139,21 @@ P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
 		return -EINVAL;
 	if (!len)
 		return 0;
+	/* the range must fit the buffer and the file, before any mapping */
+	if (len > UINT64_MAX - buf_off)
+		return -EINVAL;
+	ret = buf_size(buf_fd, &size);
+	if (ret)
+		return ret;
+	if (buf_off + len > size)
+		return -EINVAL;
+	if (file_off > INT64_MAX || len > INT64_MAX - file_off)
+		return -EOVERFLOW;
 
 	map_start = buf_off & ~(uint64_t)(pg - 1);
 	map_len = buf_off + len - map_start;
+	if (map_len > SIZE_MAX)
+		return -ENOMEM;
 	map = mmap(NULL, map_len,
 		   dir == P2PBUF_COPY_TO_BUF ? PROT_READ | PROT_WRITE : PROT_READ,
 		   MAP_SHARED, buf_fd, map_start);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <p2pbuf/p2pbuf.h>
@@ -110,6 +111,64 @@ static void run(const char *dir, const char *what, int expect_direct)
 	unlink(path);
 }
 
+/* run one p2pbuf_copy() in a child: a crash is a failed test, not a dead run */
+static int copy_in_child(int src, uint64_t foff, int buf, uint64_t boff,
+			 uint64_t len, struct p2pbuf_copy_stats *st)
+{
+	struct p2pbuf_copy_stats *shared;
+	int status, ret;
+	pid_t pid;
+
+	shared = mmap(NULL, sizeof(*shared) + sizeof(int),
+		      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		return -12345;
+	pid = fork();
+	if (!pid) {
+		*(int *)(shared + 1) = p2pbuf_copy(src, foff, buf, boff, len,
+						   P2PBUF_COPY_TO_BUF, shared,
+						   NULL, NULL);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	ret = WIFEXITED(status) ? *(int *)(shared + 1) : -1000 - WTERMSIG(status);
+	*st = *shared;
+	munmap(shared, sizeof(*shared) + sizeof(int));
+	return ret;
+}
+
+/* ranges that do not fit the buffer or the file are refused up front */
+static void test_bad_ranges(void)
+{
+	struct p2pbuf_copy_stats st;
+	int src, buf, ret;
+
+	src = memfd_create("src", MFD_CLOEXEC);
+	buf = memfd_create("buf", MFD_CLOEXEC);
+	ftruncate(src, 65536);
+	ftruncate(buf, 65536);
+
+	/* buf_off + len wraps: a tiny mapping, then a write far past it */
+	ret = copy_in_child(src, 0, buf, 8192, UINT64_MAX - 4096, &st);
+	tap_ok(ret == -EINVAL, "buf_off + len overflows: -EINVAL, no crash (%d)",
+	       ret);
+	ret = copy_in_child(src, 0, buf, 61440, 8192, &st);
+	tap_ok(ret == -EINVAL && !st.bytes_direct && !st.bytes_bounced,
+	       "buf_off + len past the buffer's end: -EINVAL (%d)", ret);
+	ret = copy_in_child(src, 0, buf, 0, 65537, &st);
+	tap_ok(ret == -EINVAL, "len one byte more than the buffer: -EINVAL (%d)",
+	       ret);
+	ret = copy_in_child(src, INT64_MAX, buf, 0, 4096, &st);
+	tap_ok(ret == -EOVERFLOW && !st.bounce_events && !st.first_refusal,
+	       "file_off + len > INT64_MAX: -EOVERFLOW, not a refusal (%d, %s)",
+	       ret, st.why);
+	ret = copy_in_child(src, (uint64_t)INT64_MAX + 4096, buf, 0, 4096, &st);
+	tap_ok(ret == -EOVERFLOW && !st.bounce_events && !st.first_refusal,
+	       "negative file offset: -EOVERFLOW, not a refusal (%d)", ret);
+	close(src);
+	close(buf);
+}
+
 int main(int argc, char **argv)
 {
 	int fd;
@@ -137,6 +196,7 @@ int main(int argc, char **argv)
 		run("/dev/shm", "tmpfs file", 0);
 	else
 		tap_skip("no /dev/shm");
+	test_bad_ranges();
 	tap_ok(p2pbuf_copy(-1, 0, 0, 0, 1, 0, NULL, NULL, NULL) == -EINVAL,
 	       "bad fd: -EINVAL");
 	return tap_done();
