@@ -27,6 +27,20 @@
 #define WIRE_LEN	48
 #define MAX_FDS		8		/* room to receive (and close) extras */
 
+#ifndef SCM_PIDFD
+#define SCM_PIDFD	0x04	/* SO_PASSPIDFD, Linux 6.5; a pidfd to close */
+#endif
+
+/*
+ * Control space for one recvmsg(): the sender's credentials (SO_PASSCRED
+ * on this socket), its pidfd (SO_PASSPIDFD) and the fds. Without room for
+ * the credentials they take the space, the fds are cut off (MSG_CTRUNC)
+ * and every message would be lost.
+ */
+#define RECV_CTL_LEN	(CMSG_SPACE(sizeof(struct ucred)) + \
+			 CMSG_SPACE(sizeof(int)) + \
+			 CMSG_SPACE(MAX_FDS * sizeof(int)))
+
 struct wire {
 	uint32_t magic;
 	uint16_t version;
@@ -123,21 +137,31 @@ P2PBUF_EXPORT int p2pbuf_send_fd(int sock, int fd,
 	return 0;
 }
 
+/*
+ * Takes every fd the kernel installed with this message: the first
+ * SCM_RIGHTS fd into *got, any further one closed and counted in *extra,
+ * a pidfd (SCM_PIDFD) closed and not counted: it is the socket's, not the
+ * sender's payload.
+ */
 static void close_cmsg_fds(struct msghdr *msg, int *got, int *extra)
 {
 	struct cmsghdr *c;
 
 	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		int nfd, i;
+		int nfd, i, pidfd;
 
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		if (c->cmsg_level != SOL_SOCKET ||
+		    (c->cmsg_type != SCM_RIGHTS && c->cmsg_type != SCM_PIDFD))
 			continue;
+		pidfd = c->cmsg_type == SCM_PIDFD;
 		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < nfd; i++) {
 			int f;
 
 			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*got < 0)
+			if (pidfd)
+				close(f);
+			else if (*got < 0)
 				*got = f;
 			else {
 				close(f);
@@ -150,7 +174,7 @@ static void close_cmsg_fds(struct msghdr *msg, int *got, int *extra)
 P2PBUF_EXPORT int p2pbuf_recv_fd(int sock, struct p2pbuf_fd_meta *meta)
 {
 	union {
-		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+		char buf[RECV_CTL_LEN];
 		struct cmsghdr align;
 	} ctl;
 	struct wire w;

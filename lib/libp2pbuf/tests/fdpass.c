@@ -298,6 +298,66 @@ static void test_back_to_back(void)
 	tap_ok(count_fds() == base, "back to back: fd count at baseline");
 }
 
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD	76
+#endif
+
+/*
+ * The receiving socket asks for the sender's credentials (SO_PASSCRED) or
+ * pidfd (SO_PASSPIDFD): the fd still arrives, and the pidfd the kernel
+ * adds to every message is closed, on success and on error.
+ */
+static void test_passcred(int opt, const char *oname)
+{
+	struct p2pbuf_fd_meta m = { .size = 4096, .tag = 7 }, r;
+	unsigned char h[HDR];
+	int sv[2], mfd, fd, err, one = 1, base = count_fds();
+
+	pair(SOCK_STREAM, sv);
+	if (setsockopt(sv[1], SOL_SOCKET, opt, &one, sizeof(one))) {
+		tap_skip("%s: not supported here (%s)", oname, strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	mfd = memfd_create("p2pbuf-test", MFD_CLOEXEC);
+	p2pbuf_send_fd(sv[0], mfd, &m);
+	memset(&r, 0, sizeof(r));
+	fd = p2pbuf_recv_fd(sv[1], &r);
+	err = errno;
+	tap_ok(fd >= 0 && r.tag == 7, "%s: fd received (%s)", oname,
+	       fd >= 0 ? "ok" : strerror(err));
+	/* the socket pair, the memfd and the received fd */
+	tap_ok(count_fds() == base + 4, "%s: exactly one new fd (%d, want %d)",
+	       oname, count_fds(), base + 4);
+	if (fd >= 0)
+		close(fd);
+
+	/* in three pieces, a pidfd with each */
+	make_hdr(h, 8);
+	send_raw(sv[0], h, 5, &mfd, 1);
+	send_raw(sv[0], h + 5, 20, NULL, 0);
+	send_raw(sv[0], h + 25, HDR - 25, NULL, 0);
+	fd = p2pbuf_recv_fd(sv[1], &r);
+	tap_ok(fd >= 0 && r.tag == 8 && count_fds() == base + 4,
+	       "%s: header in pieces: one fd, no pidfd left", oname);
+	if (fd >= 0)
+		close(fd);
+
+	/* an error path: garbage header with an fd */
+	memset(h, 0xa5, HDR);
+	send_raw(sv[0], h, HDR, &mfd, 1);
+	fd = p2pbuf_recv_fd(sv[1], NULL);
+	err = errno;
+	tap_ok(fd == -1 && err == EBADMSG, "%s: garbage: EBADMSG (%s)", oname,
+	       strerror(err));
+	tap_ok(count_fds() == base + 3, "%s: garbage: nothing leaked", oname);
+	close(mfd);
+	close(sv[0]);
+	close(sv[1]);
+	tap_ok(count_fds() == base, "%s: fd count back to baseline", oname);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_DFL);
@@ -312,5 +372,7 @@ int main(void)
 	test_garbage();
 	test_nonblock();
 	test_back_to_back();
+	test_passcred(SO_PASSCRED, "SO_PASSCRED");
+	test_passcred(SO_PASSPIDFD, "SO_PASSPIDFD");
 	return tap_done();
 }
