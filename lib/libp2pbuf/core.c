@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -257,26 +259,53 @@ static int fdinfo_exporter(int fd, char *name, size_t len)
 	return found;
 }
 
+/*
+ * The size of whatever fd this is, without moving its file position (the
+ * fd may be shared with another process, or be another process's, taken
+ * with pidfd_getfd): a regular file by fstat, a block device by
+ * BLKGETSIZE64, a dma-buf by lseek(SEEK_END), which dma-buf answers with
+ * its size and no position change. Anything else has no size: -ESPIPE.
+ */
+static int fd_size(int fd, int is_dmabuf, uint64_t *size)
+{
+	struct stat sb;
+	off_t end;
+
+	if (fstat(fd, &sb))
+		return -errno;
+	if (S_ISREG(sb.st_mode)) {
+		*size = sb.st_size;
+		return 0;
+	}
+	if (S_ISBLK(sb.st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) ? -errno : 0;
+	if (!is_dmabuf)
+		return -ESPIPE;
+	end = lseek(fd, 0, SEEK_END);
+	if (end < 0)
+		return -errno;
+	*size = end;
+	return 0;
+}
+
 P2PBUF_EXPORT int p2pbuf_query(struct p2pbuf_ctx *ctx, int fd,
 			       struct p2pbuf_buf *buf)
 {
 	struct p2pbuf_buf_info bi;
 	struct p2pbuf_ctx *own = NULL;
-	off_t end;
+	uint64_t size = 0;
 	int ret;
 
 	if (fd < 0 || !buf)
 		return -EINVAL;
 	memset(buf, 0, sizeof(*buf));
 	buf->fd = fd;
-	/* dma-buf supports SEEK_END and SEEK_SET with offset 0 only */
-	end = lseek(fd, 0, SEEK_END);
-	if (end < 0)
-		return -errno;
-	lseek(fd, 0, SEEK_SET);
-	buf->size = end;
 	if (!fdinfo_exporter(fd, buf->exporter, sizeof(buf->exporter)))
 		buf->flags |= P2PBUF_BUF_IS_DMABUF;
+	ret = fd_size(fd, buf->flags & P2PBUF_BUF_IS_DMABUF, &size);
+	if (ret)
+		return ret;
+	buf->size = size;
 
 	if (!ctx) {
 		own = p2pbuf_open(NULL);
@@ -289,10 +318,13 @@ P2PBUF_EXPORT int p2pbuf_query(struct p2pbuf_ctx *ctx, int fd,
 	bi.fd = fd;
 	ret = p2pbuf_xioctl(ctx->fd, P2PBUF_IOC_BUF_INFO, &bi);
 	p2pbuf_close(own);
-	if (ret == -EINVAL || ret == -EBADF)
-		return 0;	/* not ours */
+	/*
+	 * EINVAL/EBADF: not one of ours; ENOTTY from an older module or a
+	 * context that is not p2pbuf's, anything else: we cannot say it is
+	 * ours. The size stands either way.
+	 */
 	if (ret)
-		return ret;
+		return 0;
 	buf->flags |= P2PBUF_BUF_OURS;
 	if (bi.flags & P2PBUF_BUF_REVOKED)
 		buf->flags |= P2PBUF_BUF_IS_REVOKED;

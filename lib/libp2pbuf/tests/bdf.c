@@ -43,7 +43,32 @@ int main(void)
 	tap_ok(!p2pbuf_query(NULL, fd, &q) && q.size == 12345 &&
 	       !(q.flags & P2PBUF_BUF_OURS),
 	       "query of a memfd: size by lseek, not ours");
+	/* the query must not move the file position of the fd it is given */
+	lseek(fd, 77, SEEK_SET);
+	tap_ok(!p2pbuf_query(NULL, fd, &q) && q.size == 12345 &&
+	       lseek(fd, 0, SEEK_CUR) == 77,
+	       "query leaves the file position alone (%lld)",
+	       (long long)lseek(fd, 0, SEEK_CUR));
+	{
+		/* BUF_INFO answering ENOTTY (old module): size kept, not ours */
+		struct p2pbuf_ctx *notours = p2pbuf_open("/dev/null");
+
+		memset(&q, 0xff, sizeof(q));
+		tap_ok(notours && !p2pbuf_query(notours, fd, &q) &&
+		       q.size == 12345 && !(q.flags & P2PBUF_BUF_OURS),
+		       "BUF_INFO fails with ENOTTY: 0, size kept, not ours");
+		p2pbuf_close(notours);
+	}
 	close(fd);
+	{
+		int p[2];
+
+		pipe(p);
+		tap_ok(p2pbuf_query(NULL, p[0], &q) == -ESPIPE,
+		       "query of a pipe: -ESPIPE, no size");
+		close(p[0]);
+		close(p[1]);
+	}
 	tap_ok(p2pbuf_query(NULL, -1, &q) == -EINVAL, "query of -1: -EINVAL");
 	return tap_done();
 }
