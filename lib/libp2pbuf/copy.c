@@ -17,13 +17,16 @@
 #include <string.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/fs.h>
 #include <unistd.h>
 
 #include "private.h"
 
 #define CHUNK		(1024 * 1024)
-#define DIO_ALIGN	4096
+#define DIO_ALIGN	512	/* when the kernel does not say */
+#define BOUNCE_ALIGN	4096
 
 static int is_refusal(int err)
 {
@@ -85,40 +88,73 @@ static int buf_size(int fd, uint64_t *size)
 	return 0;
 }
 
-/* one chunk through the bounce buffer; returns bytes moved or -errno */
-static ssize_t bounce_chunk(int file_fd, uint64_t file_off, char *map,
-			    size_t len, int dir, char *bounce, int *dio_off)
+/*
+ * The file's O_DIRECT alignment: offsets and lengths (offset_align), and
+ * the memory address (mem_align). statx(STATX_DIOALIGN) where the kernel
+ * and the headers have it, the logical block size for a block device,
+ * else 512.
+ */
+static void dio_align(int fd, size_t *offset_align, size_t *mem_align)
 {
-	size_t alen = (len + DIO_ALIGN - 1) & ~(size_t)(DIO_ALIGN - 1);
+	struct stat sb;
+	int ss;
+
+	*offset_align = *mem_align = DIO_ALIGN;
+#ifdef STATX_DIOALIGN
+	{
+		struct statx sx;
+
+		if (!statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) &&
+		    (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align) {
+			*offset_align = sx.stx_dio_offset_align;
+			*mem_align = sx.stx_dio_mem_align ?
+				     sx.stx_dio_mem_align : *offset_align;
+			return;
+		}
+	}
+#endif
+	if (!fstat(fd, &sb) && S_ISBLK(sb.st_mode) &&
+	    !ioctl(fd, BLKSSZGET, &ss) && ss > 0)
+		*offset_align = *mem_align = ss;
+}
+
+/*
+ * A private open file for the caller's file, with or without O_DIRECT:
+ * toggling O_DIRECT with F_SETFL on the caller's own open file would
+ * change it for every process sharing it, for the whole copy.
+ */
+static int reopen(int fd, int fl, int odirect)
+{
+	char path[40];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, (fl & O_ACCMODE) | O_CLOEXEC |
+		    (odirect ? O_DIRECT : 0));
+}
+
+static ssize_t xpio(int fd, char *p, size_t len, uint64_t off, int dir)
+{
 	ssize_t n;
 
-	for (;;) {
-		if (dir == P2PBUF_COPY_TO_BUF) {
-			n = pread(file_fd, bounce, *dio_off ? len : alen,
-				  file_off);
-			if (n > (ssize_t)len)
-				n = len;
-			if (n > 0)
-				memcpy(map, bounce, n);
-		} else {
-			memcpy(bounce, map, len);
-			n = pwrite(file_fd, bounce, len, file_off);
-		}
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno == EINVAL && !*dio_off) {
-			/* unaligned for O_DIRECT: go buffered for the rest */
-			int fl = fcntl(file_fd, F_GETFL);
+	do {
+		n = dir == P2PBUF_COPY_TO_BUF ? pread(fd, p, len, off) :
+						pwrite(fd, p, len, off);
+	} while (n < 0 && errno == EINTR);
+	return n;
+}
 
-			if (fl >= 0 && !fcntl(file_fd, F_SETFL, fl & ~O_DIRECT)) {
-				*dio_off = 1;
-				continue;
-			}
-		}
-		return -errno;
-	}
+/* through system memory, with fd (buffered, or O_DIRECT to probe) */
+static ssize_t bounce_io(int fd, uint64_t file_off, char *map, size_t len,
+			 int dir, char *bounce)
+{
+	ssize_t n;
+
+	if (dir == P2PBUF_COPY_FROM_BUF)
+		memcpy(bounce, map, len);
+	n = xpio(fd, bounce, len, file_off, dir);
+	if (n > 0 && dir == P2PBUF_COPY_TO_BUF)
+		memcpy(map, bounce, n);
+	return n < 0 ? -errno : n;
 }
 
 P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
@@ -128,10 +164,12 @@ P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
 {
 	struct p2pbuf_copy_stats local;
 	struct p2pbuf_copy_stats *st = stats ? stats : &local;
-	int dir = flags & 1, fl, ret = 0, sticky = 0, dio_off = 0;
+	int dir = flags & 1, fl, ret = 0, sticky = 0, pend_err = 0;
+	int dfd = -1, bfd = -1;
 	long pg = sysconf(_SC_PAGESIZE);
 	uint64_t map_start, map_len, size = 0, done = 0;
-	char *map, *bounce = NULL;
+	size_t align, mem_align;
+	char *map, *bounce = NULL, pend_why[sizeof(st->why)] = "";
 
 	memset(st, 0, sizeof(*st));
 	if (file_fd < 0 || buf_fd < 0 ||
@@ -149,6 +187,9 @@ P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
 		return -EINVAL;
 	if (file_off > INT64_MAX || len > INT64_MAX - file_off)
 		return -EOVERFLOW;
+	fl = fcntl(file_fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
 
 	map_start = buf_off & ~(uint64_t)(pg - 1);
 	map_len = buf_off + len - map_start;
@@ -160,80 +201,125 @@ P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
 	if (map == MAP_FAILED)
 		return -errno;
 
-	fl = fcntl(file_fd, F_GETFL);
-	if (fl < 0) {
-		ret = -errno;
-		goto out_unmap;
-	}
-	if (!(fl & O_DIRECT) && fcntl(file_fd, F_SETFL, fl | O_DIRECT)) {
-		/* filesystem without O_DIRECT: every byte bounces, say why */
-		note_refusal(st, errno, "the file does not support O_DIRECT");
+	/* the caller's open file keeps its flags: private ones for us */
+	dfd = fl & O_DIRECT ? file_fd : reopen(file_fd, fl, 1);
+	if (dfd < 0) {
+		/* no O_DIRECT here: every byte bounces, say why (if any does) */
+		pend_err = errno;
+		snprintf(pend_why, sizeof(pend_why), "%s",
+			 errno == EINVAL ? "the file does not support O_DIRECT" :
+			 "cannot open the file with O_DIRECT");
 		sticky = 1;
 	}
-	if (posix_memalign((void **)&bounce, DIO_ALIGN, CHUNK)) {
+	bfd = fl & O_DIRECT ? reopen(file_fd, fl, 0) : file_fd;
+	if (bfd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	dio_align(dfd >= 0 ? dfd : file_fd, &align, &mem_align);
+	if (posix_memalign((void **)&bounce,
+			   mem_align > BOUNCE_ALIGN ? mem_align : BOUNCE_ALIGN,
+			   CHUNK)) {
 		ret = -ENOMEM;
-		goto out_flags;
+		goto out;
 	}
 
 	while (done < len) {
 		char *p = map + (buf_off - map_start) + done;
 		uint64_t foff = file_off + done;
 		size_t n = len - done > CHUNK ? CHUNK : len - done;
-		ssize_t r = -1;
+		size_t dn = 0;
+		ssize_t r;
 
-		/* O_DIRECT needs aligned I/O: an unaligned tail bounces */
-		if (!sticky && (n % 512 || foff % 512 ||
-				(uintptr_t)p % 512)) {
-			note_refusal(st, EINVAL,
-				     "unaligned tail (O_DIRECT needs 512-byte alignment)");
-			goto bounce;
-		}
-		if (!sticky) {
-			do {
-				r = dir == P2PBUF_COPY_TO_BUF ?
-					pread(file_fd, p, n, foff) :
-					pwrite(file_fd, p, n, foff);
-			} while (r < 0 && errno == EINTR);
-			if (r >= 0) {
+		/*
+		 * O_DIRECT takes the aligned part of the chunk; only what is
+		 * left below the alignment (or all of it, if the offsets are
+		 * unaligned) goes through the bounce buffer. Alignment is not
+		 * a refusal of the P2P memory.
+		 */
+		if (!sticky && !(foff % align) && !((uintptr_t)p % mem_align))
+			dn = n - n % align;
+		if (dn) {
+			r = xpio(dfd, p, dn, foff, dir);
+			if (r > 0) {
 				st->bytes_direct += r;
 				done += r;
-				if (r == 0)
-					break;	/* end of file */
 				goto progress;
 			}
+			if (!r)
+				break;	/* end of file */
 			if (!is_refusal(errno)) {
 				ret = -errno;
-				goto out_free;
+				goto out;
 			}
-			note_refusal(st, errno, refusal_why(errno));
+			pend_err = errno;
+			snprintf(pend_why, sizeof(pend_why), "%s",
+				 refusal_why(errno));
+			if (pend_err == EINVAL && !(flags & P2PBUF_COPY_NO_BOUNCE)) {
+				/*
+				 * EINVAL is also O_DIRECT's answer to an
+				 * alignment it cannot do: the same I/O from
+				 * system memory tells the two apart.
+				 */
+				r = bounce_io(dfd, foff, p, dn, dir, bounce);
+				if (r == -EINVAL) {
+					pend_err = 0;	/* misaligned, not refused */
+					sticky = 1;
+					continue;
+				}
+				sticky = 1;
+				if (r < 0) {
+					ret = r;
+					goto out;
+				}
+				if (!r)
+					break;
+				note_refusal(st, pend_err, pend_why);
+				pend_err = 0;
+				st->bytes_bounced += r;
+				done += r;
+				goto progress;
+			}
 			/* one refusal is the device's answer for the rest */
 			sticky = 1;
 		}
-bounce:
 		if (flags & P2PBUF_COPY_NO_BOUNCE) {
-			ret = -st->first_refusal;
-			goto out_free;
+			if (pend_err) {
+				note_refusal(st, pend_err, pend_why);
+				ret = -pend_err;
+			} else {
+				ret = -EINVAL;	/* unaligned for O_DIRECT */
+			}
+			goto out;
 		}
-		r = bounce_chunk(file_fd, foff, p, n, dir, bounce, &dio_off);
+		r = bounce_io(bfd, foff, p, n, dir, bounce);
 		if (r < 0) {
 			ret = r;
-			goto out_free;
+			goto out;
+		}
+		if (!r)
+			break;		/* end of file */
+		if (pend_err) {
+			/* a refusal counts once something really bounced */
+			note_refusal(st, pend_err, pend_why);
+			pend_err = 0;
 		}
 		st->bytes_bounced += r;
 		done += r;
-		if (r == 0)
-			break;
 progress:
 		if (progress && progress(done, len, arg)) {
 			ret = -ECANCELED;
-			goto out_free;
+			goto out;
 		}
 	}
-out_free:
+	if (!ret && done < len)
+		ret = -ENODATA;	/* the file ended first: stats say how much moved */
+out:
 	free(bounce);
-out_flags:
-	fcntl(file_fd, F_SETFL, fl);
-out_unmap:
+	if (dfd >= 0 && dfd != file_fd)
+		close(dfd);
+	if (bfd >= 0 && bfd != file_fd)
+		close(bfd);
 	munmap(map, map_len);
 	return ret;
 }

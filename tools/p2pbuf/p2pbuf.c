@@ -1038,7 +1038,7 @@ static uint64_t file_size(int fd)
 
 static int cmd_copy(int argc, char **argv)
 {
-	uint64_t size = 0, foff = 0, boff = 0, mism = 0;
+	uint64_t size = 0, foff = 0, boff = 0, mism = 0, moved;
 	struct progress_state ps = { 0 };
 	struct p2pbuf_copy_stats st;
 	struct p2pbuf_buf b;
@@ -1121,20 +1121,22 @@ static int cmd_copy(int argc, char **argv)
 	ret = p2pbuf_copy(ffd, foff, bfd, boff, size,
 			  dir | (nob ? P2PBUF_COPY_NO_BOUNCE : 0), &st,
 			  show_progress, &ps);
-	if (ret && !(nob && st.first_refusal))
+	if (ret && ret != -ENODATA && !(nob && st.first_refusal))
 		die("copy: %s", strerror(-ret));
+	/* what really moved: less than asked when the file ended first */
+	moved = st.bytes_direct + st.bytes_bounced;
 
-	if (verify && !ret) {
+	if (verify && moved && (!ret || ret == -ENODATA)) {
 		unsigned char *m, *f;
 		int rfd = open(fspec, O_RDONLY | O_CLOEXEC);
 		uint64_t i;
 
 		m = mmap(NULL, boff + size, PROT_READ, MAP_SHARED, bfd, 0);
-		f = malloc(size);
+		f = malloc(moved);
 		if (rfd < 0 || m == MAP_FAILED || !f ||
-		    pread(rfd, f, size, foff) != (ssize_t)size)
+		    pread(rfd, f, moved, foff) != (ssize_t)moved)
 			die("verify: cannot read back: %s", strerror(errno));
-		for (i = 0; i < size; i++)
+		for (i = 0; i < moved; i++)
 			if (m[boff + i] != f[i])
 				mism++;
 		munmap(m, boff + size);
@@ -1150,7 +1152,9 @@ static int cmd_copy(int argc, char **argv)
 		j_str(&j, "direction", dir == P2PBUF_COPY_TO_BUF ? "to-buffer" : "from-buffer");
 		j_str(&j, "file", fspec);
 		j_str(&j, "buffer", how);
-		j_u64(&j, "bytes", size);
+		j_u64(&j, "bytes", moved);
+		j_u64(&j, "bytes_requested", size);
+		j_bool(&j, "file_ended", ret == -ENODATA);
 		j_u64(&j, "bytes_device_to_device", st.bytes_direct);
 		j_u64(&j, "bytes_bounced", st.bytes_bounced);
 		j_u64(&j, "bounce_events", st.bounce_events);
@@ -1164,9 +1168,13 @@ static int cmd_copy(int argc, char **argv)
 		j_end(&j, '}');
 		j_done(&j);
 	} else {
-		printf("%s %s %s %s: %s\n", ret ? "refused" : "copied",
-		       hsize(size, s1, sizeof(s1)),
+		printf("%s %s %s %s: %s\n",
+		       ret && ret != -ENODATA ? "refused" : "copied",
+		       hsize(moved, s1, sizeof(s1)),
 		       dir == P2PBUF_COPY_TO_BUF ? "from" : "to", fspec, how);
+		if (ret == -ENODATA)
+			printf("  short:            the file ended after %" PRIu64
+			       " of %" PRIu64 " bytes\n", moved, size);
 		printf("  device to device: %" PRIu64 " bytes\n", st.bytes_direct);
 		printf("  bounced:          %" PRIu64 " bytes through system memory\n",
 		       st.bytes_bounced);

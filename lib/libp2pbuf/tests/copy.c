@@ -37,22 +37,60 @@ static int make_src(const char *path, unsigned char *pat, size_t len)
 	return fd;
 }
 
-static int progress_calls;
+/* during the copy the caller's open file keeps its own flags */
+static int progress_calls, watch_fd = -1, watch_fl, flags_changed;
 static int progress(uint64_t done, uint64_t total, void *arg)
 {
 	(void)done, (void)total, (void)arg;
 	progress_calls++;
+	if (watch_fd >= 0 && fcntl(watch_fd, F_GETFL) != watch_fl)
+		flags_changed++;
 	return 0;
+}
+
+/*
+ * The caller opened the file O_DIRECT itself: the flags stay, the aligned
+ * part goes direct and the tail still bounces (not read with O_DIRECT
+ * into an unaligned spot, nor by clearing the caller's O_DIRECT).
+ */
+static void run_odirect(const char *path, const char *what)
+{
+	struct p2pbuf_copy_stats st;
+	int src, buf, ret;
+	static unsigned char pat[LEN + 4196];
+	size_t len = LEN + 4196;
+
+	src = make_src(path, pat, len);
+	close(src);
+	src = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	buf = memfd_create("buf", MFD_CLOEXEC);
+	ftruncate(buf, LEN + 8192);
+	flags_changed = 0;
+	watch_fd = src;
+	watch_fl = fcntl(src, F_GETFL);
+	ret = p2pbuf_copy(src, 0, buf, 0, len, P2PBUF_COPY_TO_BUF, &st,
+			  progress, NULL);
+	tap_ok(ret == 0 && st.bytes_direct == LEN + 4096 &&
+	       st.bytes_bounced == 100,
+	       "%s, caller's O_DIRECT fd: %d, direct %llu, bounced %llu", what,
+	       ret, (unsigned long long)st.bytes_direct,
+	       (unsigned long long)st.bytes_bounced);
+	tap_ok(!flags_changed && fcntl(src, F_GETFL) == watch_fl &&
+	       (watch_fl & O_DIRECT),
+	       "%s, caller's O_DIRECT fd: O_DIRECT stays set throughout", what);
+	watch_fd = -1;
+	close(buf);
+	close(src);
 }
 
 static void run(const char *dir, const char *what, int expect_direct)
 {
-	static unsigned char pat[LEN + 100];
+	static unsigned char pat[LEN + 4196];
 	struct p2pbuf_copy_stats st;
 	char path[512];
 	unsigned char *m;
 	int src, buf, ret;
-	size_t len = LEN + 100;	/* an unaligned tail */
+	size_t len = LEN + 4196;	/* a last chunk of 4096 + 100 bytes */
 
 	snprintf(path, sizeof(path), "%s/p2pbuf-copy-test.%d", dir, getpid());
 	src = make_src(path, pat, len);
@@ -61,30 +99,38 @@ static void run(const char *dir, const char *what, int expect_direct)
 		return;
 	}
 	buf = memfd_create("buf", MFD_CLOEXEC);
-	ftruncate(buf, LEN + 4096);
+	ftruncate(buf, LEN + 8192);
 	progress_calls = 0;
+	flags_changed = 0;
+	watch_fd = src;
+	watch_fl = fcntl(src, F_GETFL);
 	ret = p2pbuf_copy(src, 0, buf, 0, len, P2PBUF_COPY_TO_BUF, &st,
 			  progress, NULL);
 	tap_ok(ret == 0, "%s: copy to buffer returns 0 (%d)", what, ret);
-	m = mmap(NULL, LEN + 4096, PROT_READ, MAP_SHARED, buf, 0);
+	tap_ok(!flags_changed && fcntl(src, F_GETFL) == watch_fl,
+	       "%s: the caller's file flags never changed", what);
+	watch_fd = -1;
+	m = mmap(NULL, LEN + 8192, PROT_READ, MAP_SHARED, buf, 0);
 	tap_ok(m != MAP_FAILED && !memcmp(m, pat, len), "%s: data landed", what);
 	tap_ok(st.bytes_direct + st.bytes_bounced == len,
 	       "%s: direct %llu + bounced %llu == %zu", what,
 	       (unsigned long long)st.bytes_direct,
 	       (unsigned long long)st.bytes_bounced, len);
-	if (expect_direct) {
-		tap_ok(st.bytes_direct == LEN && st.bytes_bounced == 100,
-		       "%s: aligned part direct, the 100-byte tail bounced", what);
-	} else if (st.bytes_direct) {
+	if (expect_direct || st.bytes_direct) {
 		/* tmpfs has O_DIRECT since Linux 6.6 */
-		tap_ok(st.bytes_direct == LEN && st.bytes_bounced == 100,
-		       "%s: O_DIRECT works here: only the tail bounced", what);
+		tap_ok(st.bytes_direct == LEN + 4096 && st.bytes_bounced == 100,
+		       "%s: aligned part direct (%llu), only the 100 bytes below the alignment bounced (%llu)",
+		       what, (unsigned long long)st.bytes_direct,
+		       (unsigned long long)st.bytes_bounced);
+		tap_ok(!st.bounce_events && !st.first_refusal && !st.why[0],
+		       "%s: an unaligned tail is not a refusal (\"%s\")", what,
+		       st.why);
 	} else {
 		tap_ok(st.bytes_bounced == len && strstr(st.why, "O_DIRECT"),
 		       "%s: no O_DIRECT: everything bounced, reason given", what);
+		tap_ok(st.bounce_events > 0 && st.why[0],
+		       "%s: the bounce is reported: \"%s\"", what, st.why);
 	}
-	tap_ok(st.bounce_events > 0 && st.why[0],
-	       "%s: the bounce is reported: \"%s\"", what, st.why);
 	tap_ok(progress_calls >= 3, "%s: progress reported (%d calls)", what,
 	       progress_calls);
 
@@ -99,15 +145,26 @@ static void run(const char *dir, const char *what, int expect_direct)
 		       !memcmp(back, pat, LEN),
 		       "%s: copy from buffer to file, data checked", what);
 	}
+	/* the file ends before len: -ENODATA, the stats say what moved */
+	ret = p2pbuf_copy(src, 0, buf, 0, LEN + 8192, P2PBUF_COPY_TO_BUF, &st,
+			  NULL, NULL);
+	tap_ok(ret == -ENODATA && st.bytes_direct + st.bytes_bounced == LEN,
+	       "%s: copy past the end of the file: -ENODATA (%d), %llu bytes moved",
+	       what, ret,
+	       (unsigned long long)(st.bytes_direct + st.bytes_bounced));
+	tap_ok(st.bytes_bounced || (!st.bounce_events && !st.first_refusal),
+	       "%s: nothing bounced, no refusal recorded", what);
 	ret = p2pbuf_copy(src, 0, buf, 0, len, P2PBUF_COPY_TO_BUF |
 			  P2PBUF_COPY_NO_BOUNCE, &st, NULL, NULL);
 	tap_ok(ret < 0 && st.bytes_bounced == 0,
 	       "%s: NO_BOUNCE refuses (%s), bounces nothing", what,
 	       strerror(-ret));
 	if (m != MAP_FAILED)
-		munmap(m, LEN + 4096);
+		munmap(m, LEN + 8192);
 	close(buf);
 	close(src);
+	if (expect_direct)
+		run_odirect(path, what);
 	unlink(path);
 }
 
