@@ -179,12 +179,20 @@ P2PBUF_EXPORT int p2pbuf_recv_fd(int sock, struct p2pbuf_fd_meta *meta)
 	} ctl;
 	struct wire w;
 	size_t done = 0;
-	int fd = -1, extra = 0, err = 0;
+	int fd = -1, extra = 0, err = 0, type = 0;
+	socklen_t tlen = sizeof(type);
 
 	if (sock < 0) {
 		errno = EBADF;
 		return -1;
 	}
+	/*
+	 * SOCK_SEQPACKET keeps records: a second read for the rest of a short
+	 * one would swallow the next message (and its fd). One record, one
+	 * recvmsg(), and it is a header only if exactly a header arrived.
+	 */
+	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &tlen))
+		return -1;
 	while (done < sizeof(w)) {
 		struct iovec iov = {
 			.iov_base = (char *)&w + done,
@@ -215,6 +223,11 @@ P2PBUF_EXPORT int p2pbuf_recv_fd(int sock, struct p2pbuf_fd_meta *meta)
 		close_cmsg_fds(&msg, &fd, &extra);
 		if (msg.msg_flags & MSG_CTRUNC) {
 			err = EPROTO;	/* fds were lost in the kernel */
+			goto out_err;
+		}
+		if (type == SOCK_SEQPACKET && n > 0 &&
+		    ((size_t)n != sizeof(w) || (msg.msg_flags & MSG_TRUNC))) {
+			err = EBADMSG;	/* a record that is not one header */
 			goto out_err;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {

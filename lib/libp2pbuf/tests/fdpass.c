@@ -298,6 +298,60 @@ static void test_back_to_back(void)
 	tap_ok(count_fds() == base, "back to back: fd count at baseline");
 }
 
+/*
+ * SOCK_SEQPACKET: a short record (with an fd) followed by a good one. The
+ * short one is EBADMSG with its fd closed; the good one still arrives.
+ */
+static void test_seqpacket_short(void)
+{
+	unsigned char h[HDR];
+	struct p2pbuf_fd_meta r;
+	int sv[2], a, b, fd, err, base = count_fds();
+
+	struct timeval tmo = { .tv_sec = 2 };
+
+	pair(SOCK_SEQPACKET, sv);
+	/* a receiver that reads on into the next record must not hang here */
+	setsockopt(sv[1], SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	a = memfd_create("a", MFD_CLOEXEC);
+	b = memfd_create("b", MFD_CLOEXEC);
+	make_hdr(h, 1);
+	send_raw(sv[0], h, 20, &a, 1);
+	make_hdr(h, 2);
+	send_raw(sv[0], h, HDR, &b, 1);
+	close(a);
+	close(b);
+	fd = p2pbuf_recv_fd(sv[1], &r);
+	err = errno;
+	tap_ok(fd == -1 && err == EBADMSG,
+	       "seqpacket: a short record is EBADMSG (%d, %s)", fd,
+	       strerror(err));
+	tap_ok(count_fds() == base + 2, "seqpacket: its fd is closed");
+	memset(&r, 0, sizeof(r));
+	fd = p2pbuf_recv_fd(sv[1], &r);
+	tap_ok(fd >= 0 && r.tag == 2,
+	       "seqpacket: the next message is intact (tag %llu)",
+	       (unsigned long long)r.tag);
+	if (fd >= 0)
+		close(fd);
+	/* a record longer than a header */
+	{
+		unsigned char big[HDR + 16];
+
+		make_hdr(big, 3);
+		a = memfd_create("a", MFD_CLOEXEC);
+		send_raw(sv[0], big, sizeof(big), &a, 1);
+		close(a);
+		fd = p2pbuf_recv_fd(sv[1], NULL);
+		err = errno;
+		tap_ok(fd == -1 && err == EBADMSG,
+		       "seqpacket: a long record is EBADMSG (%s)", strerror(err));
+	}
+	close(sv[0]);
+	close(sv[1]);
+	tap_ok(count_fds() == base, "seqpacket: fd count back to baseline");
+}
+
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD	76
 #endif
@@ -372,6 +426,7 @@ int main(void)
 	test_garbage();
 	test_nonblock();
 	test_back_to_back();
+	test_seqpacket_short();
 	test_passcred(SO_PASSCRED, "SO_PASSCRED");
 	test_passcred(SO_PASSPIDFD, "SO_PASSPIDFD");
 	return tap_done();
