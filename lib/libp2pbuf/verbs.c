@@ -6,7 +6,8 @@
  * byte within the dma-buf (not within the BAR or the provider region),
  * @iova the address the MR is accessed at through this MR's lkey/rkey
  * (commonly equal to @offset, or any virtual address the application
- * chooses), with offset % page size == iova % page size for most devices.
+ * chooses), with offset % page size == iova % page size, which rdma-core
+ * requires: the helper fails with EINVAL otherwise.
  * The helper checks offset + length against the dma-buf size (lseek), and
  * turns a device that cannot do dma-buf MRs into EOPNOTSUPP with a message
  * naming the RDMA device and the provider.
@@ -58,9 +59,16 @@ p2pbuf_ibv_reg_dmabuf_mr(struct ibv_pd *pd, int fd, uint64_t offset,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (msg && (offset % pg) != (iova % pg))
-		snprintf(msg, msg_len,
-			 "warning: offset and iova differ within a page; many devices refuse that");
+	/* rdma-core: iova must have the same offset within a page as offset */
+	if ((offset % pg) != (iova % pg)) {
+		if (msg)
+			snprintf(msg, msg_len,
+				 "offset %#llx and iova %#llx differ within a page (offset %% page size must equal iova %% page size)",
+				 (unsigned long long)offset,
+				 (unsigned long long)iova);
+		errno = EINVAL;
+		return NULL;
+	}
 
 	mr = ibv_reg_dmabuf_mr(pd, offset, length, iova, fd, access);
 	if (mr)
