@@ -9,10 +9,12 @@
  * and --model is not given.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -70,23 +72,36 @@ static const char *hsize(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
+/* N[k|M|G][i][B]: no sign (strtoull takes "-1" as 2^64-1), no overflow */
 static uint64_t parse_size(const char *s)
 {
+	const char *p = s;
+	unsigned int shift = 0;
 	char *end;
-	uint64_t v = strtoull(s, &end, 0);
+	uint64_t v;
 
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!isdigit((unsigned char)*p))
+		die("bad size '%s'", s);
+	errno = 0;
+	v = strtoull(p, &end, 0);
+	if (errno == ERANGE)
+		die("size '%s' is too large", s);
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
 	if (*end == 'i')
 		end++;
 	if (*end == 'B')
 		end++;
-	if (*end || end == s)
+	if (*end || end == p)
 		die("bad size '%s'", s);
-	return v;
+	if (shift && v > UINT64_MAX >> shift)
+		die("size '%s' is too large", s);
+	return v << shift;
 }
 
 static char *bdfstr(uint32_t bdf, char *buf)
@@ -875,13 +890,17 @@ static int grab_fd(const char *arg, char *how, size_t hlen)
 	char *end;
 	int pidfd, fd;
 
+	if (!strncmp(arg, "fd:", 3))
+		arg += 3;	/* fd:N, as copy takes it */
+	if (!isdigit((unsigned char)*arg))
+		die("'%s' is not FD, fd:FD or PID:FD", arg);
 	n = strtol(arg, &end, 10);
 	if (*end == ':') {
 		pid = n;
 		n = strtol(end + 1, &end, 10);
 	}
-	if (*end || n < 0)
-		die("'%s' is not FD or PID:FD", arg);
+	if (*end || n < 0 || n > INT_MAX || pid < 0)
+		die("'%s' is not FD, fd:FD or PID:FD", arg);
 	if (!pid || pid == getpid()) {
 		snprintf(how, hlen, "fd %ld", n);
 		return n;
@@ -905,7 +924,7 @@ static int cmd_info(int argc, char **argv)
 	int fd, ret, own;
 
 	if (argc != 1)
-		die("usage: p2pbuf info FD|PID:FD");
+		die("usage: p2pbuf info FD|fd:FD|PID:FD");
 	fd = grab_fd(argv[0], how, sizeof(how));
 	if (fd < 0) {
 		/* no ptrace rights: what /proc/PID/fdinfo shows is all we get */
@@ -1082,7 +1101,12 @@ static int cmd_copy(int argc, char **argv)
 	if (ffd < 0)
 		die("%s: %s", fspec, strerror(errno));
 	if (!size) {
-		size = dir == P2PBUF_COPY_TO_BUF ? file_size(ffd) - foff : 0;
+		uint64_t fsz = dir == P2PBUF_COPY_TO_BUF ? file_size(ffd) : 0;
+
+		if (dir == P2PBUF_COPY_TO_BUF && foff >= fsz)
+			die("%s: --file-offset %" PRIu64 " is at or past its end (%" PRIu64 " bytes)",
+			    fspec, foff, fsz);
+		size = fsz - foff;
 		if (!size && strncmp(bspec, "buf:", 4))
 			size = 0;	/* from the buffer: its size, below */
 	}
@@ -1208,7 +1232,7 @@ static void usage(FILE *f)
 		"                            allocate a buffer (PROVIDER: id or PCI address)\n"
 		"  copy SRC DST [--size N] [--verify] [--no-bounce] [--progress] [--hold]\n"
 		"                            file/NVMe <-> buffer (buf:PROVIDER, fd:N, PID:FD)\n"
-		"  info FD|PID:FD            what a dma-buf fd is\n"
+		"  info FD|fd:FD|PID:FD      what a dma-buf fd is\n"
 		"  --model: no kernel verdicts, only the sysfs model (--sysfs DIR)\n");
 }
 
@@ -1242,22 +1266,31 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	argc -= optind;
 	argv += optind;
-	/* subcommand options may also carry --json */
-	for (o = 0; o < argc && strcmp(argv[o], "--"); o++)
-		if (!strcmp(argv[o], "--json"))
-			opt_json = 1;
+	/*
+	 * --json may also follow the subcommand: taken here, for every
+	 * subcommand, and removed, up to a "--" (alloc's CMD keeps its own).
+	 */
+	{
+		int n = 0, i, dashdash = 0;
+
+		for (i = 0; i < argc; i++) {
+			if (!strcmp(argv[i], "--"))
+				dashdash = 1;
+			if (!dashdash && !strcmp(argv[i], "--json")) {
+				opt_json = 1;
+				continue;
+			}
+			argv[n++] = argv[i];
+		}
+		argv[n] = NULL;
+		argc = n;
+	}
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc, argv);
 	if (!strcmp(cmd, "topo"))
 		return cmd_topo(argc, argv);
-	if (!strcmp(cmd, "check")) {
-		int n = 0, i;
-
-		for (i = 0; i < argc; i++)
-			if (strcmp(argv[i], "--json"))
-				argv[n++] = argv[i];
-		return cmd_check(n, argv);
-	}
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc, argv);
 	if (!strcmp(cmd, "alloc"))
 		return cmd_alloc(argc + 1, argv - 1);
 	if (!strcmp(cmd, "copy"))
