@@ -5,11 +5,21 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define JSON_MAX_DEPTH	16
+
+/*
+ * Nesting deeper than JSON_MAX_DEPTH writes null in place of the container
+ * and drops what goes into it (truncated is set): the output stays valid.
+ * Strings are written as UTF-8; a byte that is not valid UTF-8 becomes
+ * U+FFFD.
+ */
 struct json {
 	FILE *f;
 	int depth;
-	int first[16];
+	int first[JSON_MAX_DEPTH];
 	int pending_key;
+	int skip;	/* levels opened past JSON_MAX_DEPTH */
+	int truncated;
 };
 
 void j_init(struct json *j, FILE *f);
