@@ -7,9 +7,16 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-eval "$("$VM_DIR/fetch-kernels.sh")"
+kout=$("$VM_DIR/fetch-kernels.sh") || die "kernel fetch failed"
+eval "$kout"
 key=$( (cat "$VM_DIR/p2pbuf.config"; gcc --version | head -n 1) | sha256sum | cut -c1-12)
 kdir="$CACHE/kernel/$SRC_VER-$key"
+
+# One build per kernel directory: a second caller (another worktree, a helper
+# script) waits here for the first instead of reconfiguring its tree mid-build.
+mkdir -p "$CACHE/kernel"
+exec 9>"$CACHE/kernel/.build.lock"
+flock 9
 
 if [ -f "$kdir/.p2pbuf-built" ]; then
 	log "test kernel cached: $kdir"
