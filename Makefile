@@ -10,6 +10,7 @@
 #   make demo        the pipeline demo in the reference VM
 #   make install     library, headers, pkg-config, man pages, p2pbuf command,
 #                    udev rule, modprobe.d example (make uninstall removes them)
+#   make modules_install   p2pbuf.ko alone, for KDIR (default: the running kernel)
 #
 # install/uninstall take DESTDIR, PREFIX (/usr/local) and LIBDIR, INCDIR,
 # UAPIDIR, MANDIR, BINDIR, SYSCONFDIR, UDEVDIR; the build takes CFLAGS,
@@ -26,7 +27,7 @@ MODPROBEDIR ?= $(SYSCONFDIR)/modprobe.d
 
 USER_DIRS := lib/libp2pbuf tools/p2pbuf tests/igt tools/testing/selftests/p2pbuf tools/demo
 
-.PHONY: all user modules check demo install uninstall clean $(USER_DIRS)
+.PHONY: all user modules modules_install check demo install uninstall clean $(USER_DIRS)
 
 all: user
 
@@ -41,6 +42,13 @@ modules:
 	@if [ -z "$(KDIR)" ]; then eval "$$($(VM)/build-kernel.sh)"; \
 	  $(MAKE) -C "$$KDIR" M=$(TOP) modules; \
 	else $(MAKE) -C "$(KDIR)" M=$(TOP) modules; fi
+
+# The product module only (P2PBUF_ONLY=1: no test modules), for the running
+# kernel unless KDIR says otherwise; INSTALL_MOD_PATH stages it elsewhere.
+modules_install: KDIR ?= /lib/modules/$(shell uname -r)/build
+modules_install:
+	$(MAKE) -C "$(KDIR)" M=$(TOP) P2PBUF_ONLY=1 modules
+	$(MAKE) -C "$(KDIR)" M=$(TOP) P2PBUF_ONLY=1 modules_install
 
 check:
 	@$(VM)/deps
