@@ -5,6 +5,8 @@
 # info, a --file-offset past the end of the file. A regular file stands in
 # for the buffer.
 bin=${P2PBUF_BIN:-@BINDIR@/p2pbuf}
+# the build tree's p2pbuf has no RUNPATH: point it at the build tree's library
+[ -n "$P2PBUF_BIN" ] || export LD_LIBRARY_PATH=@LIBDIR@${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0 fail=0
