@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Output helpers of the p2pbuf command: the error exit, sizes, PCI
+ * addresses and vendor:device ids, plain and JSON.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p2pbuf.h"
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("p2pbuf: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* "usage: p2pbuf NAME ARGS" on stderr, exit 1 */
+void cmd_usage(const struct cmd *cmd)
+{
+	die("usage: p2pbuf %s %s", cmd->name, cmd->usage ? cmd->usage : cmd->args);
+}
+
+/* the largest unit that divides v: 4096 -> "4 KiB", 4097 -> "4097 B" */
+const char *hsize(uint64_t v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+
+	while (v >= 1024 && !(v % 1024) && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%" PRIu64 " %s", v, unit[u]);
+	return buf;
+}
+
+/* buf: at least 16 bytes */
+char *bdfstr(uint32_t bdf, char *buf)
+{
+	return p2pbuf_format_bdf(bdf, buf, 16);
+}
+
+/* "03:00.0" in the matrix when every device is in domain 0 */
+const char *short_bdf(const char *name)
+{
+	return !strncmp(name, "0000:", 5) ? name + 5 : name;
+}
+
+/* "vendor_device": "1b36:0010" */
+void j_id(struct json *j, const char *key, uint32_t vendor_device)
+{
+	char s[16];
+
+	snprintf(s, sizeof(s), ID_FMT, ID_ARG(vendor_device));
+	j_str(j, key, s);
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the p2pbuf command's files share: the global options, the command
+ * table entry, the environment a command works on (sysfs model, kernel
+ * providers), output helpers (output.c), verdicts (verdict.c) and buffer
+ * helpers (buffer.c).
+ */
+#ifndef P2PBUF_CMD_H
+#define P2PBUF_CMD_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/p2pbuf.h>
+#include <p2pbuf/p2pbuf.h>
+
+#include "json.h"
+
+/* global options, set in p2pbuf.c */
+extern int opt_json, opt_model;
+extern const char *opt_sysfs;
+extern const char *opt_dev;
+
+/**
+ * struct cmd - one subcommand of the command table
+ * @name: the word on the command line
+ * @fn: the handler; argv[0] is @name, argc counts it
+ * @args: the synopsis after @name, as the overview shows it
+ * @help: one line for the overview
+ * @usage: the synopsis for cmd_usage() when it differs from @args, or NULL
+ */
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, const struct cmd *cmd);
+	const char *args;
+	const char *help;
+	const char *usage;
+};
+
+int cmd_list(int argc, char **argv, const struct cmd *cmd);
+int cmd_topo(int argc, char **argv, const struct cmd *cmd);
+int cmd_check(int argc, char **argv, const struct cmd *cmd);
+int cmd_alloc(int argc, char **argv, const struct cmd *cmd);
+int cmd_copy(int argc, char **argv, const struct cmd *cmd);
+int cmd_info(int argc, char **argv, const struct cmd *cmd);
+
+/* ---- output.c: messages, sizes and names, plain and JSON ---- */
+
+#define BDF_FMT "%04x:%02x:%02x.%x"
+#define BDF_ARG(b) (b) >> 16, ((b) >> 8) & 0xff, ((b) >> 3) & 0x1f, (b) & 7
+#define ID_FMT "%04x:%04x"
+#define ID_ARG(i) (i) >> 16, (i) & 0xffff
+
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void cmd_usage(const struct cmd *cmd) __attribute__((noreturn));
+const char *hsize(uint64_t v, char *buf, size_t len);
+char *bdfstr(uint32_t bdf, char *buf);
+const char *short_bdf(const char *name);
+void j_id(struct json *j, const char *key, uint32_t vendor_device);
+
+/* ---- env.c: the sysfs model and the kernel's providers ---- */
+
+struct env {
+	struct p2pbuf_topo *topo;
+	struct p2pbuf_ctx *ctx;
+	struct p2pbuf_provider *prov;	/* kernel list, NULL without module */
+	int nprov;
+	int ctx_errno;
+};
+
+void env_load(struct env *e, int need_topo);
+void env_free(struct env *e);
+void env_need_ctx(const struct env *e);
+const struct p2pbuf_provider *kprov_of(const struct env *e, uint32_t bdf);
+int is_provider(const struct env *e, int idx);
+int find_dev(const struct env *e, const char *arg);
+void provider_desc(const struct env *e, int idx, char *buf, size_t len);
+
+/* ---- verdict.c: the verdict on a path and its explanation ---- */
+
+struct verdict {
+	uint32_t map_type, reason;
+	int distance;
+	uint32_t via, via_id, acs_ctrl;
+	char why[192];
+	const char *source;
+	struct p2pbuf_topo_path path;	/* the model's path: hops */
+};
+
+void get_verdict(const struct env *e, int p, int c, struct verdict *v);
+const char *cell(const struct verdict *v);
+int verdict_refused(const struct verdict *v);
+const char *verdict_word(const struct verdict *v);
+const char *verdict_name(const struct verdict *v);
+const char *verdict_source_str(const char *source);
+void fix_text(const struct env *e, const struct verdict *v, char *buf,
+	      size_t len);
+void j_verdict(struct json *j, const struct verdict *v, const char *path);
+
+/* ---- buffer.c: sizes, providers, fds of buffers ---- */
+
+uint64_t parse_size(const char *s);
+uint32_t resolve_provider(const struct env *e, const char *arg, uint64_t size);
+const char *provider_name(const struct env *e, uint32_t id);
+int grab_fd(const char *arg, char *how, size_t hlen);
+int run_with_fd(int fd, char **cmd);
+void hold(void);
+#endif
