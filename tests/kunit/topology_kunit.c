@@ -5,7 +5,8 @@
  *                     parser and the reason strings;
  *   p2pbuf_sg       - sg table construction (segment splitting).
  *
- * insmod p2pbuf_kunit.ko (p2pbuf.ko loaded first) runs both.
+ * insmod p2pbuf_kunit.ko (p2pbuf.ko loaded first) runs both, and the
+ * p2pbuf_decision suite of decision_kunit.c.
  */
 #include <kunit/test.h>
 #include <linux/dma-mapping.h>
