@@ -479,6 +479,7 @@ P2PBUF_EXPORT const char *p2pbuf_reason_str(uint32_t reason)
 		[P2PBUF_REASON_REVOKED] = "provider is gone",
 		[P2PBUF_REASON_DIRECTION] = "allow rule does not cover this direction",
 		[P2PBUF_REASON_DMA_MASK] = "buffer's bus addresses are beyond the importer's DMA mask",
+		[P2PBUF_REASON_ACS_UNKNOWN] = "ACS state unreadable; run as root or load p2pbuf to know",
 	};
 
 	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])

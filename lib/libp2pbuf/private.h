@@ -10,6 +10,21 @@ struct p2pbuf_ctx {
 
 int p2pbuf_xioctl(int fd, unsigned long req, void *arg);
 
+/*
+ * The PCI topology from sysfs (sysfs.c); the model on top is path.c.
+ * @pcie_type: PCIe port type per device, from config space, -1 unknown
+ * @amd_zen: the CPU is AMD family 0x17 or later (the P2PDMA core trusts
+ *	every host bridge there)
+ */
+struct p2pbuf_topo {
+	int n;
+	int iommu;
+	struct p2pbuf_topo_dev *devs;
+	int *pcie_type;
+	int amd_zen;
+	struct p2pbuf_policy policy;
+};
+
 #define P2PBUF_HIDDEN __attribute__((visibility("hidden")))
 
 #endif

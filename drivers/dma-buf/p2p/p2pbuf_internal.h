@@ -18,6 +18,8 @@
 #include <linux/wait.h>
 #include <uapi/linux/p2pbuf.h>
 
+#include "decision.h"
+
 /**
  * DOC: locking
  *
@@ -41,107 +43,16 @@
  * calls it holds a dma-buf reference instead of the provider's @lock.
  */
 
-#define P2PBUF_MAX_RULES	16
-#define P2PBUF_MAX_HOPS		32
-#define P2PBUF_VIA_NONE		0xffffffffU
-
-/* directions as seen by the importer, used by policy rules */
-#define P2PBUF_DIR_READ		BIT(0)	/* importer reads the BAR: DMA_TO_DEVICE */
-#define P2PBUF_DIR_WRITE	BIT(1)	/* importer writes the BAR: DMA_FROM_DEVICE */
-#define P2PBUF_DIR_RW		(P2PBUF_DIR_READ | P2PBUF_DIR_WRITE)
-
 /**
- * struct p2pbuf_rule - one allow or deny entry, "vvvv:dddd[:r|w|rw]"
- * @vendor: PCI vendor ID
- * @device: PCI device ID
- * @dirs: P2PBUF_DIR_* the rule covers
+ * struct p2pbuf_walk - what p2pbuf_topo_walk() gathers for the decision
+ * @provider: the provider's upstream chain
+ * @client: the client's upstream chain
+ * @facts: the path facts derived from them
  */
-struct p2pbuf_rule {
-	u16 vendor;
-	u16 device;
-	u8 dirs;
-};
-
-/**
- * struct p2pbuf_policy - a snapshot of the allow and deny tables
- * @nr_allow: entries in @allow
- * @nr_deny: entries in @deny
- * @kernel_whitelist: also trust host bridges the P2PDMA core whitelists
- * @allow: allow rules (host bridges)
- * @deny: deny rules (any bridge on the path)
- */
-struct p2pbuf_policy {
-	unsigned int nr_allow;
-	unsigned int nr_deny;
-	bool kernel_whitelist;
-	struct p2pbuf_rule allow[P2PBUF_MAX_RULES];
-	struct p2pbuf_rule deny[P2PBUF_MAX_RULES];
-};
-
-/**
- * struct p2pbuf_hop - a PCI device on the path between provider and client
- * @bdf: P2PBUF_BDF() of the device
- * @id: p2pbuf_pdev_id() of the device
- * @acs_ctrl: ACS control register, 0 when there is no ACS capability
- */
-struct p2pbuf_hop {
-	u32 bdf;
-	u32 id;
-	u16 acs_ctrl;
-};
-
-/**
- * struct p2pbuf_topo - what the topology walk found, input of the predicates
- * @same_root: provider and client are in the same PCI domain
- * @same_host: provider and client are below the same host bridge
- * @common_switch: a common upstream bridge exists below the host bridge
- * @kernel_whitelisted: the P2PDMA core's own whitelist accepts the path
- * @dist: distance as pci_p2pdma_distance() counts it
- * @nr_hops: entries in @hops
- * @hops: bridges on the path (up to and including the common one)
- * @host: the provider's host bridge device (bus 0, devfn 0 below it)
- * @has_host: @host is valid
- * @client_host: the client's host bridge device, when not @same_host
- * @has_client_host: @client_host is valid
- */
-struct p2pbuf_topo {
-	bool same_root;
-	bool same_host;
-	bool common_switch;
-	bool kernel_whitelisted;
-	int dist;
-	unsigned int nr_hops;
-	struct p2pbuf_hop hops[P2PBUF_MAX_HOPS];
-	struct p2pbuf_hop host;
-	bool has_host;
-	struct p2pbuf_hop client_host;
-	bool has_client_host;
-};
-
-/**
- * struct p2pbuf_verdict - result of the policy predicates
- * @map_type: enum p2pbuf_map_type
- * @reason: enum p2pbuf_reason
- * @distance: distance, -1 when refused
- * @via: bridge that decided, P2PBUF_VIA_NONE when none
- * @via_id: vendor << 16 | device of @via, 0 when none
- * @acs_ctrl: ACS control bits of @via for P2PBUF_REASON_ACS_REDIRECT
- * @dirs: directions an allow rule grants through @via
- * @want: directions asked for, 0 for "any"
- * @dma_end: P2PBUF_REASON_DMA_MASK: last bus address of the buffer
- * @dma_limit: P2PBUF_REASON_DMA_MASK: highest address the importer reaches
- */
-struct p2pbuf_verdict {
-	enum p2pbuf_map_type map_type;
-	enum p2pbuf_reason reason;
-	int distance;
-	u32 via;
-	u32 via_id;
-	u16 acs_ctrl;
-	u8 dirs;
-	u8 want;
-	u64 dma_end;
-	u64 dma_limit;
+struct p2pbuf_walk {
+	struct p2pbuf_chain provider;
+	struct p2pbuf_chain client;
+	struct p2pbuf_path_facts facts;
 };
 
 /**
@@ -259,13 +170,10 @@ struct p2pbuf_attachment {
 	unsigned int pins;
 };
 
-/* topology.c */
-void p2pbuf_policy_snapshot(struct p2pbuf_policy *pol);
+/* topology.c; the decision itself is in decision.h */
+void p2pbuf_policy_snapshot(struct p2pbuf_bridge_policy *pol);
 void p2pbuf_topo_walk(struct pci_dev *provider, struct pci_dev *client,
-		      struct p2pbuf_topo *topo);
-void p2pbuf_verdict_simple(struct p2pbuf_verdict *v, enum p2pbuf_reason r);
-int p2pbuf_reason_format(const struct p2pbuf_verdict *v, char *buf,
-			 size_t len);
+		      struct p2pbuf_walk *s);
 void p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
 			 u8 want, struct p2pbuf_verdict *v);
 u8 p2pbuf_dir_to_mask(enum dma_data_direction dir);
@@ -296,11 +204,6 @@ extern unsigned int p2pbuf_revoke_timeout_ms;
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* file-local helpers made visible to tests/kunit */
-int p2pbuf_parse_rules(const char *s, struct p2pbuf_rule *tbl,
-		       unsigned int max);
-void p2pbuf_decide(const struct p2pbuf_topo *topo,
-		   const struct p2pbuf_policy *pol, u8 want,
-		   struct p2pbuf_verdict *v);
 unsigned int p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
 			     u64 boundary_mask);
 int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,

@@ -270,6 +270,10 @@ enum p2pbuf_map_type {
  * @P2PBUF_REASON_DMA_MASK: the buffer's PCI bus addresses lie beyond what
  *	the importer can address (its DMA mask or bus DMA limit); only paths
  *	that use bus addresses untranslated can be refused for this
+ * @P2PBUF_REASON_ACS_UNKNOWN: only the library's sysfs model reports it:
+ *	the ACS state of a bridge on the path could not be read (sysfs gives
+ *	unprivileged readers 64 bytes of config space); run as root or ask
+ *	the kernel. The kernel never returns it.
  */
 enum p2pbuf_reason {
 	P2PBUF_REASON_OK = 0,
@@ -282,6 +286,7 @@ enum p2pbuf_reason {
 	P2PBUF_REASON_REVOKED = 7,
 	P2PBUF_REASON_DIRECTION = 8,
 	P2PBUF_REASON_DMA_MASK = 9,
+	P2PBUF_REASON_ACS_UNKNOWN = 10,
 };
 
 /**

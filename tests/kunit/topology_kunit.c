@@ -5,7 +5,8 @@
  *                     parser and the reason strings;
  *   p2pbuf_sg       - sg table construction (segment splitting).
  *
- * insmod p2pbuf_kunit.ko (p2pbuf.ko loaded first) runs both.
+ * insmod p2pbuf_kunit.ko (p2pbuf.ko loaded first) runs both, and the
+ * p2pbuf_decision suite of decision_kunit.c.
  */
 #include <kunit/test.h>
 #include <linux/dma-mapping.h>
@@ -24,7 +25,7 @@
 #define RP_ID		0x1b360c00	/* QEMU pcie-root-port */
 
 /* provider 05:00.0 and client 06:00.0 below one switch, as in the VM */
-static void topo_same_switch(struct p2pbuf_topo *t)
+static void topo_same_switch(struct p2pbuf_path_facts *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->same_root = true;
@@ -43,7 +44,7 @@ static void topo_same_switch(struct p2pbuf_topo *t)
 }
 
 /* provider 05:00.0 below rp1, client 07:00.0 below rp2 */
-static void topo_cross_root(struct p2pbuf_topo *t)
+static void topo_cross_root(struct p2pbuf_path_facts *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->same_root = true;
@@ -64,16 +65,16 @@ static void topo_cross_root(struct p2pbuf_topo *t)
 	t->has_host = true;
 }
 
-static void policy(struct kunit *test, struct p2pbuf_policy *pol,
+static void policy(struct kunit *test, struct p2pbuf_bridge_policy *pol,
 		   const char *allow, const char *deny)
 {
 	int n;
 
 	memset(pol, 0, sizeof(*pol));
-	n = p2pbuf_parse_rules(allow, pol->allow, P2PBUF_MAX_RULES);
+	n = p2pbuf_bridge_rules_parse(allow, pol->allow, P2PBUF_MAX_RULES);
 	KUNIT_ASSERT_GE(test, n, 0);
 	pol->nr_allow = n;
-	n = p2pbuf_parse_rules(deny, pol->deny, P2PBUF_MAX_RULES);
+	n = p2pbuf_bridge_rules_parse(deny, pol->deny, P2PBUF_MAX_RULES);
 	KUNIT_ASSERT_GE(test, n, 0);
 	pol->nr_deny = n;
 }
@@ -92,8 +93,8 @@ static void reason_contains(struct kunit *test, const struct p2pbuf_verdict *v,
 
 static void same_switch_is_bus_addr(struct kunit *test)
 {
-	struct p2pbuf_policy pol;
-	struct p2pbuf_topo t;
+	struct p2pbuf_bridge_policy pol;
+	struct p2pbuf_path_facts t;
 	struct p2pbuf_verdict v;
 
 	topo_same_switch(&t);
@@ -110,8 +111,8 @@ static void same_switch_is_bus_addr(struct kunit *test)
 
 static void acs_redirect_refused(struct kunit *test)
 {
-	struct p2pbuf_policy pol;
-	struct p2pbuf_topo t;
+	struct p2pbuf_bridge_policy pol;
+	struct p2pbuf_path_facts t;
 	struct p2pbuf_verdict v;
 
 	topo_same_switch(&t);
@@ -142,8 +143,8 @@ static void acs_redirect_refused(struct kunit *test)
 
 static void cross_root_refused_by_default(struct kunit *test)
 {
-	struct p2pbuf_policy pol;
-	struct p2pbuf_topo t;
+	struct p2pbuf_bridge_policy pol;
+	struct p2pbuf_path_facts t;
 	struct p2pbuf_verdict v;
 
 	topo_cross_root(&t);
@@ -174,8 +175,8 @@ static void cross_root_refused_by_default(struct kunit *test)
 
 static void cross_root_allowed(struct kunit *test)
 {
-	struct p2pbuf_policy pol;
-	struct p2pbuf_topo t;
+	struct p2pbuf_bridge_policy pol;
+	struct p2pbuf_path_facts t;
 	struct p2pbuf_verdict v;
 
 	topo_cross_root(&t);
@@ -192,8 +193,8 @@ static void cross_root_allowed(struct kunit *test)
 
 static void direction_checked(struct kunit *test)
 {
-	struct p2pbuf_policy pol;
-	struct p2pbuf_topo t;
+	struct p2pbuf_bridge_policy pol;
+	struct p2pbuf_path_facts t;
 	struct p2pbuf_verdict v;
 
 	topo_cross_root(&t);
@@ -219,8 +220,8 @@ static void direction_checked(struct kunit *test)
 
 static void deny_beats_allow(struct kunit *test)
 {
-	struct p2pbuf_policy pol;
-	struct p2pbuf_topo t;
+	struct p2pbuf_bridge_policy pol;
+	struct p2pbuf_path_facts t;
 	struct p2pbuf_verdict v;
 
 	topo_cross_root(&t);
@@ -251,8 +252,8 @@ static void deny_beats_allow(struct kunit *test)
 
 static void different_roots_refused(struct kunit *test)
 {
-	struct p2pbuf_policy pol;
-	struct p2pbuf_topo t;
+	struct p2pbuf_bridge_policy pol;
+	struct p2pbuf_path_facts t;
 	struct p2pbuf_verdict v;
 
 	topo_cross_root(&t);
@@ -269,7 +270,7 @@ static void different_roots_refused(struct kunit *test)
 #define HOST2_BDF	P2PBUF_BDF(0, 0x80, PCI_DEVFN(0, 0))
 #define HOST2_ID	0x1b360009	/* QEMU pxb host bridge */
 
-static void topo_two_host_bridges(struct p2pbuf_topo *t)
+static void topo_two_host_bridges(struct p2pbuf_path_facts *t)
 {
 	topo_cross_root(t);
 	t->same_host = false;
@@ -280,8 +281,8 @@ static void topo_two_host_bridges(struct p2pbuf_topo *t)
 
 static void two_host_bridges_need_both(struct kunit *test)
 {
-	struct p2pbuf_policy pol;
-	struct p2pbuf_topo t;
+	struct p2pbuf_bridge_policy pol;
+	struct p2pbuf_path_facts t;
 	struct p2pbuf_verdict v;
 
 	topo_two_host_bridges(&t);
@@ -376,41 +377,43 @@ static void simple_reasons(struct kunit *test)
 	reason_contains(test, &v, "revoked");
 }
 
+static int parse(const char *s, struct p2pbuf_bridge_rule *tbl)
+{
+	return p2pbuf_bridge_rules_parse(s, tbl, P2PBUF_MAX_RULES);
+}
+
 static void rule_parser(struct kunit *test)
 {
-	struct p2pbuf_rule tbl[P2PBUF_MAX_RULES];
+	struct p2pbuf_bridge_rule tbl[P2PBUF_MAX_RULES];
 	char many[P2PBUF_MAX_RULES * 11 + 16] = "";
 	int i;
 
-	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("", tbl, P2PBUF_MAX_RULES), 0);
-	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("\n", tbl, P2PBUF_MAX_RULES),
-			0);
-	KUNIT_ASSERT_EQ(test, p2pbuf_parse_rules("8086:29c0", tbl,
-						 P2PBUF_MAX_RULES), 1);
+	KUNIT_EXPECT_EQ(test, parse("", tbl), 0);
+	KUNIT_EXPECT_EQ(test, parse("\n", tbl), 0);
+	KUNIT_ASSERT_EQ(test, parse("8086:29c0", tbl), 1);
 	KUNIT_EXPECT_EQ(test, tbl[0].vendor, 0x8086);
 	KUNIT_EXPECT_EQ(test, tbl[0].device, 0x29c0);
 	KUNIT_EXPECT_EQ(test, tbl[0].dirs, P2PBUF_DIR_RW);
-	KUNIT_ASSERT_EQ(test, p2pbuf_parse_rules(" 8086:29c0:r, 10b5:8747:w\n",
-						 tbl, P2PBUF_MAX_RULES), 2);
+	KUNIT_ASSERT_EQ(test, parse(" 8086:29c0:r, 10b5:8747:w\n", tbl), 2);
 	KUNIT_EXPECT_EQ(test, tbl[0].dirs, P2PBUF_DIR_READ);
 	KUNIT_EXPECT_EQ(test, tbl[1].vendor, 0x10b5);
 	KUNIT_EXPECT_EQ(test, tbl[1].dirs, P2PBUF_DIR_WRITE);
-	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("1022:1480:rw", tbl,
-						 P2PBUF_MAX_RULES), 1);
+	KUNIT_EXPECT_EQ(test, parse("1022:1480:rw", tbl), 1);
 	KUNIT_EXPECT_EQ(test, tbl[0].dirs, P2PBUF_DIR_RW);
+	/* as kstrtou16(s, 16): a 0x prefix is taken */
+	KUNIT_ASSERT_EQ(test, parse("0x8086:0x29C0", tbl), 1);
+	KUNIT_EXPECT_EQ(test, tbl[0].device, 0x29c0);
 
-	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("8086", tbl, P2PBUF_MAX_RULES),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("zzzz:29c0", tbl,
-						 P2PBUF_MAX_RULES), -EINVAL);
-	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("8086:129c0", tbl,
-						 P2PBUF_MAX_RULES), -EINVAL);
-	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules("8086:29c0:x", tbl,
-						 P2PBUF_MAX_RULES), -EINVAL);
+	KUNIT_EXPECT_EQ(test, parse("8086", tbl), -EINVAL);
+	KUNIT_EXPECT_EQ(test, parse("zzzz:29c0", tbl), -EINVAL);
+	KUNIT_EXPECT_EQ(test, parse("8086:129c0", tbl), -EINVAL);
+	KUNIT_EXPECT_EQ(test, parse("8086:29c0:x", tbl), -EINVAL);
+	KUNIT_EXPECT_EQ(test, parse("8086:29c0:", tbl), -EINVAL);
+	KUNIT_EXPECT_EQ(test, parse(":29c0", tbl), -EINVAL);
+	KUNIT_EXPECT_EQ(test, parse("8086 29c0", tbl), -EINVAL);
 	for (i = 0; i <= P2PBUF_MAX_RULES; i++)
 		strcat(many, "8086:29c0,");
-	KUNIT_EXPECT_EQ(test, p2pbuf_parse_rules(many, tbl, P2PBUF_MAX_RULES),
-			-EINVAL);
+	KUNIT_EXPECT_EQ(test, parse(many, tbl), -EINVAL);
 }
 
 static struct kunit_case p2pbuf_topology_cases[] = {

@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * The PCI topology as sysfs shows it, and the P2P path model on top of it.
+ * The PCI topology as sysfs shows it.
  *
  * p2pbuf_topo_load() is a pure function of a sysfs root directory (normally
  * "/sys"): it reads bus/pci/devices/<bdf> (the link target gives the chain of
  * upstream bridges; vendor, device, class, driver, p2pmem/ and the config
- * space give the rest) and class/iommu. Host tests feed it a fake tree.
+ * space give the rest), class/iommu, the module's policy parameters, and
+ * ../proc/cpuinfo next to it. Host tests feed it a fake tree.
  *
- * p2pbuf_topo_path() mirrors the kernel's calc_map_type_and_dist()
- * (drivers/pci/p2pdma.c): walk up from the provider, look for each upstream
- * bridge on the client's chain, count the hops, note every device with ACS
- * redirect enabled; without a common upstream bridge (or with ACS redirect)
- * the path goes through the host bridge, which needs an allow rule.
+ * The model that decides paths on top of it is path.c.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -24,22 +21,9 @@
 #include <unistd.h>
 
 #include <linux/p2pbuf.h>
+#include <linux/pci_regs.h>
 
 #include "private.h"
-
-#define PCI_EXT_CAP_ID_ACS	0x0d
-#define PCI_ACS_RR		0x0004
-#define PCI_ACS_CR		0x0008
-#define PCI_ACS_EC		0x0020
-#define PCI_CAP_ID_EXP		0x10
-
-struct p2pbuf_topo {
-	int n;
-	int iommu;
-	struct p2pbuf_topo_dev *devs;
-	int *pcie_type;		/* PCIe port type from config, -1 unknown */
-	struct p2pbuf_policy policy;
-};
 
 /* dst = a "/" b, truncated; no format strings, so no truncation games */
 static void join(char *dst, size_t len, const char *a, const char *b)
@@ -108,6 +92,24 @@ static uint32_t cfg32(const unsigned char *c, size_t off)
 	       (uint32_t)c[off + 3] << 24;
 }
 
+static ssize_t read_full(int fd, unsigned char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return got ? (ssize_t)got : -1;
+		if (!n)
+			break;
+		got += n;
+	}
+	return got;
+}
+
 /* ACS and PCIe port type from the config space file, when readable */
 static void parse_config(const char *dir, struct p2pbuf_topo_dev *d,
 			 int *pcie_type)
@@ -124,7 +126,7 @@ static void parse_config(const char *dir, struct p2pbuf_topo_dev *d,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	n = read(fd, c, sizeof(c));
+	n = read_full(fd, c, sizeof(c));
 	close(fd);
 	if (n < 64)
 		return;
@@ -140,9 +142,16 @@ static void parse_config(const char *dir, struct p2pbuf_topo_dev *d,
 			pos = c[pos + 1] & ~3u;
 		}
 	}
-	if (n < 4096)
-		return;		/* no extended config (not root): unknown */
+	/*
+	 * Without CAP_SYS_ADMIN sysfs gives 64 bytes: ACS unknown. 256 bytes
+	 * is all the device has (conventional PCI, or no ECAM), so the kernel
+	 * finds no ACS capability there either.
+	 */
+	if (n < 256)
+		return;
 	d->acs_redir = 0;
+	if (n < 4096)
+		return;
 	pos = 0x100;
 	for (guard = 0; pos >= 0x100 && pos < 4096 - 8 && guard < 256;
 	     guard++) {
@@ -162,6 +171,7 @@ static void parse_config(const char *dir, struct p2pbuf_topo_dev *d,
 }
 
 static void load_policy(const char *root, struct p2pbuf_policy *pol);
+static int load_amd_zen(const char *root);
 
 static int cmp_dev(const void *a, const void *b)
 {
@@ -343,6 +353,7 @@ P2PBUF_EXPORT struct p2pbuf_topo *p2pbuf_topo_load(const char *root)
 	join(path, sizeof(path), root, "class/iommu");
 	t->iommu = has_entries(path);
 	load_policy(root, &t->policy);
+	t->amd_zen = load_amd_zen(root);
 	return t;
 
 err_dir:
@@ -405,44 +416,32 @@ P2PBUF_EXPORT int p2pbuf_topo_host_bridge(const struct p2pbuf_topo *t,
 	return hb;
 }
 
-/* host bridges the P2PDMA core whitelists (drivers/pci/p2pdma.c) */
-static const uint32_t hb_whitelist[] = {
-	0x80863c00, 0x80863c01, 0x80862f00, 0x80862f01,
-	0x80862030, 0x80862031, 0x80862032, 0x80862033,
-	0x808609a2,
-};
-
-/* "vvvv:dddd[:r|w|rw],..." as the module parses it; count or -EINVAL */
-P2PBUF_EXPORT int p2pbuf_parse_rules(const char *str, struct p2pbuf_rule *r,
-				     int max)
+/*
+ * The P2PDMA core trusts any host bridge on AMD CPUs of family 0x17 (Zen)
+ * or later; /proc sits next to /sys, and next to a fake tree's root.
+ */
+static int load_amd_zen(const char *root)
 {
-	char buf[512], *tok, *save;
-	int n = 0;
+	char path[PATH_MAX], line[256];
+	int amd = -1, family = -1;
+	FILE *f;
 
-	if (!str || !r || max < 0)
-		return -EINVAL;
-	copy_name(buf, sizeof(buf), str);
-	for (tok = strtok_r(buf, ", \t\n", &save); tok;
-	     tok = strtok_r(NULL, ", \t\n", &save)) {
-		unsigned int v, d;
-		char dir[4] = "";
-		int k;
+	join(path, sizeof(path), root, "../proc/cpuinfo");
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while ((amd < 0 || family < 0) && fgets(line, sizeof(line), f)) {
+		const char *v = strchr(line, ':');
 
-		k = sscanf(tok, "%4x:%4x:%3s", &v, &d, dir);
-		if (k < 2 || n >= max)
-			return -EINVAL;
-		r[n].id = v << 16 | d;
-		if (k == 2 || !strcmp(dir, "rw") || !strcmp(dir, "wr"))
-			r[n].dirs = 3;
-		else if (!strcmp(dir, "r"))
-			r[n].dirs = 1;
-		else if (!strcmp(dir, "w"))
-			r[n].dirs = 2;
-		else
-			return -EINVAL;
-		n++;
+		if (!v)
+			continue;
+		if (!strncmp(line, "vendor_id", 9))
+			amd = !!strstr(v, "AuthenticAMD");
+		else if (!strncmp(line, "cpu family", 10))
+			family = atoi(v + 1);
 	}
-	return n;
+	fclose(f);
+	return amd == 1 && family >= 0x17;
 }
 
 static void load_policy(const char *root, struct p2pbuf_policy *pol)
@@ -470,146 +469,5 @@ P2PBUF_EXPORT int p2pbuf_topo_get_policy(const struct p2pbuf_topo *t,
 	if (!t || !pol)
 		return -EINVAL;
 	*pol = t->policy;
-	return 0;
-}
-
-static const struct p2pbuf_rule *rule_find(const struct p2pbuf_rule *r,
-					   int n, uint32_t id)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (r[i].id == id)
-			return &r[i];
-	return NULL;
-}
-
-static int in_list(const uint32_t *l, int n, uint32_t v)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (l[i] == v)
-			return 1;
-	return 0;
-}
-
-static void add_hop(struct p2pbuf_topo_path *p, int idx)
-{
-	if (p->nhops < 32)
-		p->hops[p->nhops++] = idx;
-}
-
-static void set_via(const struct p2pbuf_topo *t, struct p2pbuf_topo_path *p,
-		    int idx)
-{
-	p->via = idx;
-	p->via_bdf = idx >= 0 ? t->devs[idx].bdf : P2PBUF_BDF_NONE;
-}
-
-/*
- * The same decision as the module's p2pbuf_decide() for a path query (any
- * direction): deny rules on the bridges of the path, then a common switch
- * without ACS redirect (bus address), else the host bridge: deny, allow,
- * the kernel whitelist if trusted, ACS redirect, not allowed.
- */
-P2PBUF_EXPORT int p2pbuf_topo_path(const struct p2pbuf_topo *t,
-				   int provider, int client,
-				   const struct p2pbuf_policy *pol,
-				   struct p2pbuf_topo_path *p)
-{
-	int a, dist_a = 0, dist_b = 0, acs = -1, common = -1, hb, i, k, nb = 0;
-	int chain_b[32];
-	const struct p2pbuf_rule *r;
-
-	if (!t || !p || provider < 0 || provider >= t->n || client < 0 ||
-	    client >= t->n)
-		return -EINVAL;
-	if (!pol)
-		pol = &t->policy;
-	memset(p, 0, sizeof(*p));
-	set_via(t, p, -1);
-	p->common = -1;
-	p->map_type = P2PBUF_MAP_NOT_SUPPORTED;
-	p->distance = -1;
-
-	for (k = client; k >= 0 && nb < 32; k = t->devs[k].parent)
-		chain_b[nb++] = k;
-	for (a = provider; a >= 0; a = t->devs[a].parent, dist_a++) {
-		for (dist_b = 0; dist_b < nb; dist_b++)
-			if (chain_b[dist_b] == a)
-				break;
-		if (dist_b < nb) {
-			common = a;
-			break;
-		}
-		add_hop(p, a);
-	}
-	hb = p2pbuf_topo_host_bridge(t, provider);
-	if (common >= 0) {
-		add_hop(p, common);
-		for (k = dist_b - 1; k >= 0; k--)
-			add_hop(p, chain_b[k]);
-	} else {
-		dist_b = nb;
-		if (hb >= 0)
-			add_hop(p, hb);
-		for (k = nb - 1; k >= 0; k--)
-			add_hop(p, chain_b[k]);
-	}
-	p->common = common;
-
-	if ((t->devs[provider].bdf >> 16) != (t->devs[client].bdf >> 16)) {
-		p->reason = P2PBUF_REASON_NO_COMMON_ROOT;
-		return 0;
-	}
-	/* bridges on the path: every hop but the two ends and the host */
-	for (i = 0; i < p->nhops; i++) {
-		int h = p->hops[i];
-
-		if (h == provider || h == client || h == hb)
-			continue;
-		r = rule_find(pol->deny, pol->ndeny, t->devs[h].vendor_device);
-		if (r && r->dirs == 3) {
-			p->reason = P2PBUF_REASON_DENIED;
-			set_via(t, p, h);
-			return 0;
-		}
-		/* ACS matters below a common switch; root ports are crossed anyway */
-		if (common >= 0 && acs < 0 && t->devs[h].acs_redir == 1)
-			acs = h;
-	}
-	if (common >= 0 && acs < 0) {
-		p->map_type = P2PBUF_MAP_BUS_ADDR;
-		p->reason = P2PBUF_REASON_OK;
-		p->distance = dist_a + dist_b;
-		return 0;
-	}
-	if (hb < 0) {
-		p->reason = P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED;
-		return 0;
-	}
-	set_via(t, p, hb);
-	r = rule_find(pol->deny, pol->ndeny, t->devs[hb].vendor_device);
-	if (r && r->dirs == 3) {
-		p->reason = P2PBUF_REASON_DENIED;
-		return 0;
-	}
-	r = rule_find(pol->allow, pol->nallow, t->devs[hb].vendor_device);
-	if ((r && r->dirs) ||
-	    (pol->kernel_whitelist &&
-	     in_list(hb_whitelist, sizeof(hb_whitelist) / 4,
-		     t->devs[hb].vendor_device))) {
-		p->map_type = P2PBUF_MAP_THRU_HOST_BRIDGE;
-		p->reason = P2PBUF_REASON_OK;
-		p->distance = dist_a + dist_b;
-		return 0;
-	}
-	if (acs >= 0) {
-		p->reason = P2PBUF_REASON_ACS_REDIRECT;
-		set_via(t, p, acs);
-		return 0;
-	}
-	p->reason = P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED;
 	return 0;
 }
