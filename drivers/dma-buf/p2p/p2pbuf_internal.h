@@ -14,6 +14,7 @@
 #include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/scatterlist.h>
+#include <linux/seq_file.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <uapi/linux/p2pbuf.h>
@@ -23,14 +24,14 @@
  *
  * Outermost first; a lock is only taken while holding locks above it:
  *
- * 1. p2pbuf_rescan_lock (provider.c), then the device lock of one PCI device
+ * 1. p2pbuf_rescan_lock (p2pmem.c), then the device lock of one PCI device
  *    at a time. Unregister can also run under a device lock the driver core
  *    holds (unbind, reset, remove).
- * 2. p2pbuf_registry_lock, then one provider's @lock (LIST's snapshot,
- *    p2pbuf_find_provider()).
- * 3. struct p2pbuf_provider.lock, then p2pbuf_deferred_lock (a p2pmem free
- *    that has to wait for pinned pages).
- * 4. p2pbuf_buffers_lock, then a buffer's @lock (debugfs).
+ * 2. p2pbuf_registry_lock (provider.c), then one provider's @lock (LIST's
+ *    snapshot, p2pbuf_find_provider()).
+ * 3. struct p2pbuf_provider.lock, then p2pbuf_deferred_lock (chunk.c; a
+ *    p2pmem free that has to wait for pinned pages).
+ * 4. p2pbuf_buffers_lock (exporter.c), then a buffer's @lock (debugfs).
  * 5. The dma-buf's reservation lock, then a buffer's @lock (a map refused
  *    by the policy records its reason).
  * 6. The mm's mmap_lock, then a buffer's @mmap_sem (CPU faults).
@@ -276,24 +277,6 @@ struct pci_dev *p2pbuf_find_pci_dev(struct device *dev);
 u32 p2pbuf_pdev_bdf(struct pci_dev *pdev);
 u32 p2pbuf_pdev_id(struct pci_dev *pdev);
 
-/* provider.c */
-const char *p2pbuf_kind_name(enum p2pbuf_kind kind);
-struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id);
-void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
-			       struct p2pbuf_provider_info *info);
-int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos);
-void p2pbuf_p2pmem_rescan(void);
-u64 p2pbuf_provider_free(struct p2pbuf_provider *prov);
-void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
-extern struct mutex p2pbuf_registry_lock;
-
-/* exporter.c */
-extern const struct dma_buf_ops p2pbuf_dma_buf_ops;
-extern struct mutex p2pbuf_buffers_lock;
-extern struct list_head p2pbuf_buffers;
-unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout);
-extern unsigned int p2pbuf_revoke_timeout_ms;
-
 #if IS_ENABLED(CONFIG_KUNIT)
 /* file-local helpers made visible to tests/kunit */
 int p2pbuf_parse_rules(const char *s, struct p2pbuf_rule *tbl,
@@ -301,11 +284,68 @@ int p2pbuf_parse_rules(const char *s, struct p2pbuf_rule *tbl,
 void p2pbuf_decide(const struct p2pbuf_topo *topo,
 		   const struct p2pbuf_policy *pol, u8 want,
 		   struct p2pbuf_verdict *v);
+#endif
+
+/**
+ * p2pbuf_kind_name - short name of a provider kind for sysfs and debugfs
+ * @kind: enum p2pbuf_kind
+ *
+ * Return: a static string.
+ */
+static inline const char *p2pbuf_kind_name(enum p2pbuf_kind kind)
+{
+	switch (kind) {
+	case P2PBUF_KIND_BAR:
+		return "bar";
+	case P2PBUF_KIND_P2PMEM:
+		return "p2pmem";
+	default:
+		return "unknown";
+	}
+}
+
+/*
+ * Per file, in dependency order from the bottom up: a file calls only the
+ * files listed above it (README.md; tests/host/layout checks it).
+ */
+
+/* sgt.c */
 unsigned int p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
 			     u64 boundary_mask);
 int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		   unsigned int max_seg, u64 boundary_mask);
-#endif
+
+/* chunk.c */
+struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
+					    enum p2pbuf_kind kind);
+int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov);
+u64 p2pbuf_provider_free(struct p2pbuf_provider *prov);
+void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
+void p2pbuf_deferred_drain(void);
+
+/* exporter.c */
+extern const struct dma_buf_ops p2pbuf_dma_buf_ops;
+unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout);
+void p2pbuf_exporter_show(struct seq_file *s);
+
+/* provider.c */
+int p2pbuf_provider_add(struct p2pbuf_provider *prov);
+struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id);
+void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
+			       struct p2pbuf_provider_info *info);
+int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos);
+struct p2pbuf_provider *
+p2pbuf_find_first(bool (*match)(struct p2pbuf_provider *prov, void *data),
+		  void *data);
+void p2pbuf_unregister_matching(bool (*match)(struct p2pbuf_provider *prov,
+					      void *data),
+				void *data);
+void p2pbuf_unregister_all(void);
+
+/* p2pmem.c */
+void p2pbuf_p2pmem_rescan(void);
+int p2pbuf_p2pmem_init(void);
+void p2pbuf_p2pmem_exit(void);
 
 /* uapi.c */
 int p2pbuf_uapi_init(void);
