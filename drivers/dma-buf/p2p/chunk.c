@@ -88,24 +88,24 @@ int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov)
 }
 
 /**
- * p2pbuf_provider_free - bytes not allocated
+ * p2pbuf_provider_avail - bytes left to allocate
  * @prov: the provider
  *
- * Return: free bytes; for P2PMEM, an upper bound (see DOC: providers).
+ * Return: bytes available; for P2PMEM, an upper bound (see DOC: providers).
  */
-u64 p2pbuf_provider_free(struct p2pbuf_provider *prov)
+u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov)
 {
-	u64 free;
+	u64 avail;
 
 	mutex_lock(&prov->lock);
 	if (prov->pool)
-		free = gen_pool_avail(prov->pool);
+		avail = gen_pool_avail(prov->pool);
 	else if (prov->available)
-		free = prov->size - prov->allocated;
+		avail = prov->size - prov->allocated;
 	else
-		free = 0;
+		avail = 0;
 	mutex_unlock(&prov->lock);
-	return free;
+	return avail;
 }
 
 /**
@@ -267,7 +267,8 @@ static bool p2pbuf_pages_idle(void *kaddr, u64 size)
 	return true;
 }
 
-static void p2pbuf_deferred_free(struct p2pbuf_deferred *d)
+/* the pages of @d are idle: give its memory back and forget it */
+static void p2pbuf_deferred_complete(struct p2pbuf_deferred *d)
 {
 	struct p2pbuf_provider *prov = d->prov;
 
@@ -295,13 +296,17 @@ static void p2pbuf_deferred_fn(struct work_struct *work)
 	mutex_unlock(&p2pbuf_deferred_lock);
 
 	list_for_each_entry_safe(d, tmp, &ready, node)
-		p2pbuf_deferred_free(d);
+		p2pbuf_deferred_complete(d);
 	if (more)
 		schedule_delayed_work(&p2pbuf_deferred_work, P2PBUF_DEFER_RETRY);
 }
 
-/* keeps the provider's @allocated until the memory really goes back */
-static void p2pbuf_defer_free(struct p2pbuf_chunk *chunk)
+/*
+ * Pages of @chunk are still pinned: queue their free for the work to retry.
+ * The provider's @allocated keeps counting them until the memory really goes
+ * back.
+ */
+static void p2pbuf_deferred_queue(struct p2pbuf_chunk *chunk)
 {
 	struct p2pbuf_provider *prov = chunk->prov;
 	struct p2pbuf_deferred *d;
@@ -361,7 +366,7 @@ void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
 	chunk->released = true;
 	if (prov->kind == P2PBUF_KIND_P2PMEM &&
 	    !p2pbuf_pages_idle(chunk->kaddr, chunk->size)) {
-		p2pbuf_defer_free(chunk);
+		p2pbuf_deferred_queue(chunk);
 		return;
 	}
 	if (prov->kind == P2PBUF_KIND_BAR)

@@ -295,7 +295,7 @@ static vm_fault_t p2pbuf_vm_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 
 	/* revoke holds this for writing while it flips @revoked and zaps */
-	down_read(&buf->mmap_sem);
+	down_read(&buf->revoke_rwsem);
 	if (buf->revoked) {
 		ret = VM_FAULT_SIGBUS;
 	} else if (prov->kind == P2PBUF_KIND_BAR) {
@@ -309,7 +309,7 @@ static vm_fault_t p2pbuf_vm_fault(struct vm_fault *vmf)
 						  (vmf->pgoff << PAGE_SHIFT)));
 		ret = (!err || err == -EBUSY) ? VM_FAULT_NOPAGE : vmf_error(err);
 	}
-	up_read(&buf->mmap_sem);
+	up_read(&buf->revoke_rwsem);
 	return ret;
 }
 
@@ -400,7 +400,7 @@ struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 	INIT_LIST_HEAD(&buf->all);
 	INIT_LIST_HEAD(&buf->attachments);
 	mutex_init(&buf->lock);
-	init_rwsem(&buf->mmap_sem);
+	init_rwsem(&buf->revoke_rwsem);
 	init_waitqueue_head(&buf->wq);
 
 	exp_info.ops = &p2pbuf_dma_buf_ops;
@@ -458,9 +458,9 @@ unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
 	if (buf->revoked)
 		return timeout;
 
-	down_write(&buf->mmap_sem);
+	down_write(&buf->revoke_rwsem);
 	WRITE_ONCE(buf->revoked, true);
-	up_write(&buf->mmap_sem);
+	up_write(&buf->revoke_rwsem);
 	/* faults now SIGBUS; drop the PTEs already there */
 	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
 

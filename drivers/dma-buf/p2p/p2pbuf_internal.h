@@ -34,11 +34,11 @@
  * 4. p2pbuf_buffers_lock (exporter.c), then a buffer's @lock (debugfs).
  * 5. The dma-buf's reservation lock, then a buffer's @lock (a map refused
  *    by the policy records its reason).
- * 6. The mm's mmap_lock, then a buffer's @mmap_sem (CPU faults).
+ * 6. The mm's mmap_lock, then a buffer's @revoke_rwsem (CPU faults).
  *
- * Revoke (p2pbuf_revoke()) takes a buffer's @mmap_sem, its reservation lock,
- * its @lock and its provider's @lock one after the other, never nested, and
- * holds none of them while it waits for importers; the unregister that
+ * Revoke (p2pbuf_revoke()) takes a buffer's @revoke_rwsem, its reservation
+ * lock, its @lock and its provider's @lock one after the other, never nested,
+ * and holds none of them while it waits for importers; the unregister that
  * calls it holds a dma-buf reference instead of the provider's @lock.
  */
 
@@ -209,16 +209,18 @@ struct p2pbuf_chunk {
  * @dmabuf: the dma-buf
  * @chunk: the memory; freed by release
  * @node: in the provider's @buffers
- * @all: in the global list used by debugfs
+ * @all: in the exporter's list of live buffers (p2pbuf_exporter_show())
  * @lock: protects @attachments, @nr_attach, @last_refusal, @logged
  * @attachments: struct p2pbuf_attachment.node
  * @nr_attach: entries in @attachments
  * @logged: reasons already logged (bit per enum p2pbuf_reason)
  * @last_refusal: reason of the last refused attach or map
- * @mmap_sem: read by CPU faults, written by revoke
- * @revoked: the provider is gone; set once by revoke with @mmap_sem held
- *	for writing (faults read it under @mmap_sem), read with READ_ONCE()
- *	by attach, pin, map and mmap
+ * @revoke_rwsem: orders CPU faults against revoke: faults hold it for
+ *	reading while they insert a PTE, revoke for writing while it sets
+ *	@revoked
+ * @revoked: the provider is gone; set once by revoke with @revoke_rwsem held
+ *	for writing (faults read it under @revoke_rwsem), read with
+ *	READ_ONCE() by attach, pin, map and mmap
  * @pin_count: pins held by importers
  * @map_count: live sg tables
  * @wq: revoke waits here for @pin_count and @map_count to drop
@@ -233,7 +235,7 @@ struct p2pbuf_buffer {
 	unsigned int nr_attach;
 	unsigned long logged;
 	char last_refusal[P2PBUF_REASON_LEN];
-	struct rw_semaphore mmap_sem;
+	struct rw_semaphore revoke_rwsem;
 	bool revoked;
 	atomic_t pin_count;
 	atomic_t map_count;
@@ -319,7 +321,7 @@ int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
 					    enum p2pbuf_kind kind);
 int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov);
-u64 p2pbuf_provider_free(struct p2pbuf_provider *prov);
+u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov);
 void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
 void p2pbuf_deferred_drain(void);
 

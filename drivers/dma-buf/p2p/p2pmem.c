@@ -240,7 +240,9 @@ void p2pbuf_p2pmem_rescan(void)
 	mutex_unlock(&p2pbuf_rescan_lock);
 }
 
-static void p2pbuf_drop(struct pci_dev *pdev, bool p2pmem_only)
+/* a driver unbinds (@p2pmem_only: its p2pmem goes) or the device goes */
+static void p2pbuf_unregister_device_providers(struct pci_dev *pdev,
+					       bool p2pmem_only)
 {
 	p2pbuf_unregister_matching(p2pmem_only ? p2pbuf_match_p2pmem :
 				   p2pbuf_match_pdev, pdev);
@@ -265,10 +267,10 @@ static int p2pbuf_pci_notify(struct notifier_block *nb, unsigned long action,
 	case BUS_NOTIFY_UNBIND_DRIVER:
 		/* the P2PDMA core tears the p2pmem down after remove() */
 		if (IS_ENABLED(CONFIG_PCI_P2PDMA))
-			p2pbuf_drop(pdev, true);
+			p2pbuf_unregister_device_providers(pdev, true);
 		break;
 	case BUS_NOTIFY_DEL_DEVICE:
-		p2pbuf_drop(pdev, false);
+		p2pbuf_unregister_device_providers(pdev, false);
 		break;
 	}
 	return NOTIFY_DONE;

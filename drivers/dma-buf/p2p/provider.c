@@ -262,7 +262,7 @@ void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 	struct pci_dev *pdev = prov->pdev;
 
 	memset(info, 0, sizeof(*info));
-	info->free = p2pbuf_provider_free(prov);
+	info->free = p2pbuf_provider_avail(prov);
 	mutex_lock(&prov->lock);
 	info->id = prov->id;
 	info->kind = prov->kind;
@@ -324,7 +324,7 @@ static bool p2pbuf_provider_fits(struct p2pbuf_provider *prov, u64 size)
 	mutex_lock(&prov->lock);
 	usable = prov->available && prov->published;
 	mutex_unlock(&prov->lock);
-	return usable && p2pbuf_provider_free(prov) >= size;
+	return usable && p2pbuf_provider_avail(prov) >= size;
 }
 
 /**
