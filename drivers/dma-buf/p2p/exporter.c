@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pbuf exporter: the dma_buf_ops of p2pbuf buffers, and their revoke.
+ * p2pbuf exporter: the dma_buf_ops of p2pbuf buffers, the export of a
+ * chunk, revoke, and the listing of live buffers for debugfs.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <kunit/visibility.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -14,6 +14,7 @@
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/scatterlist.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "p2pbuf_internal.h"
@@ -42,14 +43,9 @@
  * all mappings and pins to go; new maps, pins and mmaps fail with -ENODEV.
  */
 
-unsigned int p2pbuf_revoke_timeout_ms = 5000;
-module_param_named(revoke_timeout_ms, p2pbuf_revoke_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(revoke_timeout_ms,
-		 "How long a revoke waits for importers to unmap (default: 5000)");
-
-/* protects p2pbuf_buffers, the list debugfs walks */
-DEFINE_MUTEX(p2pbuf_buffers_lock);
-LIST_HEAD(p2pbuf_buffers);
+/* protects p2pbuf_buffers, the list p2pbuf_exporter_show() walks */
+static DEFINE_MUTEX(p2pbuf_buffers_lock);
+static LIST_HEAD(p2pbuf_buffers);
 
 /**
  * struct p2pbuf_mapping - one sg table handed to an importer
@@ -66,82 +62,6 @@ struct p2pbuf_mapping {
 	dma_addr_t dma;
 	size_t size;
 };
-
-static u64 p2pbuf_seg_len(u64 addr, u64 left, u64 max_seg, u64 boundary_mask)
-{
-	u64 len = min(left, max_seg);
-
-	if (boundary_mask != U64_MAX)
-		len = min(len, (addr | boundary_mask) - addr + 1);
-	return len;
-}
-
-static u64 p2pbuf_max_seg(unsigned int max_seg)
-{
-	u64 m = round_down((u64)max_seg, PAGE_SIZE);
-
-	return m ? m : PAGE_SIZE;
-}
-
-/**
- * p2pbuf_sg_count - entries needed to describe a contiguous range
- * @addr: first address
- * @len: bytes
- * @max_seg: longest entry the device takes (rounded down to pages)
- * @boundary_mask: an entry may not cross a (mask + 1) boundary
- *
- * Return: the number of entries.
- */
-VISIBLE_IF_KUNIT unsigned int p2pbuf_sg_count(u64 addr, u64 len,
-					      unsigned int max_seg,
-					      u64 boundary_mask)
-{
-	u64 seg, max = p2pbuf_max_seg(max_seg);
-	unsigned int n = 0;
-
-	while (len) {
-		seg = p2pbuf_seg_len(addr, len, max, boundary_mask);
-		addr += seg;
-		len -= seg;
-		n++;
-	}
-	return n;
-}
-EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_count);
-
-/**
- * p2pbuf_sg_fill - allocate @sgt and describe a contiguous range in it
- * @sgt: table to allocate (sg_free_table() it)
- * @addr: first address
- * @len: bytes
- * @max_seg: longest entry the device takes
- * @boundary_mask: an entry may not cross a (mask + 1) boundary
- *
- * Only the DMA address and length of each entry are set; no pages.
- *
- * Return: 0 or -ENOMEM.
- */
-VISIBLE_IF_KUNIT int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
-				    unsigned int max_seg, u64 boundary_mask)
-{
-	u64 seg, max = p2pbuf_max_seg(max_seg);
-	unsigned int n = p2pbuf_sg_count(addr, len, max_seg, boundary_mask);
-	struct scatterlist *sg;
-	int ret, i;
-
-	ret = sg_alloc_table(sgt, n, GFP_KERNEL);
-	if (ret)
-		return ret;
-	for_each_sgtable_sg(sgt, sg, i) {
-		seg = p2pbuf_seg_len(addr, len, max, boundary_mask);
-		sg_dma_address(sg) = addr;
-		sg_dma_len(sg) = seg;
-		addr += seg;
-		len -= seg;
-	}
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_fill);
 
 static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
 			  const struct p2pbuf_verdict *v)
@@ -375,7 +295,7 @@ static vm_fault_t p2pbuf_vm_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 
 	/* revoke holds this for writing while it flips @revoked and zaps */
-	down_read(&buf->mmap_sem);
+	down_read(&buf->revoke_rwsem);
 	if (buf->revoked) {
 		ret = VM_FAULT_SIGBUS;
 	} else if (prov->kind == P2PBUF_KIND_BAR) {
@@ -389,7 +309,7 @@ static vm_fault_t p2pbuf_vm_fault(struct vm_fault *vmf)
 						  (vmf->pgoff << PAGE_SHIFT)));
 		ret = (!err || err == -EBUSY) ? VM_FAULT_NOPAGE : vmf_error(err);
 	}
-	up_read(&buf->mmap_sem);
+	up_read(&buf->revoke_rwsem);
 	return ret;
 }
 
@@ -480,7 +400,7 @@ struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 	INIT_LIST_HEAD(&buf->all);
 	INIT_LIST_HEAD(&buf->attachments);
 	mutex_init(&buf->lock);
-	init_rwsem(&buf->mmap_sem);
+	init_rwsem(&buf->revoke_rwsem);
 	init_waitqueue_head(&buf->wq);
 
 	exp_info.ops = &p2pbuf_dma_buf_ops;
@@ -538,9 +458,9 @@ unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
 	if (buf->revoked)
 		return timeout;
 
-	down_write(&buf->mmap_sem);
+	down_write(&buf->revoke_rwsem);
 	WRITE_ONCE(buf->revoked, true);
-	up_write(&buf->mmap_sem);
+	up_write(&buf->revoke_rwsem);
 	/* faults now SIGBUS; drop the PTEs already there */
 	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
 
@@ -592,4 +512,52 @@ unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
 		mutex_unlock(&prov->lock);
 	}
 	return left;
+}
+
+/*
+ * buf <inode> provider <id> <pci name> <kind> offset <off> size <size>
+ *     bus <addr> revoked <0|1> maps <n> pins <n>
+ *   attach <importer> map <bus_addr|host_bridge> sg <nents> maps <n> pins <n>
+ */
+
+/**
+ * p2pbuf_exporter_show - list every live buffer and its importers
+ * @s: where to print, one "buf" line per buffer and one "attach" line per
+ *	importer
+ *
+ * Context: process context; takes p2pbuf_buffers_lock, then each buffer's
+ * @lock.
+ */
+void p2pbuf_exporter_show(struct seq_file *s)
+{
+	struct p2pbuf_attachment *pa;
+	struct p2pbuf_provider *prov;
+	struct p2pbuf_buffer *buf;
+	struct p2pbuf_chunk *chunk;
+
+	mutex_lock(&p2pbuf_buffers_lock);
+	list_for_each_entry(buf, &p2pbuf_buffers, all) {
+		chunk = buf->chunk;
+		if (!chunk)
+			continue;
+		prov = chunk->prov;
+		seq_printf(s, "buf %lu provider %u %s %s offset %#llx size %llu bus %#llx revoked %d maps %d pins %d\n",
+			   file_inode(buf->dmabuf->file)->i_ino, prov->id,
+			   pci_name(prov->pdev),
+			   p2pbuf_kind_name(prov->kind),
+			   chunk->offset, chunk->size,
+			   (u64)prov->bus_addr + chunk->offset,
+			   READ_ONCE(buf->revoked),
+			   atomic_read(&buf->map_count),
+			   atomic_read(&buf->pin_count));
+		mutex_lock(&buf->lock);
+		list_for_each_entry(pa, &buf->attachments, node)
+			seq_printf(s, "  attach %s map %s sg %u maps %u pins %u\n",
+				   dev_name(pa->attach->dev),
+				   p2pbuf_map_type_name(pa->map_type),
+				   READ_ONCE(pa->nents), READ_ONCE(pa->maps),
+				   READ_ONCE(pa->pins));
+		mutex_unlock(&buf->lock);
+	}
+	mutex_unlock(&p2pbuf_buffers_lock);
 }

@@ -14,6 +14,7 @@
 #include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/scatterlist.h>
+#include <linux/seq_file.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <uapi/linux/p2pbuf.h>
@@ -25,21 +26,21 @@
  *
  * Outermost first; a lock is only taken while holding locks above it:
  *
- * 1. p2pbuf_rescan_lock (provider.c), then the device lock of one PCI device
+ * 1. p2pbuf_rescan_lock (p2pmem.c), then the device lock of one PCI device
  *    at a time. Unregister can also run under a device lock the driver core
  *    holds (unbind, reset, remove).
- * 2. p2pbuf_registry_lock, then one provider's @lock (LIST's snapshot,
- *    p2pbuf_find_provider()).
- * 3. struct p2pbuf_provider.lock, then p2pbuf_deferred_lock (a p2pmem free
- *    that has to wait for pinned pages).
- * 4. p2pbuf_buffers_lock, then a buffer's @lock (debugfs).
+ * 2. p2pbuf_registry_lock (provider.c), then one provider's @lock (LIST's
+ *    snapshot, p2pbuf_find_provider()).
+ * 3. struct p2pbuf_provider.lock, then p2pbuf_deferred_lock (chunk.c; a
+ *    p2pmem free that has to wait for pinned pages).
+ * 4. p2pbuf_buffers_lock (exporter.c), then a buffer's @lock (debugfs).
  * 5. The dma-buf's reservation lock, then a buffer's @lock (a map refused
  *    by the policy records its reason).
- * 6. The mm's mmap_lock, then a buffer's @mmap_sem (CPU faults).
+ * 6. The mm's mmap_lock, then a buffer's @revoke_rwsem (CPU faults).
  *
- * Revoke (p2pbuf_revoke()) takes a buffer's @mmap_sem, its reservation lock,
- * its @lock and its provider's @lock one after the other, never nested, and
- * holds none of them while it waits for importers; the unregister that
+ * Revoke (p2pbuf_revoke()) takes a buffer's @revoke_rwsem, its reservation
+ * lock, its @lock and its provider's @lock one after the other, never nested,
+ * and holds none of them while it waits for importers; the unregister that
  * calls it holds a dma-buf reference instead of the provider's @lock.
  */
 
@@ -119,16 +120,18 @@ struct p2pbuf_chunk {
  * @dmabuf: the dma-buf
  * @chunk: the memory; freed by release
  * @node: in the provider's @buffers
- * @all: in the global list used by debugfs
+ * @all: in the exporter's list of live buffers (p2pbuf_exporter_show())
  * @lock: protects @attachments, @nr_attach, @last_refusal, @logged
  * @attachments: struct p2pbuf_attachment.node
  * @nr_attach: entries in @attachments
  * @logged: reasons already logged (bit per enum p2pbuf_reason)
  * @last_refusal: reason of the last refused attach or map
- * @mmap_sem: read by CPU faults, written by revoke
- * @revoked: the provider is gone; set once by revoke with @mmap_sem held
- *	for writing (faults read it under @mmap_sem), read with READ_ONCE()
- *	by attach, pin, map and mmap
+ * @revoke_rwsem: orders CPU faults against revoke: faults hold it for
+ *	reading while they insert a PTE, revoke for writing while it sets
+ *	@revoked
+ * @revoked: the provider is gone; set once by revoke with @revoke_rwsem held
+ *	for writing (faults read it under @revoke_rwsem), read with
+ *	READ_ONCE() by attach, pin, map and mmap
  * @pin_count: pins held by importers
  * @map_count: live sg tables
  * @wq: revoke waits here for @pin_count and @map_count to drop
@@ -143,7 +146,7 @@ struct p2pbuf_buffer {
 	unsigned int nr_attach;
 	unsigned long logged;
 	char last_refusal[P2PBUF_REASON_LEN];
-	struct rw_semaphore mmap_sem;
+	struct rw_semaphore revoke_rwsem;
 	bool revoked;
 	atomic_t pin_count;
 	atomic_t map_count;
@@ -184,31 +187,66 @@ struct pci_dev *p2pbuf_find_pci_dev(struct device *dev);
 u32 p2pbuf_pdev_bdf(struct pci_dev *pdev);
 u32 p2pbuf_pdev_id(struct pci_dev *pdev);
 
-/* provider.c */
-const char *p2pbuf_kind_name(enum p2pbuf_kind kind);
-struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id);
-void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
-			       struct p2pbuf_provider_info *info);
-int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos);
-void p2pbuf_p2pmem_rescan(void);
-u64 p2pbuf_provider_free(struct p2pbuf_provider *prov);
-void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
-extern struct mutex p2pbuf_registry_lock;
+/**
+ * p2pbuf_kind_name - short name of a provider kind for sysfs and debugfs
+ * @kind: enum p2pbuf_kind
+ *
+ * Return: a static string.
+ */
+static inline const char *p2pbuf_kind_name(enum p2pbuf_kind kind)
+{
+	switch (kind) {
+	case P2PBUF_KIND_BAR:
+		return "bar";
+	case P2PBUF_KIND_P2PMEM:
+		return "p2pmem";
+	default:
+		return "unknown";
+	}
+}
 
-/* exporter.c */
-extern const struct dma_buf_ops p2pbuf_dma_buf_ops;
-extern struct mutex p2pbuf_buffers_lock;
-extern struct list_head p2pbuf_buffers;
-unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout);
-extern unsigned int p2pbuf_revoke_timeout_ms;
+/*
+ * Per file, in dependency order from the bottom up: a file calls only the
+ * files listed above it (README.md; tests/host/layout checks it).
+ */
 
-#if IS_ENABLED(CONFIG_KUNIT)
-/* file-local helpers made visible to tests/kunit */
+/* sgt.c */
 unsigned int p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
 			     u64 boundary_mask);
 int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		   unsigned int max_seg, u64 boundary_mask);
-#endif
+
+/* chunk.c */
+struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
+					    enum p2pbuf_kind kind);
+int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov);
+u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov);
+void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
+void p2pbuf_deferred_drain(void);
+
+/* exporter.c */
+extern const struct dma_buf_ops p2pbuf_dma_buf_ops;
+unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout);
+void p2pbuf_exporter_show(struct seq_file *s);
+
+/* provider.c */
+int p2pbuf_provider_add(struct p2pbuf_provider *prov);
+struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id);
+void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
+			       struct p2pbuf_provider_info *info);
+int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos);
+struct p2pbuf_provider *
+p2pbuf_find_first(bool (*match)(struct p2pbuf_provider *prov, void *data),
+		  void *data);
+void p2pbuf_unregister_matching(bool (*match)(struct p2pbuf_provider *prov,
+					      void *data),
+				void *data);
+void p2pbuf_unregister_all(void);
+
+/* p2pmem.c */
+void p2pbuf_p2pmem_rescan(void);
+int p2pbuf_p2pmem_init(void);
+void p2pbuf_p2pmem_exit(void);
 
 /* uapi.c */
 int p2pbuf_uapi_init(void);

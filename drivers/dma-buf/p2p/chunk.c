@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf chunks: the provider object's lifetime, the region allocator
+ * (genalloc for BARs, pci_alloc_p2pmem() for p2pmem), chunk allocation and
+ * freeing, and the deferred free of p2pmem whose pages are still pinned.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/genalloc.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "p2pbuf_internal.h"
+
+#define P2PBUF_POOL_BIAS	PAGE_SIZE	/* genalloc cannot hand out 0 */
+
+static void p2pbuf_provider_release(struct kref *kref)
+{
+	struct p2pbuf_provider *prov =
+		container_of(kref, struct p2pbuf_provider, kref);
+
+	if (prov->pool)
+		gen_pool_destroy(prov->pool);
+	pci_dev_put(prov->pdev);
+	mutex_destroy(&prov->lock);
+	kfree(prov);
+}
+
+/**
+ * p2pbuf_provider_put - drop a reference taken by p2pbuf_find_provider()
+ * @prov: the provider, or NULL
+ *
+ * Not for the pointer p2pbuf_provider_register() returned: that one is given
+ * back with p2pbuf_provider_unregister().
+ *
+ * Context: process context. May sleep: the last reference frees the
+ * provider.
+ */
+void p2pbuf_provider_put(struct p2pbuf_provider *prov)
+{
+	if (prov)
+		kref_put(&prov->kref, p2pbuf_provider_release);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_put, P2PBUF);
+
+/**
+ * p2pbuf_provider_new - a provider object, not registered yet
+ * @pdev: the PCI device (a reference is taken)
+ * @kind: enum p2pbuf_kind
+ *
+ * Return: the provider with one reference, or NULL.
+ */
+struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
+					    enum p2pbuf_kind kind)
+{
+	struct p2pbuf_provider *prov;
+
+	prov = kzalloc(sizeof(*prov), GFP_KERNEL);
+	if (!prov)
+		return NULL;
+	kref_init(&prov->kref);
+	mutex_init(&prov->lock);
+	INIT_LIST_HEAD(&prov->buffers);
+	prov->kind = kind;
+	prov->pdev = pci_dev_get(pdev);
+	return prov;
+}
+
+/**
+ * p2pbuf_provider_pool_init - set up the allocator of a kind BAR provider
+ * @prov: the provider, its @size set
+ *
+ * Return: 0 or -ENOMEM; the pool is destroyed with the provider.
+ */
+int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov)
+{
+	int node = dev_to_node(&prov->pdev->dev);
+
+	prov->pool = gen_pool_create(PAGE_SHIFT, node);
+	if (!prov->pool)
+		return -ENOMEM;
+	return gen_pool_add(prov->pool, P2PBUF_POOL_BIAS, prov->size, node);
+}
+
+/**
+ * p2pbuf_provider_avail - bytes left to allocate
+ * @prov: the provider
+ *
+ * Return: bytes available; for P2PMEM, an upper bound (see DOC: providers).
+ */
+u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov)
+{
+	u64 avail;
+
+	mutex_lock(&prov->lock);
+	if (prov->pool)
+		avail = gen_pool_avail(prov->pool);
+	else if (prov->available)
+		avail = prov->size - prov->allocated;
+	else
+		avail = 0;
+	mutex_unlock(&prov->lock);
+	return avail;
+}
+
+/**
+ * p2pbuf_chunk_alloc - allocate a range of a provider
+ * @prov: the provider
+ * @size: bytes, a non-zero multiple of PAGE_SIZE
+ * @offset: with P2PBUF_CHUNK_FIXED_OFFSET, the page-aligned offset wanted
+ *	within the region; ignored otherwise
+ * @flags: 0 or P2PBUF_CHUNK_FIXED_OFFSET
+ *
+ * The chunk holds a reference to @prov. It is the caller's until it is
+ * exported (p2pbuf_chunk_export()) or freed (p2pbuf_chunk_free()).
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: the chunk, or ERR_PTR(): -EINVAL bad arguments, -ENOMEM no room,
+ * -EBUSY the fixed range is taken, -ENODEV the provider is gone,
+ * -EOPNOTSUPP the provider is unavailable, or P2PBUF_CHUNK_FIXED_OFFSET on
+ * a p2pmem provider.
+ */
+struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
+					u64 offset, u32 flags)
+{
+	bool fixed = flags & P2PBUF_CHUNK_FIXED_OFFSET;
+	struct p2pbuf_chunk *chunk;
+	unsigned long addr;
+	u64 end;
+	int ret;
+
+	if (!size || !PAGE_ALIGNED(size) || size > ULONG_MAX ||
+	    (flags & ~P2PBUF_CHUNK_FIXED_OFFSET))
+		return ERR_PTR(-EINVAL);
+	if (fixed && (!PAGE_ALIGNED(offset) ||
+		      check_add_overflow(offset, size, &end) ||
+		      end > prov->size))
+		return ERR_PTR(-EINVAL);
+
+	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
+	if (!chunk)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_lock(&prov->lock);
+	if (prov->gone) {
+		ret = -ENODEV;
+		goto err_unlock;
+	}
+	if (!prov->available) {
+		ret = -EOPNOTSUPP;
+		goto err_unlock;
+	}
+	if (size > prov->size) {
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
+
+	if (prov->kind == P2PBUF_KIND_BAR) {
+		struct genpool_data_fixed data = { .offset = offset };
+
+		if (fixed)
+			addr = gen_pool_alloc_algo(prov->pool, size,
+						   gen_pool_fixed_alloc, &data);
+		else
+			addr = gen_pool_alloc_algo(prov->pool, size,
+						   gen_pool_first_fit_order_align,
+						   NULL);
+		if (!addr) {
+			ret = fixed ? -EBUSY : -ENOMEM;
+			goto err_unlock;
+		}
+		chunk->offset = addr - P2PBUF_POOL_BIAS;
+	} else {
+#if IS_ENABLED(CONFIG_PCI_P2PDMA)
+		pci_bus_addr_t bus;
+
+		if (fixed) {
+			ret = -EOPNOTSUPP;
+			goto err_unlock;
+		}
+		chunk->kaddr = pci_alloc_p2pmem(prov->pdev, size);
+		if (!chunk->kaddr) {
+			ret = -ENOMEM;
+			goto err_unlock;
+		}
+		bus = pci_p2pmem_virt_to_bus(prov->pdev, chunk->kaddr);
+		if (bus < prov->bus_addr ||
+		    bus - prov->bus_addr + size > prov->size) {
+			/* p2pmem of this device outside the region we know */
+			pci_free_p2pmem(prov->pdev, chunk->kaddr, size);
+			ret = -ENOMEM;
+			goto err_unlock;
+		}
+		chunk->offset = bus - prov->bus_addr;
+#else
+		ret = -EOPNOTSUPP;
+		goto err_unlock;
+#endif
+	}
+	chunk->size = size;
+	prov->allocated += size;
+	kref_get(&prov->kref);
+	chunk->prov = prov;
+	mutex_unlock(&prov->lock);
+	return chunk;
+
+err_unlock:
+	mutex_unlock(&prov->lock);
+	kfree(chunk);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_alloc, P2PBUF);
+
+/* ---- deferred p2pmem frees ------------------------------------------------ */
+
+/**
+ * struct p2pbuf_deferred - p2pmem that is freed once no one pins its pages
+ * @node: in p2pbuf_deferred_list
+ * @prov: the provider (reference held)
+ * @kaddr: address from pci_alloc_p2pmem()
+ * @size: bytes
+ */
+struct p2pbuf_deferred {
+	struct list_head node;
+	struct p2pbuf_provider *prov;
+	void *kaddr;
+	u64 size;
+};
+
+#define P2PBUF_DEFER_RETRY	msecs_to_jiffies(100)
+
+/* protects p2pbuf_deferred_list; taken after a provider's lock */
+static DEFINE_MUTEX(p2pbuf_deferred_lock);
+static LIST_HEAD(p2pbuf_deferred_list);
+static void p2pbuf_deferred_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(p2pbuf_deferred_work, p2pbuf_deferred_fn);
+
+/**
+ * p2pbuf_pages_idle - are P2P pages back to their resting state?
+ * @kaddr: kernel address of the first page (from pci_alloc_p2pmem())
+ * @size: bytes, a multiple of PAGE_SIZE
+ *
+ * P2PDMA pages rest at a reference count of one (zero once they went
+ * through the P2PDMA core's own sysfs mmap and back). A CPU mapping or a GUP
+ * pin (O_DIRECT in flight into an mmap of the buffer) adds to it, and such
+ * memory must not go back to the pool yet.
+ *
+ * Return: true when no page is mapped, referenced or DMA-pinned by anyone.
+ */
+static bool p2pbuf_pages_idle(void *kaddr, u64 size)
+{
+	struct page *page;
+	u64 off;
+
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		page = virt_to_page(kaddr + off);
+		if (page_ref_count(page) > 1 || page_mapped(page) ||
+		    folio_maybe_dma_pinned(page_folio(page)))
+			return false;
+	}
+	return true;
+}
+
+/* the pages of @d are idle: give its memory back and forget it */
+static void p2pbuf_deferred_complete(struct p2pbuf_deferred *d)
+{
+	struct p2pbuf_provider *prov = d->prov;
+
+	pci_free_p2pmem(prov->pdev, d->kaddr, d->size);
+	mutex_lock(&prov->lock);
+	prov->allocated -= d->size;
+	mutex_unlock(&prov->lock);
+	pci_info(prov->pdev, "p2pbuf provider %u: %llu deferred bytes freed\n",
+		 prov->id, d->size);
+	p2pbuf_provider_put(prov);
+	kfree(d);
+}
+
+static void p2pbuf_deferred_fn(struct work_struct *work)
+{
+	struct p2pbuf_deferred *d, *tmp;
+	LIST_HEAD(ready);
+	bool more;
+
+	mutex_lock(&p2pbuf_deferred_lock);
+	list_for_each_entry_safe(d, tmp, &p2pbuf_deferred_list, node)
+		if (p2pbuf_pages_idle(d->kaddr, d->size))
+			list_move_tail(&d->node, &ready);
+	more = !list_empty(&p2pbuf_deferred_list);
+	mutex_unlock(&p2pbuf_deferred_lock);
+
+	list_for_each_entry_safe(d, tmp, &ready, node)
+		p2pbuf_deferred_complete(d);
+	if (more)
+		schedule_delayed_work(&p2pbuf_deferred_work, P2PBUF_DEFER_RETRY);
+}
+
+/*
+ * Pages of @chunk are still pinned: queue their free for the work to retry.
+ * The provider's @allocated keeps counting them until the memory really goes
+ * back.
+ */
+static void p2pbuf_deferred_queue(struct p2pbuf_chunk *chunk)
+{
+	struct p2pbuf_provider *prov = chunk->prov;
+	struct p2pbuf_deferred *d;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL | __GFP_NOFAIL);
+	kref_get(&prov->kref);
+	d->prov = prov;
+	d->kaddr = chunk->kaddr;
+	d->size = chunk->size;
+	mutex_lock(&p2pbuf_deferred_lock);
+	list_add_tail(&d->node, &p2pbuf_deferred_list);
+	mutex_unlock(&p2pbuf_deferred_lock);
+	pci_info(prov->pdev,
+		 "p2pbuf provider %u: %llu bytes at +%#llx still pinned, free deferred\n",
+		 prov->id, chunk->size, chunk->offset);
+	schedule_delayed_work(&p2pbuf_deferred_work, P2PBUF_DEFER_RETRY);
+}
+
+/**
+ * p2pbuf_deferred_drain - wait until every deferred free has happened
+ *
+ * Module exit, once no provider is left to revoke a buffer.
+ */
+void p2pbuf_deferred_drain(void)
+{
+	bool empty;
+
+	for (;;) {
+		flush_delayed_work(&p2pbuf_deferred_work);
+		mutex_lock(&p2pbuf_deferred_lock);
+		empty = list_empty(&p2pbuf_deferred_list);
+		mutex_unlock(&p2pbuf_deferred_lock);
+		if (empty)
+			break;
+		msleep(100);
+	}
+	cancel_delayed_work_sync(&p2pbuf_deferred_work);
+}
+
+/**
+ * p2pbuf_chunk_release_memory - give a chunk's memory back to its provider
+ * @chunk: the chunk
+ *
+ * Called with the provider's lock held, by p2pbuf_chunk_free() and by
+ * revoke once nothing maps the chunk any more. Idempotent. P2PMEM whose
+ * pages are still referenced (an O_DIRECT request in flight pins them) is
+ * freed later, from a delayed work that retries until the pages are idle;
+ * the provider counts it as allocated until then.
+ */
+void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
+{
+	struct p2pbuf_provider *prov = chunk->prov;
+
+	lockdep_assert_held(&prov->lock);
+	if (chunk->released)
+		return;
+	chunk->released = true;
+	if (prov->kind == P2PBUF_KIND_P2PMEM &&
+	    !p2pbuf_pages_idle(chunk->kaddr, chunk->size)) {
+		p2pbuf_deferred_queue(chunk);
+		return;
+	}
+	if (prov->kind == P2PBUF_KIND_BAR)
+		gen_pool_free(prov->pool, chunk->offset + P2PBUF_POOL_BIAS,
+			      chunk->size);
+	else
+		pci_free_p2pmem(prov->pdev, chunk->kaddr, chunk->size);
+	prov->allocated -= chunk->size;
+}
+
+/**
+ * p2pbuf_chunk_free - free a chunk that was not exported
+ * @chunk: from p2pbuf_chunk_alloc(), or NULL; exported chunks are freed by
+ *	the dma-buf's release
+ *
+ * Context: process context, may sleep.
+ */
+void p2pbuf_chunk_free(struct p2pbuf_chunk *chunk)
+{
+	struct p2pbuf_provider *prov;
+
+	if (!chunk)
+		return;
+	prov = chunk->prov;
+	mutex_lock(&prov->lock);
+	p2pbuf_chunk_release_memory(chunk);
+	mutex_unlock(&prov->lock);
+	p2pbuf_provider_put(prov);
+	kfree(chunk);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_free, P2PBUF);

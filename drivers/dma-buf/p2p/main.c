@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf: PCI BAR memory exported as dma-bufs for peer-to-peer DMA.
+ *
+ * Module init and exit only; README.md lists the files and their order.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/init.h>
+#include <linux/module.h>
+
+#include "bar_driver.h"
+#include "p2pbuf_internal.h"
+
+static int __init p2pbuf_init(void)
+{
+	int ret;
+
+	p2pbuf_debugfs_init();
+	ret = p2pbuf_uapi_init();
+	if (ret)
+		goto err_debugfs;
+	ret = p2pbuf_bar_driver_register();
+	if (ret)
+		goto err_uapi;
+	ret = p2pbuf_p2pmem_init();
+	if (ret)
+		goto err_driver;
+	return 0;
+
+err_driver:
+	p2pbuf_bar_driver_unregister();
+err_uapi:
+	p2pbuf_uapi_exit();
+err_debugfs:
+	p2pbuf_debugfs_exit();
+	return ret;
+}
+
+static void __exit p2pbuf_exit(void)
+{
+	p2pbuf_p2pmem_exit();
+	p2pbuf_bar_driver_unregister();
+	/* no ioctl can allocate from a provider that is being unregistered */
+	p2pbuf_uapi_exit();
+	p2pbuf_unregister_all();
+	p2pbuf_deferred_drain();
+	p2pbuf_debugfs_exit();
+}
+
+module_init(p2pbuf_init);
+module_exit(p2pbuf_exit);
+
+MODULE_DESCRIPTION("PCI BAR memory exported as dma-bufs for peer-to-peer DMA");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf sg tables: page-less scatterlists that hold DMA addresses only, one
+ * entry per contiguous range, split at the importer's maximum segment size
+ * and segment boundary.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <kunit/visibility.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+
+#include "p2pbuf_internal.h"
+
+static u64 p2pbuf_seg_len(u64 addr, u64 left, u64 max_seg, u64 boundary_mask)
+{
+	u64 len = min(left, max_seg);
+
+	if (boundary_mask != U64_MAX)
+		len = min(len, (addr | boundary_mask) - addr + 1);
+	return len;
+}
+
+static u64 p2pbuf_max_seg(unsigned int max_seg)
+{
+	u64 m = round_down((u64)max_seg, PAGE_SIZE);
+
+	return m ? m : PAGE_SIZE;
+}
+
+/**
+ * p2pbuf_sg_count - entries needed to describe a contiguous range
+ * @addr: first address
+ * @len: bytes
+ * @max_seg: longest entry the device takes (rounded down to pages)
+ * @boundary_mask: an entry may not cross a (mask + 1) boundary
+ *
+ * Return: the number of entries.
+ */
+unsigned int p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
+			     u64 boundary_mask)
+{
+	u64 seg, max = p2pbuf_max_seg(max_seg);
+	unsigned int n = 0;
+
+	while (len) {
+		seg = p2pbuf_seg_len(addr, len, max, boundary_mask);
+		addr += seg;
+		len -= seg;
+		n++;
+	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_count);
+
+/**
+ * p2pbuf_sg_fill - allocate @sgt and describe a contiguous range in it
+ * @sgt: table to allocate (sg_free_table() it)
+ * @addr: first address
+ * @len: bytes
+ * @max_seg: longest entry the device takes
+ * @boundary_mask: an entry may not cross a (mask + 1) boundary
+ *
+ * Only the DMA address and length of each entry are set; no pages.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
+		   unsigned int max_seg, u64 boundary_mask)
+{
+	u64 seg, max = p2pbuf_max_seg(max_seg);
+	unsigned int n = p2pbuf_sg_count(addr, len, max_seg, boundary_mask);
+	struct scatterlist *sg;
+	int ret, i;
+
+	ret = sg_alloc_table(sgt, n, GFP_KERNEL);
+	if (ret)
+		return ret;
+	for_each_sgtable_sg(sgt, sg, i) {
+		seg = p2pbuf_seg_len(addr, len, max, boundary_mask);
+		sg_dma_address(sg) = addr;
+		sg_dma_len(sg) = seg;
+		addr += seg;
+		len -= seg;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_fill);
