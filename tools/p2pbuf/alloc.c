@@ -30,8 +30,7 @@ static void alloc_print(const struct env *e, int fd, uint32_t id,
 	if (opt_json) {
 		struct json j;
 
-		j_init(&j, stdout);
-		j_obj(&j, NULL);
+		j_start(&j);
 		j_i64(&j, "fd", fd);
 		j_i64(&j, "pid", getpid());
 		j_u64(&j, "provider", id);

@@ -198,8 +198,7 @@ static void copy_json(const struct copy_job *cj)
 {
 	struct json j;
 
-	j_init(&j, stdout);
-	j_obj(&j, NULL);
+	j_start(&j);
 	j_str(&j, "direction", cj->dir == P2PBUF_COPY_TO_BUF ? "to-buffer" : "from-buffer");
 	j_str(&j, "file", cj->fspec);
 	j_str(&j, "buffer", cj->how);

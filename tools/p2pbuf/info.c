@@ -41,8 +41,7 @@ static void info_json(const char *arg, const struct p2pbuf_buf *b)
 {
 	struct json j;
 
-	j_init(&j, stdout);
-	j_obj(&j, NULL);
+	j_start(&j);
 	j_str(&j, "fd", arg);
 	j_bool(&j, "dma_buf", b->flags & P2PBUF_BUF_IS_DMABUF);
 	j_str(&j, "exporter", b->exporter);

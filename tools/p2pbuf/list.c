@@ -13,8 +13,7 @@ static void list_json(const struct env *e)
 	char name[16];
 	int i;
 
-	j_init(&j, stdout);
-	j_obj(&j, NULL);
+	j_start(&j);
 	j_arr(&j, "providers");
 	for (i = 0; i < e->nprov; i++) {
 		const struct p2pbuf_provider *p = &e->prov[i];

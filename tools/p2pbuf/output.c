@@ -63,3 +63,15 @@ void j_id(struct json *j, const char *key, uint32_t vendor_device)
 	snprintf(s, sizeof(s), ID_FMT, ID_ARG(vendor_device));
 	j_str(j, key, s);
 }
+
+/*
+ * Every JSON document the command prints is one object that starts with
+ * "schema_version" (p2pbuf.1, JSON OUTPUT): bumped when a member changes
+ * meaning or goes away, not when one is added.
+ */
+void j_start(struct json *j)
+{
+	j_init(j, stdout);
+	j_obj(j, NULL);
+	j_u64(j, "schema_version", P2PBUF_JSON_SCHEMA);
+}

@@ -22,6 +22,7 @@ static const char *const legend[][2] = {
 struct matrix {
 	int rows[TOPO_MAX], cols[TOPO_MAX], nr, nc;
 	const char *source;
+	char why_model[200];
 };
 
 static void topo_json(const struct env *e, const struct matrix *m)
@@ -30,9 +31,8 @@ static void topo_json(const struct env *e, const struct matrix *m)
 	char desc[160];
 	int i, k;
 
-	j_init(&j, stdout);
-	j_obj(&j, NULL);
-	j_str(&j, "verdicts", m->source);
+	j_start(&j);
+	j_str(&j, "source", m->source);
 	j_bool(&j, "iommu", p2pbuf_topo_iommu(e->topo));
 	j_arr(&j, "devices");
 	for (k = 0; k < m->nc; k++) {
@@ -88,8 +88,8 @@ static void topo_plain(const struct env *e, const struct matrix *m)
 
 	printf("P2P paths: %d provider%s (rows) x %d PCI endpoints (columns)\n",
 	       m->nr, m->nr == 1 ? "" : "s", m->nc);
-	printf("verdicts from: %s%s\n\n", verdict_source_str(m->source),
-	       kernel ? "" : " (no /dev/p2pbuf)");
+	printf("verdicts from: %s\n\n", kernel ? "the kernel (P2PBUF_IOC_PATH)" :
+	       m->why_model);
 	printf("%-9s", "");
 	for (k = 0; k < m->nc; k++)
 		printf(k + 1 < m->nc ? " %-8s" : " %s",
@@ -133,7 +133,7 @@ static void topo_plain(const struct env *e, const struct matrix *m)
 
 int cmd_topo(int argc, char **argv, const struct cmd *cmd)
 {
-	struct matrix m = { .source = "sysfs" };
+	struct matrix m = { 0 };
 	struct env e;
 	int i, n;
 
@@ -150,8 +150,17 @@ int cmd_topo(int argc, char **argv, const struct cmd *cmd)
 		if (is_provider(&e, i) && m.nr < TOPO_MAX)
 			m.rows[m.nr++] = i;
 	}
-	if (e.ctx && e.nprov)
-		m.source = "kernel";
+	m.source = "model";
+	snprintf(m.why_model, sizeof(m.why_model), "the model");
+	for (i = 0; i < m.nr; i++) {
+		struct verdict v;
+
+		get_verdict(&e, m.rows[i], m.cols[m.rows[i] == m.cols[0]], &v);
+		m.source = v.source;
+		snprintf(m.why_model, sizeof(m.why_model), "%s",
+			 verdict_source_str(&v));
+		break;
+	}
 	if (opt_json)
 		topo_json(&e, &m);
 	else

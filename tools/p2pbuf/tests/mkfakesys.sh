@@ -8,6 +8,8 @@
 # allow:  p2pdma plus allow_bridges=8086:29c0 (the q35 host bridge)
 # domains: p2pdma plus a second PCI domain (0001) holding an importer
 # stock:  Debian's kernel: no CONFIG_PCI_P2PDMA, so no p2pmem
+# nonroot: p2pdma as an unprivileged reader sees it: 64 bytes of config
+#          space, so no ACS state
 set -e
 root=$1 variant=${2:-p2pdma}
 rm -rf "$root"
@@ -92,5 +94,11 @@ if [ "$variant" != stock ]; then
 		echo 16777216 >"$p/size"
 		echo 16777216 >"$p/available"
 		echo 1 >"$p/published"
+	done
+fi
+if [ "$variant" = nonroot ]; then
+	for c in "$root"/devices/pci*/*/config "$root"/devices/pci*/*/*/config \
+		 "$root"/devices/pci*/*/*/*/config "$root"/devices/pci*/*/*/*/*/config; do
+		[ -f "$c" ] && truncate -s 64 "$c"
 	done
 fi
