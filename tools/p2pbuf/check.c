@@ -139,8 +139,7 @@ int cmd_check(int argc, char **argv, const struct cmd *cmd)
 	struct env e;
 	int hb, ret;
 
-	if (argc != 3)
-		cmd_usage(cmd);
+	plain_args(argc, argv, cmd, 3);
 	env_load(&e, 1);
 	ck.p = find_dev(&e, argv[1]);
 	ck.c = find_dev(&e, argv[2]);

@@ -72,7 +72,7 @@ int cmd_list(int argc, char **argv, const struct cmd *cmd)
 {
 	struct env e;
 
-	(void)argc, (void)argv, (void)cmd;
+	plain_args(argc, argv, cmd, 1);
 	env_load(&e, 0);
 	env_need_ctx(&e);
 	if (!e.prov)

@@ -52,6 +52,9 @@ int cmd_info(int argc, char **argv, const struct cmd *cmd);
 
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void cmd_usage(const struct cmd *cmd) __attribute__((noreturn));
+void usage_error(const struct cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+void plain_args(int argc, char **argv, const struct cmd *cmd, int nargs);
 const char *hsize(uint64_t v, char *buf, size_t len);
 char *bdfstr(uint32_t bdf, char *buf);
 const char *short_bdf(const char *name);
@@ -137,5 +140,5 @@ uint32_t resolve_provider(const struct env *e, const char *arg, uint64_t size);
 const char *provider_name(const struct env *e, uint32_t id);
 int grab_fd(const char *arg, char *how, size_t hlen);
 int run_with_fd(int fd, char **cmd);
-void hold(void);
+void hold(int quiet_stdout);
 #endif

@@ -4,7 +4,10 @@
  * (columns) pair, in nvidia-smi topo -m's terms (PIX, PXB, PHB), with the
  * devices and a legend.
  */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "p2pbuf.h"
@@ -23,6 +26,7 @@ struct matrix {
 	int rows[TOPO_MAX], cols[TOPO_MAX], nr, nc;
 	const char *source;
 	char why_model[200];
+	int all, width;
 };
 
 static void topo_json(const struct env *e, const struct matrix *m)
@@ -131,13 +135,49 @@ static void topo_plain(const struct env *e, const struct matrix *m)
 	printf("\nIOMMU: %s\n", p2pbuf_topo_iommu(e->topo) ? "on" : "off");
 }
 
+static const struct option topo_opts[] = {
+	{ "all", no_argument, NULL, 'a' },
+	{ "width", required_argument, NULL, 'w' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void topo_args(int argc, char **argv, const struct cmd *cmd,
+		      struct matrix *m)
+{
+	char *end;
+	long v;
+	int o;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+aw:", topo_opts, NULL)) != -1) {
+		switch (o) {
+		case 'a':
+			m->all = 1;
+			break;
+		case 'w':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 40 || v > 100000)
+				usage_error(cmd, "--width '%s': columns, 40 or more",
+					    optarg);
+			m->width = v;
+			break;
+		default:
+			usage_error(cmd, "topo: unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error(cmd, "topo: unexpected argument '%s'", argv[optind]);
+}
+
 int cmd_topo(int argc, char **argv, const struct cmd *cmd)
 {
 	struct matrix m = { 0 };
 	struct env e;
 	int i, n;
 
-	(void)argc, (void)argv, (void)cmd;
+	topo_args(argc, argv, cmd, &m);
 	env_load(&e, 1);
 	n = p2pbuf_topo_num_devs(e.topo);
 	for (i = 0; i < n; i++) {
