@@ -133,6 +133,12 @@ void fix_text(const struct env *e, const struct verdict *v, char *buf,
 	      size_t len);
 void j_verdict(struct json *j, const struct verdict *v, const char *path);
 
+/* ---- pciids.c: names from the PCI ID database ---- */
+
+char *pci_ids_load(void);
+void pci_ids_name(const char *ids, uint32_t vendor_device, char *buf,
+		  size_t len);
+
 /* ---- buffer.c: sizes, providers, fds of buffers ---- */
 
 uint64_t parse_size(const char *s);
