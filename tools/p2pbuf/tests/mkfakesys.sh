@@ -57,6 +57,12 @@ dev() {
 		poke "$d/config" 0x104 0x001f 2
 		poke "$d/config" 0x106 "$7" 2
 	fi
+	# as the reference VM shows them: no NUMA, QEMU's NVMe at 2.5 GT/s x1
+	echo -1 >"$d/numa_node"
+	if [ "$4" = 0x010802 ]; then
+		echo "2.5 GT/s PCIe" >"$d/current_link_speed"
+		echo 1 >"$d/current_link_width"
+	fi
 	ln -s "../../../devices/$path" "$root/bus/pci/devices/$name"
 }
 
