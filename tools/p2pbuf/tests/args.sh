@@ -74,7 +74,7 @@ usage_err "alloc --bogus" alloc --bogus 1 4096
 usage_err "alloc --fill 300" alloc 1 4096 --fill 300
 usage_err "alloc --fill -1" alloc 1 4096 --fill -1
 usage_err "alloc --fill 12abc" alloc 1 4096 --fill 12abc
-usage_err "no command" 
+usage_err "no command"
 usage_err "an unknown command" frobnicate
 grep -q -- "--fill '300': a byte value, 0 to 255" "$tmp/err" 2>/dev/null || "$bin" alloc 1 4096 --fill 300 2>&1 | grep -q "0 to 255"
 ok $? "--fill 300 says the range"
