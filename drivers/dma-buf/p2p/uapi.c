@@ -363,11 +363,16 @@ static struct attribute *p2pbuf_attrs[] = {
 };
 ATTRIBUTE_GROUPS(p2pbuf);
 
+/*
+ * root:root 0660 from devtmpfs; udev/60-p2pbuf.rules gives the node to the
+ * group p2pbuf (Documentation/p2pbuf/security.rst)
+ */
 static struct miscdevice p2pbuf_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "p2pbuf",
 	.fops = &p2pbuf_fops,
 	.groups = p2pbuf_groups,
+	.mode = 0660,
 };
 
 int p2pbuf_uapi_init(void)

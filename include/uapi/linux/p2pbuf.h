@@ -7,6 +7,11 @@
  * struct from an older caller and refuses a longer one whose extra bytes are
  * not zero (E2BIG). Reserved fields must be zero (EINVAL), unknown flags get
  * EINVAL and unknown ioctls get ENOTTY.
+ *
+ * Access: the module creates /dev/p2pbuf with mode 0660, owned by root;
+ * udev/60-p2pbuf.rules gives it to the group "p2pbuf", whose members may
+ * list, query and allocate. Documentation/p2pbuf/security.rst says who may
+ * do what and why.
  */
 #ifndef _UAPI_LINUX_P2PBUF_H
 #define _UAPI_LINUX_P2PBUF_H
