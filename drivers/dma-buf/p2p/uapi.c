@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/compat.h>
 #include <linux/dma-buf.h>
 #include <linux/fcntl.h>
@@ -27,8 +28,9 @@
  * writes back at most the caller's size. Errors: unknown ioctl ENOTTY;
  * unknown flags, non-zero reserved or padding, bad sizes or offsets, unknown
  * provider id EINVAL; a provider that is listed but unavailable EOPNOTSUPP,
- * one that went away ENODEV; a full provider ENOMEM; a taken fixed offset
- * EBUSY, a fixed offset on a p2pmem provider EOPNOTSUPP; P2PBUF_IOC_PATH
+ * one that went away ENODEV; a full provider ENOMEM; a fixed offset
+ * without CAP_SYS_ADMIN EPERM, a taken one EBUSY, one on a p2pmem provider
+ * EOPNOTSUPP; P2PBUF_IOC_PATH
  * for a client address with no PCI device ENODEV; P2PBUF_IOC_BUF_INFO on a
  * non-p2pbuf fd EINVAL, on a non-fd EBADF.
  */
@@ -103,6 +105,9 @@ static int p2pbuf_alloc_check(const struct p2pbuf_alloc *a)
 	}
 	if (!a->provider_id)
 		return -EINVAL;
+	/* aiming at a range someone just freed is not for everyone */
+	if ((a->flags & P2PBUF_ALLOC_FIXED_OFFSET) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	return 0;
 }
 

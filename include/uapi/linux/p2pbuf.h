@@ -166,9 +166,11 @@ struct p2pbuf_list {
  *
  * A flag of struct p2pbuf_alloc.flags: the buffer goes at
  * struct p2pbuf_alloc.offset within the provider's region, EBUSY when that
- * range is taken. P2PBUF_KIND_BAR providers only: the P2PDMA core places
- * p2pmem itself, so a P2PBUF_KIND_P2PMEM provider refuses the flag with
- * EOPNOTSUPP.
+ * range is taken. Needs CAP_SYS_ADMIN (EPERM otherwise, before anything is
+ * allocated): placing a buffer exactly is a debugging and benchmarking
+ * tool, not a way to aim at the range another user just freed.
+ * P2PBUF_KIND_BAR providers only: the P2PDMA core places p2pmem itself, so
+ * a P2PBUF_KIND_P2PMEM provider refuses the flag with EOPNOTSUPP.
  */
 #define P2PBUF_ALLOC_FIXED_OFFSET	(1U << 2)
 
@@ -187,9 +189,9 @@ struct p2pbuf_list {
  *	not available: EOPNOTSUPP; unregistered meanwhile: ENODEV)
  * @flags: in: P2PBUF_ALLOC_* flags
  * @offset: in with P2PBUF_ALLOC_FIXED_OFFSET: wanted offset within the
- *	region, page aligned (EBUSY when taken, EOPNOTSUPP on a p2pmem
- *	provider); zero without the flag; out: the buffer's offset within
- *	the region
+ *	region, page aligned (EPERM without CAP_SYS_ADMIN, EBUSY when taken,
+ *	EOPNOTSUPP on a p2pmem provider); zero without the flag; out: the
+ *	buffer's offset within the region
  * @fd: out: the dma-buf file descriptor
  * @__pad: zero
  * @bus_addr: out: PCI bus address of the buffer's first byte
