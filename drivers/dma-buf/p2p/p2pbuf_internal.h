@@ -5,6 +5,7 @@
 #ifndef _P2PBUF_INTERNAL_H
 #define _P2PBUF_INTERNAL_H
 
+#include <linux/capability.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
 #include <linux/kref.h>
@@ -203,6 +204,21 @@ static inline const char *p2pbuf_kind_name(enum p2pbuf_kind kind)
 	default:
 		return "unknown";
 	}
+}
+
+/**
+ * p2pbuf_param_may_set - may the caller change a policy or limit parameter?
+ *
+ * For the set op of every parameter that widens what users may do: the
+ * files are 0644 and root's, and this also keeps root without
+ * CAP_SYS_ADMIN (a container's, a sandboxed service's) from writing them.
+ * At module load the set op runs in the loader's context, which has it.
+ *
+ * Return: 0, or -EPERM.
+ */
+static inline int p2pbuf_param_may_set(void)
+{
+	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
 }
 
 /*
