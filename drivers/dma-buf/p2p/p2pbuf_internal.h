@@ -117,6 +117,18 @@ struct p2pbuf_chunk {
 };
 
 /**
+ * struct p2pbuf_charge - what a buffer counts against its user's quota
+ * @uid: the user, in the initial user namespace
+ * @provider_id: the provider the bytes count against
+ * @bytes: bytes charged; 0 when nothing is (in-kernel buffers)
+ */
+struct p2pbuf_charge {
+	u32 uid;
+	u32 provider_id;
+	u64 bytes;
+};
+
+/**
  * struct p2pbuf_buffer - an exported chunk
  * @dmabuf: the dma-buf
  * @chunk: the memory; freed by release
@@ -136,6 +148,8 @@ struct p2pbuf_chunk {
  * @pin_count: pins held by importers
  * @map_count: live sg tables
  * @wq: revoke waits here for @pin_count and @map_count to drop
+ * @charge: the quota charge of a buffer allocated through /dev/p2pbuf,
+ *	given back by release; set by the ioctl before the first fd exists
  */
 struct p2pbuf_buffer {
 	struct dma_buf *dmabuf;
@@ -152,6 +166,7 @@ struct p2pbuf_buffer {
 	atomic_t pin_count;
 	atomic_t map_count;
 	wait_queue_head_t wq;
+	struct p2pbuf_charge charge;
 };
 
 /**
@@ -225,6 +240,11 @@ static inline int p2pbuf_param_may_set(void)
  * Per file, in dependency order from the bottom up: a file calls only the
  * files listed above it (README.md; tests/host/layout checks it).
  */
+
+/* quota.c */
+int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
+			u64 provider_size, u64 bytes);
+void p2pbuf_quota_uncharge(struct p2pbuf_charge *charge);
 
 /* sgt.c */
 unsigned int p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,

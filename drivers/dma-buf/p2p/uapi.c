@@ -28,7 +28,8 @@
  * writes back at most the caller's size. Errors: unknown ioctl ENOTTY;
  * unknown flags, non-zero reserved or padding, bad sizes or offsets, unknown
  * provider id EINVAL; a provider that is listed but unavailable EOPNOTSUPP,
- * one that went away ENODEV; a full provider ENOMEM; a fixed offset
+ * one that went away ENODEV; a full provider ENOMEM; a buffer over the
+ * caller's quota (DOC: quota) EDQUOT; a fixed offset
  * without CAP_SYS_ADMIN EPERM, a taken one EBUSY, one on a p2pmem provider
  * EOPNOTSUPP; P2PBUF_IOC_PATH
  * for a client address with no PCI device ENODEV; P2PBUF_IOC_BUF_INFO on a
@@ -114,6 +115,8 @@ static int p2pbuf_alloc_check(const struct p2pbuf_alloc *a)
 static int p2pbuf_ioc_alloc(void __user *uarg, size_t usize)
 {
 	struct p2pbuf_provider *prov;
+	struct p2pbuf_charge charge;
+	struct p2pbuf_buffer *buf;
 	struct p2pbuf_chunk *chunk;
 	struct p2pbuf_alloc arg;
 	struct dma_buf *dmabuf;
@@ -130,12 +133,16 @@ static int p2pbuf_ioc_alloc(void __user *uarg, size_t usize)
 	if (!prov)
 		return -EINVAL;
 
+	ret = p2pbuf_quota_charge(&charge, prov->id, prov->size, arg.size);
+	if (ret)
+		goto err_put_prov;
+
 	chunk = p2pbuf_chunk_alloc(prov, arg.size, arg.offset,
 				   arg.flags & P2PBUF_ALLOC_FIXED_OFFSET ?
 				   P2PBUF_CHUNK_FIXED_OFFSET : 0);
 	if (IS_ERR(chunk)) {
 		ret = PTR_ERR(chunk);
-		goto err_put_prov;
+		goto err_uncharge;
 	}
 
 	dmabuf = p2pbuf_chunk_export(chunk, arg.flags & P2PBUF_ALLOC_RDWR ?
@@ -144,7 +151,13 @@ static int p2pbuf_ioc_alloc(void __user *uarg, size_t usize)
 		ret = PTR_ERR(dmabuf);
 		goto err_free_chunk;
 	}
-	/* from here the dma-buf owns the chunk */
+	/*
+	 * From here the dma-buf owns the chunk and the charge: its release,
+	 * whoever drops the last reference, frees the one and gives back the
+	 * other. No fd exists yet, so nobody else can release it meanwhile.
+	 */
+	buf = dmabuf->priv;
+	buf->charge = charge;
 
 	fd = get_unused_fd_flags(arg.flags & P2PBUF_ALLOC_CLOEXEC ?
 				 O_CLOEXEC : 0);
@@ -172,6 +185,8 @@ err_put_dmabuf:
 	return ret;
 err_free_chunk:
 	p2pbuf_chunk_free(chunk);
+err_uncharge:
+	p2pbuf_quota_uncharge(&charge);
 err_put_prov:
 	p2pbuf_provider_put(prov);
 	return ret;

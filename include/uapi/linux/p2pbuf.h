@@ -12,6 +12,15 @@
  * udev/60-p2pbuf.rules gives it to the group "p2pbuf", whose members may
  * list, query and allocate. Documentation/p2pbuf/security.rst says who may
  * do what and why.
+ *
+ * Quota: each user (real uid of the allocating process) may hold at once
+ * user_max_pct percent (default 50) of each provider's size and
+ * user_max_buffers buffers (default 1024) on all providers, module
+ * parameters in /sys/module/p2pbuf/parameters/. P2PBUF_IOC_ALLOC beyond
+ * either fails with EDQUOT and allocates nothing. A buffer counts against
+ * the uid that allocated it until the dma-buf is released (its last fd
+ * closed, its last importer gone), wherever its fds went. Tasks with
+ * CAP_SYS_RESOURCE are exempt.
  */
 #ifndef _UAPI_LINUX_P2PBUF_H
 #define _UAPI_LINUX_P2PBUF_H
@@ -186,7 +195,8 @@ struct p2pbuf_list {
  * struct p2pbuf_alloc - argument of P2PBUF_IOC_ALLOC
  * @size: in: bytes, a non-zero multiple of the page size
  * @provider_id: in: provider to allocate from (unknown: EINVAL; listed but
- *	not available: EOPNOTSUPP; unregistered meanwhile: ENODEV)
+ *	not available: EOPNOTSUPP; unregistered meanwhile: ENODEV; the
+ *	caller's user already holds its quota of it, or of buffers: EDQUOT)
  * @flags: in: P2PBUF_ALLOC_* flags
  * @offset: in with P2PBUF_ALLOC_FIXED_OFFSET: wanted offset within the
  *	region, page aligned (EPERM without CAP_SYS_ADMIN, EBUSY when taken,
