@@ -27,9 +27,10 @@
  *
  * Outermost first; a lock is only taken while holding locks above it:
  *
- * 1. p2pbuf_rescan_lock (p2pmem.c), then the device lock of one PCI device
- *    at a time. Unregister can also run under a device lock the driver core
- *    holds (unbind, reset, remove).
+ * 1. The rescan work (p2pmem.c; one at a time on an ordered workqueue)
+ *    takes the device lock of one PCI device at a time. Unregister can also
+ *    run under a device lock the driver core holds (unbind, reset, remove);
+ *    nothing waits for the rescan work holding a device lock.
  * 2. p2pbuf_registry_lock (provider.c), then one provider's @lock (LIST's
  *    snapshot, p2pbuf_find_provider()).
  * 3. struct p2pbuf_provider.lock, then p2pbuf_deferred_lock (chunk.c; a

@@ -3,7 +3,8 @@
  * p2pbuf p2pmem adoption: p2pmem that a driver published through the P2PDMA
  * core (the NVMe CMB) becomes a provider; without CONFIG_PCI_P2PDMA, NVMe
  * controllers with a CMB are listed as unavailable. A PCI bus notifier
- * rescans when drivers bind and unregisters providers of devices that go.
+ * queues a rescan on a private ordered workqueue when drivers bind, and
+ * unregisters providers of devices that go.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,8 +23,12 @@
 #define P2PBUF_NVME_REG_CMBLOC	0x38
 #define P2PBUF_NVME_REG_CMBSZ	0x3c
 
-/* serialises p2pmem adoption so a device is adopted once */
-static DEFINE_MUTEX(p2pbuf_rescan_lock);
+/*
+ * Discovery runs here and nowhere else, one rescan at a time (so a device is
+ * adopted once): at load, after a driver binds, and on a write to the
+ * rescan file. Listing never rescans.
+ */
+static struct workqueue_struct *p2pbuf_wq;
 
 static bool p2pbuf_match_pdev(struct p2pbuf_provider *prov, void *pdev)
 {
@@ -213,23 +218,16 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
 }
 #endif
 
-/**
- * p2pbuf_p2pmem_rescan - adopt p2pmem published since the last look
- *
- * Runs at load, a second after any PCI driver binds (nvme publishes its CMB
- * from its asynchronous reset work), when userspace lists providers and on a
- * write to /sys/class/misc/p2pbuf/rescan. Each device is looked at under its
- * device lock and only while a driver is bound, so that adoption cannot race
- * with an unbind tearing the p2pmem down; adopted providers whose p2pmem is
- * gone are unregistered.
- *
- * Context: process context; takes device locks, must not be called with one.
+/*
+ * Adopt p2pmem published since the last look. Each device is looked at
+ * under its device lock and only while a driver is bound, so that adoption
+ * cannot race with an unbind tearing the p2pmem down; adopted providers
+ * whose p2pmem is gone are unregistered. Runs on p2pbuf_wq only.
  */
-void p2pbuf_p2pmem_rescan(void)
+static void p2pbuf_rescan_fn(struct work_struct *work)
 {
 	struct pci_dev *pdev = NULL;
 
-	mutex_lock(&p2pbuf_rescan_lock);
 	for_each_pci_dev(pdev) {
 		device_lock(&pdev->dev);
 		if (pdev->driver)
@@ -237,7 +235,25 @@ void p2pbuf_p2pmem_rescan(void)
 		device_unlock(&pdev->dev);
 	}
 	p2pbuf_unregister_matching(p2pbuf_match_stale, NULL);
-	mutex_unlock(&p2pbuf_rescan_lock);
+}
+
+static DECLARE_DELAYED_WORK(p2pbuf_rescan_work, p2pbuf_rescan_fn);
+
+/**
+ * p2pbuf_p2pmem_rescan - look for new p2pmem now, and wait for it
+ *
+ * Queues a rescan on the private workqueue (at once, or sooner than the
+ * one a bind queued) and waits until a rescan that started after the call
+ * has finished. For module load and /sys/class/misc/p2pbuf/rescan; listing
+ * providers never calls it.
+ *
+ * Context: process context; sleeps until the rescan took every PCI device
+ * lock in turn, so it must not be called holding one.
+ */
+void p2pbuf_p2pmem_rescan(void)
+{
+	mod_delayed_work(p2pbuf_wq, &p2pbuf_rescan_work, 0);
+	flush_delayed_work(&p2pbuf_rescan_work);
 }
 
 /* a driver unbinds (@p2pmem_only: its p2pmem goes) or the device goes */
@@ -248,13 +264,6 @@ static void p2pbuf_unregister_device_providers(struct pci_dev *pdev,
 				   p2pbuf_match_pdev, pdev);
 }
 
-static void p2pbuf_rescan_fn(struct work_struct *work)
-{
-	p2pbuf_p2pmem_rescan();
-}
-
-static DECLARE_DELAYED_WORK(p2pbuf_rescan_work, p2pbuf_rescan_fn);
-
 static int p2pbuf_pci_notify(struct notifier_block *nb, unsigned long action,
 			     void *data)
 {
@@ -262,7 +271,11 @@ static int p2pbuf_pci_notify(struct notifier_block *nb, unsigned long action,
 
 	switch (action) {
 	case BUS_NOTIFY_BOUND_DRIVER:
-		schedule_delayed_work(&p2pbuf_rescan_work, HZ);
+		/*
+		 * nvme publishes its CMB from its asynchronous reset work:
+		 * look a second after the last bind
+		 */
+		mod_delayed_work(p2pbuf_wq, &p2pbuf_rescan_work, HZ);
 		break;
 	case BUS_NOTIFY_UNBIND_DRIVER:
 		/* the P2PDMA core tears the p2pmem down after remove() */
@@ -283,26 +296,39 @@ static struct notifier_block p2pbuf_pci_nb = {
 /**
  * p2pbuf_p2pmem_init - watch the PCI bus and adopt what is published now
  *
+ * Creates the private ordered workqueue discovery runs on, registers the
+ * PCI bus notifier and waits for a first rescan.
+ *
  * Return: 0 or a negative errno.
  */
 int p2pbuf_p2pmem_init(void)
 {
 	int ret;
 
+	p2pbuf_wq = alloc_ordered_workqueue("p2pbuf", 0);
+	if (!p2pbuf_wq)
+		return -ENOMEM;
 	ret = bus_register_notifier(&pci_bus_type, &p2pbuf_pci_nb);
 	if (ret)
-		return ret;
+		goto err_wq;
 	p2pbuf_p2pmem_rescan();
 	return 0;
+
+err_wq:
+	destroy_workqueue(p2pbuf_wq);
+	return ret;
 }
 
 /**
  * p2pbuf_p2pmem_exit - stop watching the PCI bus
  *
- * Adopted providers stay registered: module exit unregisters every provider.
+ * After the notifier is gone nothing queues a rescan; the /dev/p2pbuf
+ * rescan file must be gone already (p2pbuf_uapi_exit()). Adopted providers
+ * stay registered: module exit unregisters every provider.
  */
 void p2pbuf_p2pmem_exit(void)
 {
 	bus_unregister_notifier(&pci_bus_type, &p2pbuf_pci_nb);
 	cancel_delayed_work_sync(&p2pbuf_rescan_work);
+	destroy_workqueue(p2pbuf_wq);
 }

@@ -62,7 +62,7 @@ static int p2pbuf_ioc_list(void __user *uarg, size_t usize)
 	if (arg.entry_size > PAGE_SIZE)
 		return -EINVAL;
 
-	p2pbuf_p2pmem_rescan();
+	/* state only: no rescan, no device lock, nothing waits for a revoke */
 	n = p2pbuf_provider_snapshot(&infos);
 	if (n < 0)
 		return n;
@@ -345,7 +345,7 @@ static ssize_t providers_show(struct device *dev,
 	struct p2pbuf_provider_info *infos;
 	int n, i, len = 0;
 
-	p2pbuf_p2pmem_rescan();
+	/* world-readable: state only, as LIST */
 	n = p2pbuf_provider_snapshot(&infos);
 	if (n < 0)
 		return n;
@@ -363,6 +363,7 @@ static ssize_t providers_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(providers);
 
+/* 0200: root looks for new p2pmem at once, and waits for the rescan */
 static ssize_t rescan_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
