@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * p2pbuf p2pmem adoption: p2pmem that a driver published through the P2PDMA
- * core (the NVMe CMB) becomes a provider; without CONFIG_PCI_P2PDMA, NVMe
- * controllers with a CMB are listed as unavailable. A PCI bus notifier
- * queues a rescan on a private ordered workqueue when drivers bind, and
- * unregisters providers of devices that go.
+ * core (the NVMe CMB) becomes a provider; without CONFIG_PCI_P2PDMA there
+ * is none, and p2pbuf never reads another driver's registers to find a
+ * CMB, so none is listed. A PCI bus notifier queues a rescan on a private
+ * ordered workqueue when drivers bind, and unregisters providers of devices
+ * that go.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/io.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
@@ -16,12 +16,6 @@
 #include <linux/workqueue.h>
 
 #include "p2pbuf_internal.h"
-
-#define P2PBUF_NVME_CLASS	0x010802
-#define P2PBUF_NVME_REG_CAP	0x00
-#define P2PBUF_NVME_CAP_HI_CMBS	BIT(57 - 32)
-#define P2PBUF_NVME_REG_CMBLOC	0x38
-#define P2PBUF_NVME_REG_CMBSZ	0x3c
 
 /*
  * Discovery runs here and nowhere else, one rescan at a time (so a device is
@@ -40,12 +34,12 @@ static bool p2pbuf_match_p2pmem(struct p2pbuf_provider *prov, void *pdev)
 	return prov->pdev == pdev && prov->kind == P2PBUF_KIND_P2PMEM;
 }
 
+#if IS_ENABLED(CONFIG_PCI_P2PDMA)
 static struct p2pbuf_provider *p2pbuf_find_p2pmem(struct pci_dev *pdev)
 {
 	return p2pbuf_find_first(p2pbuf_match_p2pmem, pdev);
 }
 
-#if IS_ENABLED(CONFIG_PCI_P2PDMA)
 /* find the P2PDMA page map covering one of the device's memory BARs */
 static bool p2pbuf_p2pmem_range(struct pci_dev *pdev, int *bar,
 				struct range *range)
@@ -134,87 +128,14 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
 		 prov->available ? "" : " (not published)");
 }
 #else
-/*
- * Does this NVMe controller have a CMB, and where? Reads CAP, CMBLOC and
- * CMBSZ, never writes. nvme clears CMBMSC.CRE when it cannot register the
- * CMB (as here, without P2PDMA), and then CMBSZ reads 0 on NVMe 1.4+
- * controllers: CAP.CMBS still says a CMB exists, of unknown size (0).
- */
-static bool p2pbuf_nvme_cmb(struct pci_dev *pdev, int *bar, u64 *offset,
-			    u64 *size)
-{
-	u32 cap_hi, cmbloc, cmbsz, szu;
-	void __iomem *regs;
-	u16 cmd;
-	u64 unit;
-
-	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
-	    pci_resource_len(pdev, 0) < P2PBUF_NVME_REG_CMBSZ + 4)
-		return false;
-	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	if (!(cmd & PCI_COMMAND_MEMORY))
-		return false;
-	regs = pci_iomap_range(pdev, 0, 0, P2PBUF_NVME_REG_CMBSZ + 4);
-	if (!regs)
-		return false;
-	cap_hi = readl(regs + P2PBUF_NVME_REG_CAP + 4);
-	cmbloc = readl(regs + P2PBUF_NVME_REG_CMBLOC);
-	cmbsz = readl(regs + P2PBUF_NVME_REG_CMBSZ);
-	pci_iounmap(pdev, regs);
-	if (cap_hi == ~0U || cmbsz == ~0U)
-		return false;
-
-	*bar = 0;
-	*offset = 0;
-	*size = 0;
-	szu = (cmbsz >> 8) & 0xf;
-	if (cmbsz && szu <= 6) {
-		unit = SZ_4K << (4 * szu);
-		*bar = cmbloc & 0x7;
-		*offset = (u64)(cmbloc >> 12) * unit;
-		*size = (u64)(cmbsz >> 12) * unit;
-		return true;
-	}
-	return cap_hi & P2PBUF_NVME_CAP_HI_CMBS;
-}
-
+/* no P2PDMA, no p2pmem: nothing to adopt, and no register is read */
 static bool p2pbuf_match_stale(struct p2pbuf_provider *prov, void *data)
 {
 	return false;
 }
 
-/* called with the device lock held and a driver bound */
 static void p2pbuf_adopt(struct pci_dev *pdev)
 {
-	struct p2pbuf_provider *prov;
-	u64 size, offset;
-	int bar;
-
-	if (pdev->class != P2PBUF_NVME_CLASS)
-		return;
-	prov = p2pbuf_find_p2pmem(pdev);
-	if (prov) {
-		p2pbuf_provider_put(prov);
-		return;
-	}
-	if (!p2pbuf_nvme_cmb(pdev, &bar, &offset, &size))
-		return;
-
-	prov = p2pbuf_provider_new(pdev, P2PBUF_KIND_P2PMEM);
-	if (!prov)
-		return;
-	prov->bar = bar;
-	prov->bar_offset = offset;
-	prov->size = size;
-	if (size && bar < PCI_STD_NUM_BARS &&
-	    (pci_resource_flags(pdev, bar) & IORESOURCE_MEM)) {
-		prov->phys = pci_resource_start(pdev, bar) + offset;
-		prov->bus_addr = pci_bus_address(pdev, bar) + offset;
-	}
-	strscpy(prov->reason, "P2PDMA not in this kernel (CONFIG_PCI_P2PDMA=n)",
-		sizeof(prov->reason));
-	if (p2pbuf_provider_add(prov))
-		p2pbuf_provider_put(prov);
 }
 #endif
 
@@ -228,6 +149,8 @@ static void p2pbuf_rescan_fn(struct work_struct *work)
 {
 	struct pci_dev *pdev = NULL;
 
+	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
+		return;
 	for_each_pci_dev(pdev) {
 		device_lock(&pdev->dev);
 		if (pdev->driver)
