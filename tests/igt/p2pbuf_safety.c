@@ -56,7 +56,8 @@
  * SUBTEST: list-is-read-only
  * Description: P2PBUF_IOC_LIST and the providers file return at once while
  *	an unbind is waiting for an importer; on the stock kernel NVMe CMBs are
- *	not listed (their registers are never probed).
+ *	not listed (their registers are never probed); with P2PDMA a CMB that
+ *	nvme publishes after a late bind is still found, without a rescan.
  *
  * SUBTEST: non-prefetchable-bar-refused
  * Description: p2pbuf_bar refuses a device whose memory BARs are not
@@ -1159,6 +1160,43 @@ static void test_unprivileged(void)
 
 /* ---- list-is-read-only --------------------------------------------------- */
 
+/*
+ * Listing no longer rescans, so discovery must not miss a CMB that nvme
+ * publishes from its asynchronous reset work after a late bind: the bus
+ * notifier's delayed rescan has to find it, with no write to rescan.
+ */
+static void check_late_bind_adopted(void)
+{
+	struct p2pbuf_provider_info p, q;
+	char drv[64];
+	bool found = false;
+	double t0;
+	int ret;
+
+	if (!need_cmb(&p))
+		return;
+	ret = sysfs_write("/sys/bus/pci/devices/" NAME_NVME0 "/driver/unbind",
+			  NAME_NVME0);
+	igt_assert_f(ret == 0, "unbind %s: %s\n", NAME_NVME0, strerror(-ret));
+	expect(!p2pbuf_find(p2p, NAME_NVME0, P2PBUF_KIND_P2PMEM, &q) ||
+	       !(q.flags & P2PBUF_PROVIDER_AVAILABLE),
+	       "%s's p2pmem still listed available after its unbind\n",
+	       NAME_NVME0);
+	t0 = p2pbuf_now();
+	pci_bind("nvme", NAME_NVME0);
+	do {
+		found = p2pbuf_find(p2p, NAME_NVME0, P2PBUF_KIND_P2PMEM, &q) &&
+			(q.flags & P2PBUF_PROVIDER_AVAILABLE) && q.id != p.id;
+		if (!found)
+			usleep(50 * 1000);
+	} while (!found && p2pbuf_now() - t0 < 10.0);
+	pci_driver_name(NAME_NVME0, drv, sizeof(drv));
+	igt_info("%s rebound to \"%s\": its CMB %s after %.2f s\n", NAME_NVME0,
+		 drv, found ? "listed again" : "not listed", p2pbuf_now() - t0);
+	expect(found, "%s's CMB not adopted 10 s after nvme bound, with no rescan written\n",
+	       NAME_NVME0);
+}
+
 static void test_list_is_read_only(void)
 {
 	struct p2pbuf_provider_info p, list[MAX_PROVIDERS];
@@ -1226,6 +1264,7 @@ static void test_list_is_read_only(void)
 			       "stock kernel lists %s (%s), probed behind nvme's back\n",
 			       list[i].name, list[i].reason);
 	}
+	check_late_bind_adopted();
 	/* an explicit rescan still works, for root */
 	expect(sysfs_write(RESCAN_FILE, "1") == 0, "rescan failed\n");
 	free(text);
