@@ -355,6 +355,8 @@ static void p2pbuf_release(struct dma_buf *dmabuf)
 		mutex_unlock(&chunk->prov->lock);
 		p2pbuf_chunk_free(chunk);
 	}
+	/* the charge travels with the buffer, not with an fd */
+	p2pbuf_quota_uncharge(&buf->charge);
 	mutex_destroy(&buf->lock);
 	kfree(buf);
 }

@@ -17,21 +17,23 @@ static int __init p2pbuf_init(void)
 	int ret;
 
 	p2pbuf_debugfs_init();
-	ret = p2pbuf_uapi_init();
+	/* the rescan file of the uapi queues on p2pmem's workqueue */
+	ret = p2pbuf_p2pmem_init();
 	if (ret)
 		goto err_debugfs;
+	ret = p2pbuf_uapi_init();
+	if (ret)
+		goto err_p2pmem;
 	ret = p2pbuf_bar_driver_register();
 	if (ret)
 		goto err_uapi;
-	ret = p2pbuf_p2pmem_init();
-	if (ret)
-		goto err_driver;
 	return 0;
 
-err_driver:
-	p2pbuf_bar_driver_unregister();
 err_uapi:
 	p2pbuf_uapi_exit();
+err_p2pmem:
+	p2pbuf_p2pmem_exit();
+	p2pbuf_unregister_all();
 err_debugfs:
 	p2pbuf_debugfs_exit();
 	return ret;
@@ -39,10 +41,10 @@ err_debugfs:
 
 static void __exit p2pbuf_exit(void)
 {
-	p2pbuf_p2pmem_exit();
 	p2pbuf_bar_driver_unregister();
 	/* no ioctl can allocate from a provider that is being unregistered */
 	p2pbuf_uapi_exit();
+	p2pbuf_p2pmem_exit();
 	p2pbuf_unregister_all();
 	p2pbuf_deferred_drain();
 	p2pbuf_debugfs_exit();

@@ -5,6 +5,7 @@
 #ifndef _P2PBUF_INTERNAL_H
 #define _P2PBUF_INTERNAL_H
 
+#include <linux/capability.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
 #include <linux/kref.h>
@@ -26,9 +27,10 @@
  *
  * Outermost first; a lock is only taken while holding locks above it:
  *
- * 1. p2pbuf_rescan_lock (p2pmem.c), then the device lock of one PCI device
- *    at a time. Unregister can also run under a device lock the driver core
- *    holds (unbind, reset, remove).
+ * 1. The rescan work (p2pmem.c; one at a time on an ordered workqueue)
+ *    takes the device lock of one PCI device at a time. Unregister can also
+ *    run under a device lock the driver core holds (unbind, reset, remove);
+ *    nothing waits for the rescan work holding a device lock.
  * 2. p2pbuf_registry_lock (provider.c), then one provider's @lock (LIST's
  *    snapshot, p2pbuf_find_provider()).
  * 3. struct p2pbuf_provider.lock, then p2pbuf_deferred_lock (chunk.c; a
@@ -116,6 +118,18 @@ struct p2pbuf_chunk {
 };
 
 /**
+ * struct p2pbuf_charge - what a buffer counts against its user's quota
+ * @uid: the user, in the initial user namespace
+ * @provider_id: the provider the bytes count against
+ * @bytes: bytes charged; 0 when nothing is (in-kernel buffers)
+ */
+struct p2pbuf_charge {
+	u32 uid;
+	u32 provider_id;
+	u64 bytes;
+};
+
+/**
  * struct p2pbuf_buffer - an exported chunk
  * @dmabuf: the dma-buf
  * @chunk: the memory; freed by release
@@ -135,6 +149,8 @@ struct p2pbuf_chunk {
  * @pin_count: pins held by importers
  * @map_count: live sg tables
  * @wq: revoke waits here for @pin_count and @map_count to drop
+ * @charge: the quota charge of a buffer allocated through /dev/p2pbuf,
+ *	given back by release; set by the ioctl before the first fd exists
  */
 struct p2pbuf_buffer {
 	struct dma_buf *dmabuf;
@@ -151,6 +167,7 @@ struct p2pbuf_buffer {
 	atomic_t pin_count;
 	atomic_t map_count;
 	wait_queue_head_t wq;
+	struct p2pbuf_charge charge;
 };
 
 /**
@@ -205,10 +222,30 @@ static inline const char *p2pbuf_kind_name(enum p2pbuf_kind kind)
 	}
 }
 
+/**
+ * p2pbuf_param_may_set - may the caller change a policy or limit parameter?
+ *
+ * For the set op of every parameter that widens what users may do: the
+ * files are 0644 and root's, and this also keeps root without
+ * CAP_SYS_ADMIN (a container's, a sandboxed service's) from writing them.
+ * At module load the set op runs in the loader's context, which has it.
+ *
+ * Return: 0, or -EPERM.
+ */
+static inline int p2pbuf_param_may_set(void)
+{
+	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
+}
+
 /*
  * Per file, in dependency order from the bottom up: a file calls only the
  * files listed above it (README.md; tests/host/layout checks it).
  */
+
+/* quota.c */
+int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
+			u64 provider_size, u64 bytes);
+void p2pbuf_quota_uncharge(struct p2pbuf_charge *charge);
 
 /* sgt.c */
 unsigned int p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,

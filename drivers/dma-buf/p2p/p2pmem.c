@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * p2pbuf p2pmem adoption: p2pmem that a driver published through the P2PDMA
- * core (the NVMe CMB) becomes a provider; without CONFIG_PCI_P2PDMA, NVMe
- * controllers with a CMB are listed as unavailable. A PCI bus notifier
- * rescans when drivers bind and unregisters providers of devices that go.
+ * core (the NVMe CMB) becomes a provider; without CONFIG_PCI_P2PDMA there
+ * is none, and p2pbuf never reads another driver's registers to find a
+ * CMB, so none is listed. A PCI bus notifier queues a rescan on a private
+ * ordered workqueue when drivers bind, and unregisters providers of devices
+ * that go.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/io.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
@@ -16,14 +17,12 @@
 
 #include "p2pbuf_internal.h"
 
-#define P2PBUF_NVME_CLASS	0x010802
-#define P2PBUF_NVME_REG_CAP	0x00
-#define P2PBUF_NVME_CAP_HI_CMBS	BIT(57 - 32)
-#define P2PBUF_NVME_REG_CMBLOC	0x38
-#define P2PBUF_NVME_REG_CMBSZ	0x3c
-
-/* serialises p2pmem adoption so a device is adopted once */
-static DEFINE_MUTEX(p2pbuf_rescan_lock);
+/*
+ * Discovery runs here and nowhere else, one rescan at a time (so a device is
+ * adopted once): at load, after a driver binds, and on a write to the
+ * rescan file. Listing never rescans.
+ */
+static struct workqueue_struct *p2pbuf_wq;
 
 static bool p2pbuf_match_pdev(struct p2pbuf_provider *prov, void *pdev)
 {
@@ -35,12 +34,12 @@ static bool p2pbuf_match_p2pmem(struct p2pbuf_provider *prov, void *pdev)
 	return prov->pdev == pdev && prov->kind == P2PBUF_KIND_P2PMEM;
 }
 
+#if IS_ENABLED(CONFIG_PCI_P2PDMA)
 static struct p2pbuf_provider *p2pbuf_find_p2pmem(struct pci_dev *pdev)
 {
 	return p2pbuf_find_first(p2pbuf_match_p2pmem, pdev);
 }
 
-#if IS_ENABLED(CONFIG_PCI_P2PDMA)
 /* find the P2PDMA page map covering one of the device's memory BARs */
 static bool p2pbuf_p2pmem_range(struct pci_dev *pdev, int *bar,
 				struct range *range)
@@ -129,107 +128,29 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
 		 prov->available ? "" : " (not published)");
 }
 #else
-/*
- * Does this NVMe controller have a CMB, and where? Reads CAP, CMBLOC and
- * CMBSZ, never writes. nvme clears CMBMSC.CRE when it cannot register the
- * CMB (as here, without P2PDMA), and then CMBSZ reads 0 on NVMe 1.4+
- * controllers: CAP.CMBS still says a CMB exists, of unknown size (0).
- */
-static bool p2pbuf_nvme_cmb(struct pci_dev *pdev, int *bar, u64 *offset,
-			    u64 *size)
-{
-	u32 cap_hi, cmbloc, cmbsz, szu;
-	void __iomem *regs;
-	u16 cmd;
-	u64 unit;
-
-	if (!(pci_resource_flags(pdev, 0) & IORESOURCE_MEM) ||
-	    pci_resource_len(pdev, 0) < P2PBUF_NVME_REG_CMBSZ + 4)
-		return false;
-	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	if (!(cmd & PCI_COMMAND_MEMORY))
-		return false;
-	regs = pci_iomap_range(pdev, 0, 0, P2PBUF_NVME_REG_CMBSZ + 4);
-	if (!regs)
-		return false;
-	cap_hi = readl(regs + P2PBUF_NVME_REG_CAP + 4);
-	cmbloc = readl(regs + P2PBUF_NVME_REG_CMBLOC);
-	cmbsz = readl(regs + P2PBUF_NVME_REG_CMBSZ);
-	pci_iounmap(pdev, regs);
-	if (cap_hi == ~0U || cmbsz == ~0U)
-		return false;
-
-	*bar = 0;
-	*offset = 0;
-	*size = 0;
-	szu = (cmbsz >> 8) & 0xf;
-	if (cmbsz && szu <= 6) {
-		unit = SZ_4K << (4 * szu);
-		*bar = cmbloc & 0x7;
-		*offset = (u64)(cmbloc >> 12) * unit;
-		*size = (u64)(cmbsz >> 12) * unit;
-		return true;
-	}
-	return cap_hi & P2PBUF_NVME_CAP_HI_CMBS;
-}
-
+/* no P2PDMA, no p2pmem: nothing to adopt, and no register is read */
 static bool p2pbuf_match_stale(struct p2pbuf_provider *prov, void *data)
 {
 	return false;
 }
 
-/* called with the device lock held and a driver bound */
 static void p2pbuf_adopt(struct pci_dev *pdev)
 {
-	struct p2pbuf_provider *prov;
-	u64 size, offset;
-	int bar;
-
-	if (pdev->class != P2PBUF_NVME_CLASS)
-		return;
-	prov = p2pbuf_find_p2pmem(pdev);
-	if (prov) {
-		p2pbuf_provider_put(prov);
-		return;
-	}
-	if (!p2pbuf_nvme_cmb(pdev, &bar, &offset, &size))
-		return;
-
-	prov = p2pbuf_provider_new(pdev, P2PBUF_KIND_P2PMEM);
-	if (!prov)
-		return;
-	prov->bar = bar;
-	prov->bar_offset = offset;
-	prov->size = size;
-	if (size && bar < PCI_STD_NUM_BARS &&
-	    (pci_resource_flags(pdev, bar) & IORESOURCE_MEM)) {
-		prov->phys = pci_resource_start(pdev, bar) + offset;
-		prov->bus_addr = pci_bus_address(pdev, bar) + offset;
-	}
-	strscpy(prov->reason, "P2PDMA not in this kernel (CONFIG_PCI_P2PDMA=n)",
-		sizeof(prov->reason));
-	if (p2pbuf_provider_add(prov))
-		p2pbuf_provider_put(prov);
 }
 #endif
 
-/**
- * p2pbuf_p2pmem_rescan - adopt p2pmem published since the last look
- *
- * Runs at load, a second after any PCI driver binds (nvme publishes its CMB
- * from its asynchronous reset work), when userspace lists providers and on a
- * write to /sys/class/misc/p2pbuf/rescan. Each device is looked at under its
- * device lock and only while a driver is bound, so that adoption cannot race
- * with an unbind tearing the p2pmem down; adopted providers whose p2pmem is
- * gone are unregistered.
- *
- * Context: process context; takes device locks, must not be called with one.
+/*
+ * Adopt p2pmem published since the last look. Each device is looked at
+ * under its device lock and only while a driver is bound, so that adoption
+ * cannot race with an unbind tearing the p2pmem down; adopted providers
+ * whose p2pmem is gone are unregistered. Runs on p2pbuf_wq only.
  */
-void p2pbuf_p2pmem_rescan(void)
+static void p2pbuf_rescan_fn(struct work_struct *work)
 {
 	struct pci_dev *pdev = NULL;
 
-	mutex_lock(&p2pbuf_rescan_lock);
+	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
+		return;
 	for_each_pci_dev(pdev) {
 		device_lock(&pdev->dev);
 		if (pdev->driver)
@@ -237,7 +158,25 @@ void p2pbuf_p2pmem_rescan(void)
 		device_unlock(&pdev->dev);
 	}
 	p2pbuf_unregister_matching(p2pbuf_match_stale, NULL);
-	mutex_unlock(&p2pbuf_rescan_lock);
+}
+
+static DECLARE_DELAYED_WORK(p2pbuf_rescan_work, p2pbuf_rescan_fn);
+
+/**
+ * p2pbuf_p2pmem_rescan - look for new p2pmem now, and wait for it
+ *
+ * Queues a rescan on the private workqueue (at once, or sooner than the
+ * one a bind queued) and waits until a rescan that started after the call
+ * has finished. For module load and /sys/class/misc/p2pbuf/rescan; listing
+ * providers never calls it.
+ *
+ * Context: process context; sleeps until the rescan took every PCI device
+ * lock in turn, so it must not be called holding one.
+ */
+void p2pbuf_p2pmem_rescan(void)
+{
+	mod_delayed_work(p2pbuf_wq, &p2pbuf_rescan_work, 0);
+	flush_delayed_work(&p2pbuf_rescan_work);
 }
 
 /* a driver unbinds (@p2pmem_only: its p2pmem goes) or the device goes */
@@ -248,13 +187,6 @@ static void p2pbuf_unregister_device_providers(struct pci_dev *pdev,
 				   p2pbuf_match_pdev, pdev);
 }
 
-static void p2pbuf_rescan_fn(struct work_struct *work)
-{
-	p2pbuf_p2pmem_rescan();
-}
-
-static DECLARE_DELAYED_WORK(p2pbuf_rescan_work, p2pbuf_rescan_fn);
-
 static int p2pbuf_pci_notify(struct notifier_block *nb, unsigned long action,
 			     void *data)
 {
@@ -262,7 +194,11 @@ static int p2pbuf_pci_notify(struct notifier_block *nb, unsigned long action,
 
 	switch (action) {
 	case BUS_NOTIFY_BOUND_DRIVER:
-		schedule_delayed_work(&p2pbuf_rescan_work, HZ);
+		/*
+		 * nvme publishes its CMB from its asynchronous reset work:
+		 * look a second after the last bind
+		 */
+		mod_delayed_work(p2pbuf_wq, &p2pbuf_rescan_work, HZ);
 		break;
 	case BUS_NOTIFY_UNBIND_DRIVER:
 		/* the P2PDMA core tears the p2pmem down after remove() */
@@ -283,26 +219,39 @@ static struct notifier_block p2pbuf_pci_nb = {
 /**
  * p2pbuf_p2pmem_init - watch the PCI bus and adopt what is published now
  *
+ * Creates the private ordered workqueue discovery runs on, registers the
+ * PCI bus notifier and waits for a first rescan.
+ *
  * Return: 0 or a negative errno.
  */
 int p2pbuf_p2pmem_init(void)
 {
 	int ret;
 
+	p2pbuf_wq = alloc_ordered_workqueue("p2pbuf", 0);
+	if (!p2pbuf_wq)
+		return -ENOMEM;
 	ret = bus_register_notifier(&pci_bus_type, &p2pbuf_pci_nb);
 	if (ret)
-		return ret;
+		goto err_wq;
 	p2pbuf_p2pmem_rescan();
 	return 0;
+
+err_wq:
+	destroy_workqueue(p2pbuf_wq);
+	return ret;
 }
 
 /**
  * p2pbuf_p2pmem_exit - stop watching the PCI bus
  *
- * Adopted providers stay registered: module exit unregisters every provider.
+ * After the notifier is gone nothing queues a rescan; the /dev/p2pbuf
+ * rescan file must be gone already (p2pbuf_uapi_exit()). Adopted providers
+ * stay registered: module exit unregisters every provider.
  */
 void p2pbuf_p2pmem_exit(void)
 {
 	bus_unregister_notifier(&pci_bus_type, &p2pbuf_pci_nb);
 	cancel_delayed_work_sync(&p2pbuf_rescan_work);
+	destroy_workqueue(p2pbuf_wq);
 }

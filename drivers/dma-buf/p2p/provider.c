@@ -38,10 +38,9 @@
  * is that size minus what p2pbuf allocated: an upper bound, since the owning
  * driver (nvme, for its queues) may allocate from the same pool.
  *
- * Without CONFIG_PCI_P2PDMA, NVMe controllers that report a CMB (CMBSZ, or
- * CAP.CMBS once nvme has disabled the CMB again) are listed as unavailable
- * p2pmem entries, with the reason; the size is 0 when the controller no
- * longer reports it.
+ * Without CONFIG_PCI_P2PDMA there is no p2pmem, and NVMe CMBs are not
+ * listed: finding one would mean reading the registers of a controller
+ * that another driver (nvme, vfio-pci) owns, which p2pbuf never does.
  */
 
 static unsigned int p2pbuf_revoke_timeout_ms = 5000;

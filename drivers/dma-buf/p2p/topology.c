@@ -47,6 +47,9 @@
  *
  * With kernel_whitelist=Y the host bridges that the P2PDMA core whitelists
  * are trusted as well (kernels with CONFIG_PCI_P2PDMA only).
+ *
+ * The three files are 0644, and writing them also needs CAP_SYS_ADMIN
+ * (EPERM): a root without it must not widen the policy.
  */
 
 #define P2PBUF_RULES_STRLEN	256
@@ -62,7 +65,21 @@ static DEFINE_SPINLOCK(p2pbuf_policy_lock);
 static struct p2pbuf_rule_param p2pbuf_allow;
 static struct p2pbuf_rule_param p2pbuf_deny;
 static bool kernel_whitelist;
-module_param(kernel_whitelist, bool, 0644);
+
+static int p2pbuf_whitelist_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = p2pbuf_param_may_set();
+
+	return ret ? ret : param_set_bool(val, kp);
+}
+
+static const struct kernel_param_ops p2pbuf_whitelist_ops = {
+	.set = p2pbuf_whitelist_set,
+	.get = param_get_bool,
+};
+
+module_param_cb(kernel_whitelist, &p2pbuf_whitelist_ops, &kernel_whitelist,
+		0644);
 MODULE_PARM_DESC(kernel_whitelist,
 		 "Also trust host bridges whitelisted by the P2PDMA core (default: N)");
 
@@ -72,6 +89,9 @@ static int p2pbuf_rules_set(const char *val, const struct kernel_param *kp)
 	struct p2pbuf_bridge_rule tbl[P2PBUF_MAX_RULES];
 	int n;
 
+	n = p2pbuf_param_may_set();
+	if (n)
+		return n;
 	if (strlen(val) >= P2PBUF_RULES_STRLEN)
 		return -ENOSPC;
 	n = p2pbuf_bridge_rules_parse(val, tbl, ARRAY_SIZE(tbl));

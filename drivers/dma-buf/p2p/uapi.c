@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/compat.h>
 #include <linux/dma-buf.h>
 #include <linux/fcntl.h>
@@ -27,8 +28,10 @@
  * writes back at most the caller's size. Errors: unknown ioctl ENOTTY;
  * unknown flags, non-zero reserved or padding, bad sizes or offsets, unknown
  * provider id EINVAL; a provider that is listed but unavailable EOPNOTSUPP,
- * one that went away ENODEV; a full provider ENOMEM; a taken fixed offset
- * EBUSY, a fixed offset on a p2pmem provider EOPNOTSUPP; P2PBUF_IOC_PATH
+ * one that went away ENODEV; a full provider ENOMEM; a buffer over the
+ * caller's quota (DOC: quota) EDQUOT; a fixed offset
+ * without CAP_SYS_ADMIN EPERM, a taken one EBUSY, one on a p2pmem provider
+ * EOPNOTSUPP; P2PBUF_IOC_PATH
  * for a client address with no PCI device ENODEV; P2PBUF_IOC_BUF_INFO on a
  * non-p2pbuf fd EINVAL, on a non-fd EBADF.
  */
@@ -59,7 +62,7 @@ static int p2pbuf_ioc_list(void __user *uarg, size_t usize)
 	if (arg.entry_size > PAGE_SIZE)
 		return -EINVAL;
 
-	p2pbuf_p2pmem_rescan();
+	/* state only: no rescan, no device lock, nothing waits for a revoke */
 	n = p2pbuf_provider_snapshot(&infos);
 	if (n < 0)
 		return n;
@@ -103,12 +106,17 @@ static int p2pbuf_alloc_check(const struct p2pbuf_alloc *a)
 	}
 	if (!a->provider_id)
 		return -EINVAL;
+	/* aiming at a range someone just freed is not for everyone */
+	if ((a->flags & P2PBUF_ALLOC_FIXED_OFFSET) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	return 0;
 }
 
 static int p2pbuf_ioc_alloc(void __user *uarg, size_t usize)
 {
 	struct p2pbuf_provider *prov;
+	struct p2pbuf_charge charge;
+	struct p2pbuf_buffer *buf;
 	struct p2pbuf_chunk *chunk;
 	struct p2pbuf_alloc arg;
 	struct dma_buf *dmabuf;
@@ -125,12 +133,16 @@ static int p2pbuf_ioc_alloc(void __user *uarg, size_t usize)
 	if (!prov)
 		return -EINVAL;
 
+	ret = p2pbuf_quota_charge(&charge, prov->id, prov->size, arg.size);
+	if (ret)
+		goto err_put_prov;
+
 	chunk = p2pbuf_chunk_alloc(prov, arg.size, arg.offset,
 				   arg.flags & P2PBUF_ALLOC_FIXED_OFFSET ?
 				   P2PBUF_CHUNK_FIXED_OFFSET : 0);
 	if (IS_ERR(chunk)) {
 		ret = PTR_ERR(chunk);
-		goto err_put_prov;
+		goto err_uncharge;
 	}
 
 	dmabuf = p2pbuf_chunk_export(chunk, arg.flags & P2PBUF_ALLOC_RDWR ?
@@ -139,7 +151,13 @@ static int p2pbuf_ioc_alloc(void __user *uarg, size_t usize)
 		ret = PTR_ERR(dmabuf);
 		goto err_free_chunk;
 	}
-	/* from here the dma-buf owns the chunk */
+	/*
+	 * From here the dma-buf owns the chunk and the charge: its release,
+	 * whoever drops the last reference, frees the one and gives back the
+	 * other. No fd exists yet, so nobody else can release it meanwhile.
+	 */
+	buf = dmabuf->priv;
+	buf->charge = charge;
 
 	fd = get_unused_fd_flags(arg.flags & P2PBUF_ALLOC_CLOEXEC ?
 				 O_CLOEXEC : 0);
@@ -167,6 +185,8 @@ err_put_dmabuf:
 	return ret;
 err_free_chunk:
 	p2pbuf_chunk_free(chunk);
+err_uncharge:
+	p2pbuf_quota_uncharge(&charge);
 err_put_prov:
 	p2pbuf_provider_put(prov);
 	return ret;
@@ -325,7 +345,7 @@ static ssize_t providers_show(struct device *dev,
 	struct p2pbuf_provider_info *infos;
 	int n, i, len = 0;
 
-	p2pbuf_p2pmem_rescan();
+	/* world-readable: state only, as LIST */
 	n = p2pbuf_provider_snapshot(&infos);
 	if (n < 0)
 		return n;
@@ -343,6 +363,7 @@ static ssize_t providers_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(providers);
 
+/* 0200: root looks for new p2pmem at once, and waits for the rescan */
 static ssize_t rescan_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
@@ -363,11 +384,16 @@ static struct attribute *p2pbuf_attrs[] = {
 };
 ATTRIBUTE_GROUPS(p2pbuf);
 
+/*
+ * root:root 0660 from devtmpfs; udev/60-p2pbuf.rules gives the node to the
+ * group p2pbuf (Documentation/p2pbuf/security.rst)
+ */
 static struct miscdevice p2pbuf_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "p2pbuf",
 	.fops = &p2pbuf_fops,
 	.groups = p2pbuf_groups,
+	.mode = 0660,
 };
 
 int p2pbuf_uapi_init(void)

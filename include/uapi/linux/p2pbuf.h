@@ -7,6 +7,20 @@
  * struct from an older caller and refuses a longer one whose extra bytes are
  * not zero (E2BIG). Reserved fields must be zero (EINVAL), unknown flags get
  * EINVAL and unknown ioctls get ENOTTY.
+ *
+ * Access: the module creates /dev/p2pbuf with mode 0660, owned by root;
+ * udev/60-p2pbuf.rules gives it to the group "p2pbuf", whose members may
+ * list, query and allocate. Documentation/p2pbuf/security.rst says who may
+ * do what and why.
+ *
+ * Quota: each user (real uid of the allocating process) may hold at once
+ * user_max_pct percent (default 50) of each provider's size and
+ * user_max_buffers buffers (default 1024) on all providers, module
+ * parameters in /sys/module/p2pbuf/parameters/. P2PBUF_IOC_ALLOC beyond
+ * either fails with EDQUOT and allocates nothing. A buffer counts against
+ * the uid that allocated it until the dma-buf is released (its last fd
+ * closed, its last importer gone), wherever its fds went. Tasks with
+ * CAP_SYS_RESOURCE are exempt.
  */
 #ifndef _UAPI_LINUX_P2PBUF_H
 #define _UAPI_LINUX_P2PBUF_H
@@ -161,9 +175,11 @@ struct p2pbuf_list {
  *
  * A flag of struct p2pbuf_alloc.flags: the buffer goes at
  * struct p2pbuf_alloc.offset within the provider's region, EBUSY when that
- * range is taken. P2PBUF_KIND_BAR providers only: the P2PDMA core places
- * p2pmem itself, so a P2PBUF_KIND_P2PMEM provider refuses the flag with
- * EOPNOTSUPP.
+ * range is taken. Needs CAP_SYS_ADMIN (EPERM otherwise, before anything is
+ * allocated): placing a buffer exactly is a debugging and benchmarking
+ * tool, not a way to aim at the range another user just freed.
+ * P2PBUF_KIND_BAR providers only: the P2PDMA core places p2pmem itself, so
+ * a P2PBUF_KIND_P2PMEM provider refuses the flag with EOPNOTSUPP.
  */
 #define P2PBUF_ALLOC_FIXED_OFFSET	(1U << 2)
 
@@ -179,12 +195,13 @@ struct p2pbuf_list {
  * struct p2pbuf_alloc - argument of P2PBUF_IOC_ALLOC
  * @size: in: bytes, a non-zero multiple of the page size
  * @provider_id: in: provider to allocate from (unknown: EINVAL; listed but
- *	not available: EOPNOTSUPP; unregistered meanwhile: ENODEV)
+ *	not available: EOPNOTSUPP; unregistered meanwhile: ENODEV; the
+ *	caller's user already holds its quota of it, or of buffers: EDQUOT)
  * @flags: in: P2PBUF_ALLOC_* flags
  * @offset: in with P2PBUF_ALLOC_FIXED_OFFSET: wanted offset within the
- *	region, page aligned (EBUSY when taken, EOPNOTSUPP on a p2pmem
- *	provider); zero without the flag; out: the buffer's offset within
- *	the region
+ *	region, page aligned (EPERM without CAP_SYS_ADMIN, EBUSY when taken,
+ *	EOPNOTSUPP on a p2pmem provider); zero without the flag; out: the
+ *	buffer's offset within the region
  * @fd: out: the dma-buf file descriptor
  * @__pad: zero
  * @bus_addr: out: PCI bus address of the buffer's first byte

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf quota: what one user may hold at once through /dev/p2pbuf, and the
+ * parameters user_max_pct and user_max_buffers that bound it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/list.h>
+#include <linux/math64.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uidgid.h>
+#include <linux/xarray.h>
+
+#include "p2pbuf_internal.h"
+
+/**
+ * DOC: quota
+ *
+ * Each user (the real uid of the process that allocates, as for resource
+ * limits) may hold at once user_max_pct percent of each provider's size and
+ * user_max_buffers buffers on all providers together. P2PBUF_IOC_ALLOC
+ * charges the buffer before it allocates anything and fails with -EDQUOT
+ * when the charge would exceed either limit. The charge belongs to the
+ * buffer, not to the fd: it is given back when the dma-buf is released,
+ * wherever its fds went meanwhile. Tasks with CAP_SYS_RESOURCE are charged
+ * but never refused. In-kernel callers of p2pbuf_chunk_alloc() are not
+ * charged.
+ *
+ * The per-user state lives in an xarray keyed by uid and goes away with the
+ * user's last buffer. Lowering a limit refuses new buffers only; it takes
+ * nothing away.
+ */
+
+#define P2PBUF_USER_MAX_BUFFERS_LIMIT	SZ_1M
+
+/* one user's bytes on one provider */
+struct p2pbuf_quota_use {
+	struct list_head node;
+	u32 provider_id;
+	u64 bytes;
+};
+
+/* one user: buffers on all providers, and a p2pbuf_quota_use per provider */
+struct p2pbuf_quota_user {
+	unsigned long buffers;
+	struct list_head uses;
+};
+
+static unsigned int p2pbuf_user_max_pct = 50;
+static unsigned int p2pbuf_user_max_buffers = 1024;
+
+/* protects p2pbuf_quota_users and everything it points to */
+static DEFINE_MUTEX(p2pbuf_quota_lock);
+static DEFINE_XARRAY(p2pbuf_quota_users);
+
+static int p2pbuf_quota_param_set(const char *val, const struct kernel_param *kp,
+				  unsigned int max)
+{
+	unsigned int n;
+	int ret;
+
+	ret = p2pbuf_param_may_set();
+	if (ret)
+		return ret;
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (n > max)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, n);
+	return 0;
+}
+
+static int p2pbuf_pct_set(const char *val, const struct kernel_param *kp)
+{
+	return p2pbuf_quota_param_set(val, kp, 100);
+}
+
+static int p2pbuf_buffers_set(const char *val, const struct kernel_param *kp)
+{
+	return p2pbuf_quota_param_set(val, kp, P2PBUF_USER_MAX_BUFFERS_LIMIT);
+}
+
+static const struct kernel_param_ops p2pbuf_pct_ops = {
+	.set = p2pbuf_pct_set,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops p2pbuf_buffers_ops = {
+	.set = p2pbuf_buffers_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(user_max_pct, &p2pbuf_pct_ops, &p2pbuf_user_max_pct, 0644);
+MODULE_PARM_DESC(user_max_pct,
+		 "Percent of each provider one uid may hold, 0-100 (default: 50)");
+module_param_cb(user_max_buffers, &p2pbuf_buffers_ops,
+		&p2pbuf_user_max_buffers, 0644);
+MODULE_PARM_DESC(user_max_buffers,
+		 "Buffers one uid may hold on all providers, 0-1048576 (default: 1024)");
+
+static struct p2pbuf_quota_use *
+p2pbuf_quota_find_use(struct p2pbuf_quota_user *user, u32 provider_id)
+{
+	struct p2pbuf_quota_use *use;
+
+	list_for_each_entry(use, &user->uses, node)
+		if (use->provider_id == provider_id)
+			return use;
+	return NULL;
+}
+
+/* would one more buffer of @bytes put @user over a limit? */
+static bool p2pbuf_quota_over(struct p2pbuf_quota_user *user,
+			      struct p2pbuf_quota_use *use, u64 provider_size,
+			      u64 bytes)
+{
+	u64 held = use ? use->bytes : 0, total;
+	unsigned long buffers = user ? user->buffers : 0;
+
+	if (buffers >= READ_ONCE(p2pbuf_user_max_buffers))
+		return true;
+	if (check_add_overflow(held, bytes, &total))
+		return true;
+	return total > mul_u64_u32_div(provider_size,
+				       READ_ONCE(p2pbuf_user_max_pct), 100);
+}
+
+/* drop @user from the xarray and free it once it holds nothing */
+static void p2pbuf_quota_user_put(u32 uid, struct p2pbuf_quota_user *user)
+{
+	if (user->buffers)
+		return;
+	WARN_ON(!list_empty(&user->uses));
+	xa_erase(&p2pbuf_quota_users, uid);
+	kfree(user);
+}
+
+/**
+ * p2pbuf_quota_charge - charge a new buffer to the calling task's user
+ * @charge: output; the caller keeps it until p2pbuf_quota_uncharge()
+ * @provider_id: the provider the buffer goes on
+ * @provider_size: the provider's size, which user_max_pct is a percentage of
+ * @bytes: the buffer's size, not 0
+ *
+ * Charges the real uid of current. Tasks with CAP_SYS_RESOURCE are charged
+ * but not limited.
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: 0, -EDQUOT when the buffer would exceed user_max_pct of the
+ * provider or user_max_buffers, -ENOMEM. On error nothing is charged.
+ */
+int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
+			u64 provider_size, u64 bytes)
+{
+	u32 uid = from_kuid(&init_user_ns, current_uid());
+	struct p2pbuf_quota_use *use, *new_use = NULL;
+	struct p2pbuf_quota_user *user, *new_user = NULL;
+	int ret;
+
+	mutex_lock(&p2pbuf_quota_lock);
+	user = xa_load(&p2pbuf_quota_users, uid);
+	use = user ? p2pbuf_quota_find_use(user, provider_id) : NULL;
+	/* capable() only when it matters: it marks the task as privileged */
+	if (p2pbuf_quota_over(user, use, provider_size, bytes) &&
+	    !capable(CAP_SYS_RESOURCE)) {
+		ret = -EDQUOT;
+		goto out_unlock;
+	}
+
+	if (!user) {
+		new_user = kzalloc(sizeof(*new_user), GFP_KERNEL);
+		if (!new_user) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		INIT_LIST_HEAD(&new_user->uses);
+		ret = xa_err(xa_store(&p2pbuf_quota_users, uid, new_user,
+				      GFP_KERNEL));
+		if (ret)
+			goto err_free_user;
+		user = new_user;
+	}
+	if (!use) {
+		new_use = kzalloc(sizeof(*new_use), GFP_KERNEL);
+		if (!new_use) {
+			ret = -ENOMEM;
+			goto err_put_user;
+		}
+		new_use->provider_id = provider_id;
+		list_add(&new_use->node, &user->uses);
+		use = new_use;
+	}
+	use->bytes += bytes;
+	user->buffers++;
+	charge->uid = uid;
+	charge->provider_id = provider_id;
+	charge->bytes = bytes;
+	mutex_unlock(&p2pbuf_quota_lock);
+	return 0;
+
+err_put_user:
+	/* a user found in the xarray holds buffers, so this only frees ours */
+	p2pbuf_quota_user_put(uid, user);
+	goto out_unlock;
+err_free_user:
+	kfree(new_user);
+out_unlock:
+	mutex_unlock(&p2pbuf_quota_lock);
+	return ret;
+}
+
+/**
+ * p2pbuf_quota_uncharge - give a buffer's charge back to its user
+ * @charge: from p2pbuf_quota_charge(), or zeroed (nothing to give back);
+ *	zeroed on return, so a second call does nothing
+ *
+ * Context: process context, may sleep.
+ */
+void p2pbuf_quota_uncharge(struct p2pbuf_charge *charge)
+{
+	struct p2pbuf_quota_user *user;
+	struct p2pbuf_quota_use *use;
+
+	if (!charge->bytes)
+		return;
+	mutex_lock(&p2pbuf_quota_lock);
+	user = xa_load(&p2pbuf_quota_users, charge->uid);
+	use = user ? p2pbuf_quota_find_use(user, charge->provider_id) : NULL;
+	if (WARN_ON(!use || use->bytes < charge->bytes || !user->buffers))
+		goto out_unlock;
+	use->bytes -= charge->bytes;
+	if (!use->bytes) {
+		list_del(&use->node);
+		kfree(use);
+	}
+	user->buffers--;
+	p2pbuf_quota_user_put(charge->uid, user);
+out_unlock:
+	mutex_unlock(&p2pbuf_quota_lock);
+	memset(charge, 0, sizeof(*charge));
+}
