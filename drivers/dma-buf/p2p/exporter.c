@@ -317,6 +317,20 @@ static const struct vm_operations_struct p2pbuf_vm_ops = {
 	.fault = p2pbuf_vm_fault,
 };
 
+/*
+ * How the CPU maps a provider. A prefetchable BAR has no read side effects
+ * and may be write-combined; any other BAR may be registers and is mapped
+ * uncached. p2pmem keeps the protection mmap() gave, as the P2PDMA core's
+ * own p2pmem/allocate file maps it (its kernel mapping is uncached).
+ */
+static pgprot_t p2pbuf_cpu_prot(struct p2pbuf_provider *prov, pgprot_t prot)
+{
+	if (prov->kind != P2PBUF_KIND_BAR)
+		return prot;
+	return prov->prefetchable ? pgprot_writecombine(prot) :
+				    pgprot_noncached(prot);
+}
+
 static int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct p2pbuf_buffer *buf = dmabuf->priv;
@@ -329,7 +343,8 @@ static int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	if (READ_ONCE(buf->revoked))
 		return -ENODEV;
 
-	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	vma->vm_page_prot = p2pbuf_cpu_prot(buf->chunk->prov,
+					    vma->vm_page_prot);
 	if (buf->chunk->prov->kind == P2PBUF_KIND_BAR)
 		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 			     VM_DONTDUMP);
@@ -516,7 +531,7 @@ unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
 
 /*
  * buf <inode> provider <id> <pci name> <kind> offset <off> size <size>
- *     bus <addr> revoked <0|1> maps <n> pins <n>
+ *     bus <addr> revoked <0|1> maps <n> pins <n> cpu <wc|uc|default>
  *   attach <importer> map <bus_addr|host_bridge> sg <nents> maps <n> pins <n>
  */
 
@@ -541,7 +556,7 @@ void p2pbuf_exporter_show(struct seq_file *s)
 		if (!chunk)
 			continue;
 		prov = chunk->prov;
-		seq_printf(s, "buf %lu provider %u %s %s offset %#llx size %llu bus %#llx revoked %d maps %d pins %d\n",
+		seq_printf(s, "buf %lu provider %u %s %s offset %#llx size %llu bus %#llx revoked %d maps %d pins %d cpu %s\n",
 			   file_inode(buf->dmabuf->file)->i_ino, prov->id,
 			   pci_name(prov->pdev),
 			   p2pbuf_kind_name(prov->kind),
@@ -549,7 +564,9 @@ void p2pbuf_exporter_show(struct seq_file *s)
 			   (u64)prov->bus_addr + chunk->offset,
 			   READ_ONCE(buf->revoked),
 			   atomic_read(&buf->map_count),
-			   atomic_read(&buf->pin_count));
+			   atomic_read(&buf->pin_count),
+			   prov->kind != P2PBUF_KIND_BAR ? "default" :
+			   prov->prefetchable ? "wc" : "uc");
 		mutex_lock(&buf->lock);
 		list_for_each_entry(pa, &buf->attachments, node)
 			seq_printf(s, "  attach %s map %s sg %u maps %u pins %u\n",
