@@ -189,6 +189,10 @@ struct p2pbuf_list {
  * @__pad: zero
  * @bus_addr: out: PCI bus address of the buffer's first byte
  * @reserved: zero
+ *
+ * The new buffer reads zero: the kernel clears the range before it hands it
+ * out, whatever its previous user left there (ENOMEM also when no mapping
+ * to clear it through could be made).
  */
 struct p2pbuf_alloc {
 	__u64 size;
