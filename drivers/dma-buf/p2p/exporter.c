@@ -30,6 +30,9 @@
  * refuses, with -EOPNOTSUPP and a recorded reason, importers that did not set
  * allow_peer2peer, non-PCI importers and paths the policy does not allow.
  *
+ * A read-only buffer (no P2PBUF_ALLOC_RDWR) maps only DMA_TO_DEVICE, with
+ * -EACCES and a recorded reason otherwise, and never maps writable for the CPU.
+ *
  * Every map builds the importer its own sg table holding DMA addresses only:
  * one entry per contiguous range, split at the importer's maximum segment
  * size and segment boundary. Common switch: PCI bus addresses, no struct
@@ -205,6 +208,15 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	dma_resv_assert_held(attach->dmabuf->resv);
 	if (READ_ONCE(buf->revoked))
 		return ERR_PTR(-ENODEV);
+	/* a read-only buffer: devices may read it, not write it */
+	if (!(attach->dmabuf->file->f_mode & FMODE_WRITE) &&
+	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)) {
+		mutex_lock(&buf->lock);
+		strscpy(buf->last_refusal, "read-only buffer, mapping needs write",
+			sizeof(buf->last_refusal));
+		mutex_unlock(&buf->lock);
+		return ERR_PTR(-EACCES);
+	}
 
 	/* the policy may have changed since attach; directions count now */
 	p2pbuf_path_verdict(prov->pdev, pa->client, p2pbuf_dir_to_mask(dir),
@@ -342,6 +354,12 @@ static int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (READ_ONCE(buf->revoked))
 		return -ENODEV;
+	/* dma_buf_mmap() of an importer's vma: the VFS did not check */
+	if (!(dmabuf->file->f_mode & FMODE_WRITE)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		vm_flags_clear(vma, VM_MAYWRITE);
+	}
 
 	vma->vm_page_prot = p2pbuf_cpu_prot(buf->chunk->prov,
 					    vma->vm_page_prot);
