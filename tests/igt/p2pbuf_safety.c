@@ -63,7 +63,10 @@
  * Description: p2pbuf_bar refuses a device whose memory BARs are not
  *	prefetchable (the second edu, registers only) with ENODEV and a message
  *	naming bar_override; with bar_override naming BAR0 it binds and maps it
- *	uncached, while the prefetchable ivshmem BAR maps write-combined.
+ *	uncached, while the prefetchable ivshmem BAR maps write-combined: as
+ *	p2pbuf's debugfs line of the buffer says it chose, and, on a kernel
+ *	with x86 PAT (stock), as the memory type reserved over the page, which
+ *	is what a CPU fault of the mapping takes.
  *
  * SUBTEST: readonly-fd-writable-mmap-refused
  * Description: a buffer allocated without P2PBUF_ALLOC_RDWR refuses a
@@ -1273,30 +1276,74 @@ static void test_list_is_read_only(void)
 
 /* ---- BAR choice and CPU mapping attributes ------------------------------ */
 
-/* the PAT memory type of the range at CPU physical @phys, or "" */
+/*
+ * The PAT memory type the CPU gets for the page at physical @phys, or "" when
+ * the kernel has no PAT (no pat_memtype_list: the test kernel is built
+ * without MTRR, so without PAT). On x86 a fault of a VM_PFNMAP mapping
+ * (vmf_insert_pfn) takes its cache mode from the memtype reserved over the
+ * page, not from the vma (track_pfn_insert), and a page of MMIO that nothing
+ * reserved maps uncached-minus (lookup_memtype): so the entry that covers
+ * @phys is what a CPU mapping of it gets.
+ */
 static void pat_type(uint64_t phys, char *out, size_t len)
 {
-	char line[256], want[64];
+	unsigned long long start, end;
+	char line[256], type[64];
 	FILE *f = fopen("/sys/kernel/debug/x86/pat_memtype_list", "re");
 
 	out[0] = 0;
 	if (!f)
 		return;
-	snprintf(want, sizeof(want), "[mem 0x%016llx-", (unsigned long long)phys);
+	snprintf(out, len, "uncached-minus");
 	while (fgets(line, sizeof(line), f)) {
-		char *t = strstr(line, want);
-
-		t = t ? strchr(t, ']') : NULL;
-		if (t) {
-			snprintf(out, len, "%s", t + 2);
-			out[strcspn(out, "\n")] = 0;
+		if (sscanf(line, "PAT: [mem 0x%llx-0x%llx] %63s", &start, &end,
+			   type) == 3 && start <= phys && phys < end) {
+			snprintf(out, len, "%s", type);
+			break;
 		}
 	}
 	fclose(f);
 }
 
+/* the CPU mapping debugfs says p2pbuf makes of buffer @buf, or "" */
+static void debugfs_cpu_type(int buf, char *out, size_t len)
+{
+	char *text = malloc(65536), key[48], *line, *cpu;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	out[0] = 0;
+	fd = open("/sys/kernel/debug/p2pbuf/buffers", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(buf, &st)) {
+		if (fd >= 0)
+			close(fd);
+		free(text);
+		return;
+	}
+	n = read(fd, text, 65535);
+	close(fd);
+	text[n > 0 ? n : 0] = 0;
+	snprintf(key, sizeof(key), "buf %lu ", (unsigned long)st.st_ino);
+	line = strstr(text, key);
+	if (line) {
+		line[strcspn(line, "\n")] = 0;
+		cpu = strstr(line, " cpu ");
+		if (cpu)
+			snprintf(out, len, "%.*s", (int)strcspn(cpu + 5, " "),
+				 cpu + 5);
+	}
+	free(text);
+}
+
+/*
+ * What p2pbuf chose for the CPU mapping of a buffer on @p (its debugfs
+ * line, @want_dbg), and, where the kernel has PAT, the memory type the CPU
+ * really gets there (@want_pat).
+ */
 static void check_cpu_type(const struct p2pbuf_provider_info *p, const char *dev,
-			   int bar, uint64_t off, const char *want)
+			   int bar, uint64_t off, const char *want_dbg,
+			   const char *want_pat)
 {
 	struct p2pbuf_buf_info info;
 	char type[64];
@@ -1305,14 +1352,18 @@ static void check_cpu_type(const struct p2pbuf_provider_info *p, const char *dev
 
 	buf = alloc_buf(p, SZ_4K, off, P2PBUF_ALLOC_RDWR, &info);
 	cpu = map_buf(buf, SZ_4K, PROT_READ);
+	debugfs_cpu_type(buf, type, sizeof(type));
+	igt_info("%s BAR%d: p2pbuf maps it \"%s\"\n", dev, bar, type);
+	expect(!strcmp(type, want_dbg), "%s BAR%d: debugfs says cpu \"%s\", expected \"%s\"\n",
+	       dev, bar, type, want_dbg);
 	pat_type(pci_bar_start(dev, bar) + info.bar_offset, type, sizeof(type));
 	if (!type[0]) {
-		igt_info("%s: no PAT entry for the mapping (no x86 PAT debugfs): attribute not checked\n",
+		igt_info("%s: no x86 PAT in this kernel (no pat_memtype_list): memory type not checked\n",
 			 dev);
 	} else {
-		igt_info("%s BAR%d mapped %s\n", dev, bar, type);
-		expect(!strcmp(type, want), "%s BAR%d is mapped %s, expected %s\n",
-		       dev, bar, type, want);
+		igt_info("%s BAR%d: PAT memory type %s\n", dev, bar, type);
+		expect(!strcmp(type, want_pat), "%s BAR%d is mapped %s, expected %s\n",
+		       dev, bar, type, want_pat);
 	}
 	drop_map(cpu);
 	drop_fd(buf);
@@ -1328,7 +1379,7 @@ static void test_non_prefetchable_bar_refused(void)
 	need_ivshmem(&p);
 	/* the prefetchable ivshmem BAR: write-combined */
 	check_cpu_type(&p, NAME_IVSHMEM, IVSHMEM_BAR, p.size - 44 * SZ_1M,
-		       "write-combining");
+		       "wc", "write-combining");
 
 	pci_driver_name(NAME_EDU2, drv, sizeof(drv));
 	igt_require_f(!strcmp(drv, TI_DRIVER), "%s is bound to \"%s\", not %s\n",
@@ -1361,7 +1412,8 @@ static void test_non_prefetchable_bar_refused(void)
 	expect(e.bar == 0, "%s lends BAR%u, not BAR0\n", NAME_EDU2, e.bar);
 	/* edu decodes nothing at the end of BAR0: safe to clear and map there */
 	if (e.flags & P2PBUF_PROVIDER_AVAILABLE)
-		check_cpu_type(&e, NAME_EDU2, 0, e.size - SZ_4K, "uncached-minus");
+		check_cpu_type(&e, NAME_EDU2, 0, e.size - SZ_4K, "uc",
+			       "uncached-minus");
 	igt_assert_eq(sysfs_write(EDU2_SYSFS "/driver/unbind", NAME_EDU2), 0);
 	cleanup();	/* back to the test importer */
 	ti = ti_open();

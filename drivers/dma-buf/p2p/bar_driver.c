@@ -1,18 +1,182 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pbuf_bar: a generic PCI driver that lends the largest memory BAR of any
- * device bound to it (driver_override or new_id) out through p2pbuf.
+ * p2pbuf_bar: a generic PCI driver that lends the largest prefetchable
+ * memory BAR of any device bound to it (driver_override or new_id) out
+ * through p2pbuf, or the BAR the administrator names in bar_override.
  *
  * It uses only the in-kernel API of <linux/p2pbuf.h>, as a GPU or NIC driver
  * registering its BAR would: it could be a module of its own.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
+#include <linux/ctype.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/p2pbuf.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 #include "bar_driver.h"
+
+/**
+ * DOC: bar_override
+ *
+ * A BAR that is not prefetchable is usually registers: lending it would let
+ * a user of /dev/p2pbuf program the device (start its DMA engine, say), and
+ * reading it may have side effects. So p2pbuf_bar lends only the largest
+ * prefetchable memory BAR, and refuses a device that has none with -ENODEV
+ * and a message that names the fix.
+ *
+ * The administrator can name the BAR of a device explicitly, prefetchable
+ * or not, with the parameter bar_override: comma-separated
+ * "DDDD:BB:DD.F@BAR" entries, one per device, at most P2PBUF_BAR_OVERRIDES
+ * of them, e.g. "0000:08:00.0@0". Writing it needs CAP_SYS_ADMIN (-EPERM
+ * otherwise); a malformed list is refused with -EINVAL and changes nothing.
+ * It applies from the next probe of a device: bind it again to apply a
+ * change.
+ */
+
+#define P2PBUF_BAR_OVERRIDES	8
+
+/**
+ * struct p2pbuf_bar_override - one entry of bar_override
+ * @domain: PCI domain
+ * @bus: bus number
+ * @devfn: device and function
+ * @bar: BAR index to lend
+ */
+struct p2pbuf_bar_override {
+	u16 domain;
+	u8 bus;
+	u8 devfn;
+	u8 bar;
+};
+
+/* protects the bar_override table */
+static DEFINE_MUTEX(p2pbuf_bar_override_lock);
+static struct p2pbuf_bar_override p2pbuf_bar_overrides[P2PBUF_BAR_OVERRIDES];
+static unsigned int p2pbuf_nr_bar_overrides;
+
+/* one "DDDD:BB:DD.F@N" entry of @len characters, strictly in that form */
+static int p2pbuf_bar_override_parse(const char *s, size_t len,
+				     struct p2pbuf_bar_override *o)
+{
+	static const char form[] = "xxxx:xx:xx.x@d";
+	unsigned int domain, bus, dev, fn, bar;
+	char entry[sizeof(form)];
+	size_t i;
+
+	if (len != sizeof(form) - 1)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (form[i] == 'x' ? !isxdigit(s[i]) :
+		    form[i] == 'd' ? !isdigit(s[i]) : s[i] != form[i])
+			return -EINVAL;
+	}
+	memcpy(entry, s, len);
+	entry[len] = '\0';
+	if (sscanf(entry, "%4x:%2x:%2x.%1x@%1u", &domain, &bus, &dev, &fn,
+		   &bar) != 5 || dev > 0x1f || fn > 7 || bar >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	o->domain = domain;
+	o->bus = bus;
+	o->devfn = PCI_DEVFN(dev, fn);
+	o->bar = bar;
+	return 0;
+}
+
+static int p2pbuf_bar_override_set(const char *val,
+				   const struct kernel_param *kp)
+{
+	struct p2pbuf_bar_override tbl[P2PBUF_BAR_OVERRIDES];
+	const char *p, *end, *comma;
+	unsigned int n = 0, i;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	p = skip_spaces(val);
+	end = p + strlen(p);
+	while (end > p && isspace(end[-1]))
+		end--;
+	while (p < end) {
+		comma = memchr(p, ',', end - p);
+		if (!comma)
+			comma = end;
+		if (n == ARRAY_SIZE(tbl))
+			return -EINVAL;
+		ret = p2pbuf_bar_override_parse(p, comma - p, &tbl[n]);
+		if (ret)
+			return ret;
+		for (i = 0; i < n; i++)
+			if (tbl[i].domain == tbl[n].domain &&
+			    tbl[i].bus == tbl[n].bus &&
+			    tbl[i].devfn == tbl[n].devfn)
+				return -EINVAL;	/* one BAR per device */
+		n++;
+		if (comma == end)
+			break;
+		p = comma + 1;
+		if (p == end)
+			return -EINVAL;	/* a trailing comma */
+	}
+
+	mutex_lock(&p2pbuf_bar_override_lock);
+	memcpy(p2pbuf_bar_overrides, tbl, n * sizeof(tbl[0]));
+	p2pbuf_nr_bar_overrides = n;
+	mutex_unlock(&p2pbuf_bar_override_lock);
+	return 0;
+}
+
+static int p2pbuf_bar_override_get(char *buffer, const struct kernel_param *kp)
+{
+	struct p2pbuf_bar_override *o;
+	unsigned int i;
+	int len = 0;
+
+	mutex_lock(&p2pbuf_bar_override_lock);
+	for (i = 0; i < p2pbuf_nr_bar_overrides; i++) {
+		o = &p2pbuf_bar_overrides[i];
+		len += scnprintf(buffer + len, PAGE_SIZE - len,
+				 "%s%04x:%02x:%02x.%x@%u", i ? "," : "",
+				 o->domain, o->bus, PCI_SLOT(o->devfn),
+				 PCI_FUNC(o->devfn), o->bar);
+	}
+	mutex_unlock(&p2pbuf_bar_override_lock);
+	len += scnprintf(buffer + len, PAGE_SIZE - len, "\n");
+	return len;
+}
+
+static const struct kernel_param_ops p2pbuf_bar_override_ops = {
+	.set = p2pbuf_bar_override_set,
+	.get = p2pbuf_bar_override_get,
+};
+
+module_param_cb(bar_override, &p2pbuf_bar_override_ops, NULL, 0644);
+MODULE_PARM_DESC(bar_override,
+		 "BARs p2pbuf_bar lends, prefetchable or not: DDDD:BB:DD.F@BAR,... (default: none)");
+
+/* the BAR bar_override names for @pdev, or -1 */
+static int p2pbuf_bar_override_lookup(struct pci_dev *pdev)
+{
+	struct p2pbuf_bar_override *o;
+	unsigned int i;
+	int bar = -1;
+
+	mutex_lock(&p2pbuf_bar_override_lock);
+	for (i = 0; i < p2pbuf_nr_bar_overrides; i++) {
+		o = &p2pbuf_bar_overrides[i];
+		if (o->domain == pci_domain_nr(pdev->bus) &&
+		    o->bus == pdev->bus->number && o->devfn == pdev->devfn) {
+			bar = o->bar;
+			break;
+		}
+	}
+	mutex_unlock(&p2pbuf_bar_override_lock);
+	return bar;
+}
 
 /* matches nothing: bind with driver_override or new_id */
 static const struct pci_device_id p2pbuf_bar_ids[] = {
@@ -29,22 +193,51 @@ struct p2pbuf_bar {
 	int bar;
 };
 
-static int p2pbuf_bar_probe(struct pci_dev *pdev,
-			    const struct pci_device_id *id)
+/* the BAR to lend: the one bar_override names, or the largest prefetchable */
+static int p2pbuf_bar_choose(struct pci_dev *pdev)
 {
-	struct p2pbuf_bar *pb;
+	const unsigned long want = IORESOURCE_MEM | IORESOURCE_PREFETCH;
 	resource_size_t best = 0;
-	int i, bar = -1, ret;
+	int i, bar;
+
+	bar = p2pbuf_bar_override_lookup(pdev);
+	if (bar >= 0) {
+		if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+		    pci_resource_len(pdev, bar) < PAGE_SIZE) {
+			pci_info(pdev, "p2pbuf: bar_override names BAR%d, which is not a memory BAR of a page or more\n",
+				 bar);
+			return -EINVAL;
+		}
+		pci_info(pdev, "p2pbuf: lending BAR%d (%sprefetchable), named by bar_override\n",
+			 bar, pci_resource_flags(pdev, bar) & IORESOURCE_PREFETCH ?
+			 "" : "not ");
+		return bar;
+	}
 
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		if ((pci_resource_flags(pdev, i) & IORESOURCE_MEM) &&
+		if ((pci_resource_flags(pdev, i) & want) == want &&
 		    pci_resource_len(pdev, i) > best) {
 			best = pci_resource_len(pdev, i);
 			bar = i;
 		}
 	}
-	if (bar < 0 || best < PAGE_SIZE)
+	if (bar < 0 || best < PAGE_SIZE) {
+		pci_info(pdev, "p2pbuf: no prefetchable memory BAR; name one with p2pbuf.bar_override=%s@N\n",
+			 pci_name(pdev));
 		return -ENODEV;
+	}
+	return bar;
+}
+
+static int p2pbuf_bar_probe(struct pci_dev *pdev,
+			    const struct pci_device_id *id)
+{
+	struct p2pbuf_bar *pb;
+	int bar, ret;
+
+	bar = p2pbuf_bar_choose(pdev);
+	if (bar < 0)
+		return bar;
 
 	pb = kzalloc(sizeof(*pb), GFP_KERNEL);
 	if (!pb)

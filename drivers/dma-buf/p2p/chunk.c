@@ -1,23 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * p2pbuf chunks: the provider object's lifetime, the region allocator
- * (genalloc for BARs, pci_alloc_p2pmem() for p2pmem), chunk allocation and
- * freeing, and the deferred free of p2pmem whose pages are still pinned.
+ * (genalloc for BARs, pci_alloc_p2pmem() for p2pmem), chunk allocation (and
+ * clearing) and freeing, and the deferred free of p2pmem whose pages are
+ * still pinned.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
 #include <linux/genalloc.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
 #include "p2pbuf_internal.h"
 
 #define P2PBUF_POOL_BIAS	PAGE_SIZE	/* genalloc cannot hand out 0 */
+#define P2PBUF_CLEAR_STEP	SZ_4M		/* zeroed under the lock at once */
 
 static void p2pbuf_provider_release(struct kref *kref)
 {
@@ -108,6 +113,48 @@ u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov)
 	return avail;
 }
 
+/*
+ * Zero a new chunk, so that nobody reads what the previous user of the range
+ * left there: BAR memory through a temporary mapping of the piece
+ * (write-combined if the BAR is prefetchable, uncached otherwise), p2pmem
+ * through the P2PDMA core's kernel address. A piece at a time under the
+ * provider's lock: once unregister has marked the provider gone, its driver
+ * may give the BAR up, and nothing may write there any more; LIST and
+ * allocations wait for one piece at most.
+ */
+static int p2pbuf_chunk_clear(struct p2pbuf_chunk *chunk)
+{
+	struct p2pbuf_provider *prov = chunk->prov;
+	phys_addr_t phys;
+	void __iomem *va;
+	u64 off, len;
+	int ret = 0;
+
+	for (off = 0; off < chunk->size && !ret; off += len) {
+		len = min_t(u64, chunk->size - off, P2PBUF_CLEAR_STEP);
+		mutex_lock(&prov->lock);
+		if (prov->gone) {
+			ret = -ENODEV;
+		} else if (prov->kind == P2PBUF_KIND_P2PMEM) {
+			memset_io((void __force __iomem *)chunk->kaddr + off, 0,
+				  len);
+		} else {
+			phys = prov->phys + chunk->offset + off;
+			va = prov->prefetchable ? ioremap_wc(phys, len) :
+						  ioremap(phys, len);
+			if (va) {
+				memset_io(va, 0, len);
+				iounmap(va);
+			} else {
+				ret = -ENOMEM;
+			}
+		}
+		mutex_unlock(&prov->lock);
+		cond_resched();
+	}
+	return ret;
+}
+
 /**
  * p2pbuf_chunk_alloc - allocate a range of a provider
  * @prov: the provider
@@ -116,15 +163,18 @@ u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov)
  *	within the region; ignored otherwise
  * @flags: 0 or P2PBUF_CHUNK_FIXED_OFFSET
  *
- * The chunk holds a reference to @prov. It is the caller's until it is
- * exported (p2pbuf_chunk_export()) or freed (p2pbuf_chunk_free()).
+ * The chunk reads zero: it is cleared before it is returned, whatever the
+ * range held before. It holds a reference to @prov, and is the caller's
+ * until it is exported (p2pbuf_chunk_export()) or freed
+ * (p2pbuf_chunk_free()).
  *
- * Context: process context, may sleep.
+ * Context: process context, may sleep; clearing takes time in proportion to
+ * @size.
  *
- * Return: the chunk, or ERR_PTR(): -EINVAL bad arguments, -ENOMEM no room,
- * -EBUSY the fixed range is taken, -ENODEV the provider is gone,
- * -EOPNOTSUPP the provider is unavailable, or P2PBUF_CHUNK_FIXED_OFFSET on
- * a p2pmem provider.
+ * Return: the chunk, or ERR_PTR(): -EINVAL bad arguments, -ENOMEM no room
+ * (or no mapping to clear it through), -EBUSY the fixed range is taken,
+ * -ENODEV the provider is gone, -EOPNOTSUPP the provider is unavailable, or
+ * P2PBUF_CHUNK_FIXED_OFFSET on a p2pmem provider.
  */
 struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
 					u64 offset, u32 flags)
@@ -208,6 +258,12 @@ struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
 	kref_get(&prov->kref);
 	chunk->prov = prov;
 	mutex_unlock(&prov->lock);
+
+	ret = p2pbuf_chunk_clear(chunk);
+	if (ret) {
+		p2pbuf_chunk_free(chunk);
+		return ERR_PTR(ret);
+	}
 	return chunk;
 
 err_unlock:

@@ -30,6 +30,9 @@
  * refuses, with -EOPNOTSUPP and a recorded reason, importers that did not set
  * allow_peer2peer, non-PCI importers and paths the policy does not allow.
  *
+ * A read-only buffer (no P2PBUF_ALLOC_RDWR) maps only DMA_TO_DEVICE, with
+ * -EACCES and a recorded reason otherwise, and never maps writable for the CPU.
+ *
  * Every map builds the importer its own sg table holding DMA addresses only:
  * one entry per contiguous range, split at the importer's maximum segment
  * size and segment boundary. Common switch: PCI bus addresses, no struct
@@ -205,6 +208,15 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	dma_resv_assert_held(attach->dmabuf->resv);
 	if (READ_ONCE(buf->revoked))
 		return ERR_PTR(-ENODEV);
+	/* a read-only buffer: devices may read it, not write it */
+	if (!(attach->dmabuf->file->f_mode & FMODE_WRITE) &&
+	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)) {
+		mutex_lock(&buf->lock);
+		strscpy(buf->last_refusal, "read-only buffer, mapping needs write",
+			sizeof(buf->last_refusal));
+		mutex_unlock(&buf->lock);
+		return ERR_PTR(-EACCES);
+	}
 
 	/* the policy may have changed since attach; directions count now */
 	p2pbuf_path_verdict(prov->pdev, pa->client, p2pbuf_dir_to_mask(dir),
@@ -317,6 +329,20 @@ static const struct vm_operations_struct p2pbuf_vm_ops = {
 	.fault = p2pbuf_vm_fault,
 };
 
+/*
+ * How the CPU maps a provider. A prefetchable BAR has no read side effects
+ * and may be write-combined; any other BAR may be registers and is mapped
+ * uncached. p2pmem keeps the protection mmap() gave, as the P2PDMA core's
+ * own p2pmem/allocate file maps it (its kernel mapping is uncached).
+ */
+static pgprot_t p2pbuf_cpu_prot(struct p2pbuf_provider *prov, pgprot_t prot)
+{
+	if (prov->kind != P2PBUF_KIND_BAR)
+		return prot;
+	return prov->prefetchable ? pgprot_writecombine(prot) :
+				    pgprot_noncached(prot);
+}
+
 static int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct p2pbuf_buffer *buf = dmabuf->priv;
@@ -328,8 +354,15 @@ static int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (READ_ONCE(buf->revoked))
 		return -ENODEV;
+	/* dma_buf_mmap() of an importer's vma: the VFS did not check */
+	if (!(dmabuf->file->f_mode & FMODE_WRITE)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		vm_flags_clear(vma, VM_MAYWRITE);
+	}
 
-	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	vma->vm_page_prot = p2pbuf_cpu_prot(buf->chunk->prov,
+					    vma->vm_page_prot);
 	if (buf->chunk->prov->kind == P2PBUF_KIND_BAR)
 		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 			     VM_DONTDUMP);
@@ -518,7 +551,7 @@ unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
 
 /*
  * buf <inode> provider <id> <pci name> <kind> offset <off> size <size>
- *     bus <addr> revoked <0|1> maps <n> pins <n>
+ *     bus <addr> revoked <0|1> maps <n> pins <n> cpu <wc|uc|default>
  *   attach <importer> map <bus_addr|host_bridge> sg <nents> maps <n> pins <n>
  */
 
@@ -543,7 +576,7 @@ void p2pbuf_exporter_show(struct seq_file *s)
 		if (!chunk)
 			continue;
 		prov = chunk->prov;
-		seq_printf(s, "buf %lu provider %u %s %s offset %#llx size %llu bus %#llx revoked %d maps %d pins %d\n",
+		seq_printf(s, "buf %lu provider %u %s %s offset %#llx size %llu bus %#llx revoked %d maps %d pins %d cpu %s\n",
 			   file_inode(buf->dmabuf->file)->i_ino, prov->id,
 			   pci_name(prov->pdev),
 			   p2pbuf_kind_name(prov->kind),
@@ -551,7 +584,9 @@ void p2pbuf_exporter_show(struct seq_file *s)
 			   (u64)prov->bus_addr + chunk->offset,
 			   READ_ONCE(buf->revoked),
 			   atomic_read(&buf->map_count),
-			   atomic_read(&buf->pin_count));
+			   atomic_read(&buf->pin_count),
+			   prov->kind != P2PBUF_KIND_BAR ? "default" :
+			   prov->prefetchable ? "wc" : "uc");
 		mutex_lock(&buf->lock);
 		list_for_each_entry(pa, &buf->attachments, node)
 			seq_printf(s, "  attach %s map %s sg %u maps %u pins %u\n",

@@ -71,6 +71,8 @@ struct p2pbuf_walk {
  * @bus_addr: PCI bus address of the region start
  * @available: buffers can be allocated
  * @published: usable by anyone (orchestrator candidates)
+ * @prefetchable: P2PBUF_KIND_BAR: the BAR is prefetchable, so the CPU may
+ *	map it write-combined; otherwise it maps uncached
  * @wc_reserved: a write-combining memtype is reserved for the region
  * @pool: region allocator (P2PBUF_KIND_BAR)
  * @lock: protects @available, @published, @reason, @gone, @allocated and
@@ -92,6 +94,7 @@ struct p2pbuf_provider {
 	pci_bus_addr_t bus_addr;
 	bool available;
 	bool published;
+	bool prefetchable;
 	bool wc_reserved;
 	struct gen_pool *pool;
 	struct mutex lock; /* state, @allocated, @buffers */

@@ -93,7 +93,8 @@ int p2pbuf_provider_add(struct p2pbuf_provider *prov)
  * @size: page-aligned size of the region, 0 for the rest of the BAR
  *
  * The region is page-less (kind BAR): importers get bus addresses or
- * dma_map_resource() addresses, the CPU a write-combined mapping.
+ * dma_map_resource() addresses, the CPU a write-combined mapping when the
+ * BAR is prefetchable and an uncached one otherwise.
  *
  * The returned pointer is the caller's handle on the registration; the
  * reference behind it belongs to the registry, not to the caller. It stays
@@ -135,6 +136,7 @@ struct p2pbuf_provider *p2pbuf_provider_register(struct pci_dev *pdev, int bar,
 	prov->size = size;
 	prov->phys = pci_resource_start(pdev, bar) + offset;
 	prov->bus_addr = pci_bus_address(pdev, bar) + offset;
+	prov->prefetchable = pci_resource_flags(pdev, bar) & IORESOURCE_PREFETCH;
 	prov->available = true;
 	prov->published = true;
 
@@ -142,8 +144,13 @@ struct p2pbuf_provider *p2pbuf_provider_register(struct pci_dev *pdev, int bar,
 	if (ret)
 		goto err_put;
 
-	/* so that CPU faults can insert write-combined PTEs */
-	if (!arch_io_reserve_memtype_wc(prov->phys, size))
+	/*
+	 * So that CPU faults can insert write-combined PTEs: on x86 a fault
+	 * takes the memory type reserved over the page. Registers must not
+	 * be write-combined; without a reservation they fault uncached.
+	 */
+	if (prov->prefetchable &&
+	    !arch_io_reserve_memtype_wc(prov->phys, size))
 		prov->wc_reserved = true;
 
 	ret = p2pbuf_provider_add(prov);

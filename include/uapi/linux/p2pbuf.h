@@ -163,10 +163,18 @@ struct p2pbuf_list {
 #define P2PBUF_ALLOC_CLOEXEC		(1U << 0)
 
 /**
- * define P2PBUF_ALLOC_RDWR - the returned fd (and its mmap) is writable
+ * define P2PBUF_ALLOC_RDWR - the buffer is writable, by the CPU and devices
  *
  * A flag of struct p2pbuf_alloc.flags. Without it the dma-buf is opened
- * read-only, and a writable shared mmap() of it fails with EACCES.
+ * read-only: a writable shared mmap() of it fails with EACCES, and so does
+ * mprotect(PROT_WRITE) of a read-only mapping. Devices may attach, and map
+ * it DMA_TO_DEVICE (they read it); a map with DMA_FROM_DEVICE or
+ * DMA_BIDIRECTIONAL fails with EACCES in the importing driver, and the
+ * buffer records "read-only buffer, mapping needs write" (see
+ * struct p2pbuf_buf_info.last_refusal). An RDMA memory region always maps
+ * DMA_BIDIRECTIONAL, so a read-only fd cannot be registered as an MR. The
+ * direction is the importing driver's word: p2pbuf cannot stop a device
+ * that writes to a range it mapped to read.
  */
 #define P2PBUF_ALLOC_RDWR		(1U << 1)
 
@@ -206,6 +214,10 @@ struct p2pbuf_list {
  * @__pad: zero
  * @bus_addr: out: PCI bus address of the buffer's first byte
  * @reserved: zero
+ *
+ * The new buffer reads zero: the kernel clears the range before it hands it
+ * out, whatever its previous user left there (ENOMEM also when no mapping
+ * to clear it through could be made).
  */
 struct p2pbuf_alloc {
 	__u64 size;
@@ -240,7 +252,8 @@ struct p2pbuf_alloc {
  * @attachments: out: importers attached now
  * @__pad: zero
  * @provider_name: out: PCI name of the provider device
- * @last_refusal: out: why the most recent refused attach was refused, or ""
+ * @last_refusal: out: why the most recent refused attach or map was refused,
+ *	or ""
  * @reserved: zero
  */
 struct p2pbuf_buf_info {
