@@ -3,11 +3,13 @@
  * KUnit suites for p2pbuf:
  *   p2pbuf_topology - the policy predicates on made-up topologies, the rule
  *                     parser and the reason strings;
- *   p2pbuf_sg       - sg table construction (segment splitting).
+ *   p2pbuf_sg       - sg table construction (segment splitting, page-less
+ *                     tables).
  *
  * insmod p2pbuf_kunit.ko (p2pbuf.ko loaded first) runs both, and the
  * p2pbuf_decision suite of decision_kunit.c.
  */
+#include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
@@ -470,9 +472,9 @@ static void sg_coalesced_64m(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill(&sgt, addr, len, UINT_MAX,
 					     0xffffffff), 0);
 	KUNIT_EXPECT_EQ(test, sgt.nents, 1);
-	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 1);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 0);
 	sg_check_contiguous(test, &sgt, addr, len, UINT_MAX, 0xffffffff);
-	sg_free_table(&sgt);
+	p2pbuf_sg_free(&sgt, sgt.nents);
 }
 
 static void sg_split_max_seg(struct kunit *test)
@@ -487,7 +489,7 @@ static void sg_split_max_seg(struct kunit *test)
 					     0xffffffff), 0);
 	KUNIT_EXPECT_EQ(test, sgt.nents, 1024);
 	sg_check_contiguous(test, &sgt, addr, len, SZ_64K, 0xffffffff);
-	sg_free_table(&sgt);
+	p2pbuf_sg_free(&sgt, sgt.nents);
 
 	/* a maximum that is not a page multiple is rounded down */
 	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, SZ_1M, SZ_64K + 1, U64_MAX),
@@ -510,7 +512,7 @@ static void sg_split_boundary(struct kunit *test)
 					     0xffffffff), 0);
 	KUNIT_EXPECT_EQ(test, sg_dma_len(sgt.sgl), SZ_1M);
 	sg_check_contiguous(test, &sgt, addr, len, UINT_MAX, 0xffffffff);
-	sg_free_table(&sgt);
+	p2pbuf_sg_free(&sgt, sgt.nents);
 
 	/* no boundary: one entry */
 	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, len, UINT_MAX, U64_MAX), 1);
@@ -529,11 +531,50 @@ static void sg_large(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill(&sgt, addr, len, UINT_MAX,
 					     U64_MAX), 0);
 	sg_check_contiguous(test, &sgt, addr, len, UINT_MAX, U64_MAX);
-	sg_free_table(&sgt);
+	p2pbuf_sg_free(&sgt, sgt.nents);
+}
+
+/*
+ * No CPU list: orig_nents is 0 (dma_buf_phys_vec_to_sgt() does the same), so
+ * CPU-side walkers see nothing and syncs do nothing (with DMA-API debugging,
+ * a sync of entries nobody mapped would warn); the DMA side is all there, and
+ * p2pbuf_sg_free() frees what was allocated (a chained table here, which
+ * kmemleak would find if sg_free_table() ran on orig_nents 0).
+ */
+static void sg_pageless(struct kunit *test)
+{
+	const u64 addr = 0x380000000000ULL, len = SZ_4M;
+	struct scatterlist *sg;
+	struct sg_table sgt;
+	struct device *dev;
+	int i, cpu = 0;
+
+	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill(&sgt, addr, len, SZ_4K,
+					     0xffffffff), 0);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 0);
+	KUNIT_EXPECT_EQ(test, sgt.nents, SZ_4M / SZ_4K);
+	KUNIT_EXPECT_GT(test, sgt.nents, SG_MAX_SINGLE_ALLOC);
+	sg_check_contiguous(test, &sgt, addr, len, SZ_4K, 0xffffffff);
+
+	for_each_sgtable_sg(&sgt, sg, i)
+		cpu++;
+	KUNIT_EXPECT_EQ(test, cpu, 0);
+	dev = kunit_device_register(test, "p2pbuf-sg-pageless");
+	if (!IS_ERR(dev)) {
+		dev->coherent_dma_mask = DMA_BIT_MASK(64);
+		dev->dma_mask = &dev->coherent_dma_mask;
+		dma_sync_sgtable_for_cpu(dev, &sgt, DMA_BIDIRECTIONAL);
+		dma_sync_sgtable_for_device(dev, &sgt, DMA_BIDIRECTIONAL);
+	}
+
+	p2pbuf_sg_free(&sgt, SZ_4M / SZ_4K);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, SZ_4M / SZ_4K);
+	KUNIT_EXPECT_NULL(test, sgt.sgl);
 }
 
 static struct kunit_case p2pbuf_sg_cases[] = {
 	KUNIT_CASE(sg_coalesced_64m),
+	KUNIT_CASE(sg_pageless),
 	KUNIT_CASE(sg_split_max_seg),
 	KUNIT_CASE(sg_split_boundary),
 	KUNIT_CASE(sg_large),

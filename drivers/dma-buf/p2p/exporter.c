@@ -30,9 +30,10 @@
  * refuses, with -EOPNOTSUPP and a recorded reason, importers that did not set
  * allow_peer2peer, non-PCI importers and paths the policy does not allow.
  *
- * Every map builds the importer its own sg table holding DMA addresses only:
- * one entry per contiguous range, split at the importer's maximum segment
- * size and segment boundary. Common switch: PCI bus addresses, no struct
+ * Every map builds the importer its own sg table holding DMA addresses only
+ * (orig_nents 0: there is no CPU list to walk or sync): one entry per
+ * contiguous range, split at the importer's maximum segment size and segment
+ * boundary. Common switch: PCI bus addresses, no struct
  * pages, marked as bus addresses. Through the host bridge: one
  * dma_map_resource() for the whole chunk, so an IOMMU translates, and the
  * DMA range it returns split as above. unmap undoes exactly that, with one
@@ -50,6 +51,7 @@ static LIST_HEAD(p2pbuf_buffers);
 /**
  * struct p2pbuf_mapping - one sg table handed to an importer
  * @sgt: the table; its address is what the importer holds
+ * @nents: entries allocated in @sgt (its orig_nents is 0: no CPU list)
  * @map_type: how it was built, so that unmap undoes exactly that
  * @dir: direction it was mapped with
  * @dma: P2PBUF_MAP_THRU_HOST_BRIDGE: what dma_map_resource() returned
@@ -57,6 +59,7 @@ static LIST_HEAD(p2pbuf_buffers);
  */
 struct p2pbuf_mapping {
 	struct sg_table sgt;
+	unsigned int nents;
 	enum p2pbuf_map_type map_type;
 	enum dma_data_direction dir;
 	dma_addr_t dma;
@@ -247,6 +250,7 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 			goto err_unmap;
 	}
 
+	m->nents = m->sgt.nents;
 	pa->maps++;
 	pa->nents = m->sgt.nents;
 	atomic_inc(&buf->map_count);
@@ -274,7 +278,7 @@ static void p2pbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 	if (m->map_type == P2PBUF_MAP_THRU_HOST_BRIDGE)
 		dma_unmap_resource(attach->dev, m->dma, m->size, m->dir,
 				   DMA_ATTR_SKIP_CPU_SYNC);
-	sg_free_table(sgt);
+	p2pbuf_sg_free(sgt, m->nents);
 	kfree(m);
 
 	pa->maps--;

@@ -215,6 +215,7 @@ unsigned int p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
 			     u64 boundary_mask);
 int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		   unsigned int max_seg, u64 boundary_mask);
+void p2pbuf_sg_free(struct sg_table *sgt, unsigned int nents);
 
 /* chunk.c */
 struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,

@@ -2,7 +2,9 @@
 /*
  * p2pbuf sg tables: page-less scatterlists that hold DMA addresses only, one
  * entry per contiguous range, split at the importer's maximum segment size
- * and segment boundary.
+ * and segment boundary. Such a table has no CPU list: its orig_nents is 0, as
+ * dma_buf_phys_vec_to_sgt() makes it, so that for_each_sgtable_sg() and
+ * dma_sync_sgtable_*() do nothing; only nents and the DMA side are set.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -57,13 +59,16 @@ EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_count);
 
 /**
  * p2pbuf_sg_fill - allocate @sgt and describe a contiguous range in it
- * @sgt: table to allocate (sg_free_table() it)
+ * @sgt: table to allocate; free it with p2pbuf_sg_free(@sgt, @sgt->nents as
+ *	this function left it)
  * @addr: first address
  * @len: bytes
  * @max_seg: longest entry the device takes
  * @boundary_mask: an entry may not cross a (mask + 1) boundary
  *
- * Only the DMA address and length of each entry are set; no pages.
+ * Only the DMA address and length of each entry are set; no pages. The
+ * table says so: @sgt->orig_nents is 0 and @sgt->nents the number of DMA
+ * entries, so that CPU-side walkers and syncs of the table do nothing.
  *
  * Return: 0 or -ENOMEM.
  */
@@ -85,6 +90,23 @@ int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		addr += seg;
 		len -= seg;
 	}
+	/* no CPU list; sg_free_table() needs the count back (p2pbuf_sg_free()) */
+	sgt->orig_nents = 0;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_fill);
+
+/**
+ * p2pbuf_sg_free - free a table p2pbuf_sg_fill() allocated
+ * @sgt: the table
+ * @nents: entries allocated: @sgt->nents as p2pbuf_sg_fill() set it
+ *
+ * sg_free_table() walks orig_nents entries, which a page-less table sets to
+ * 0: the allocated count is put back first, or the chained pages would leak.
+ */
+void p2pbuf_sg_free(struct sg_table *sgt, unsigned int nents)
+{
+	sgt->orig_nents = nents;
+	sg_free_table(sgt);
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_free);
