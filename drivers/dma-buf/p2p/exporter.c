@@ -33,11 +33,12 @@
  * Every map builds the importer its own sg table holding DMA addresses only
  * (orig_nents 0: there is no CPU list to walk or sync): one entry per
  * contiguous range, split at the importer's maximum segment size and segment
- * boundary. Common switch: PCI bus addresses, no struct
- * pages, marked as bus addresses. Through the host bridge: one
- * dma_map_resource() for the whole chunk, so an IOMMU translates, and the
- * DMA range it returns split as above. unmap undoes exactly that, with one
- * dma_unmap_resource().
+ * boundary; a map that would need more entries than an sg table holds fails
+ * with -E2BIG, never with a table that leaves the end out. Common switch:
+ * PCI bus addresses, no struct pages, marked as bus addresses. Through the
+ * host bridge: one dma_map_resource() for the whole chunk, so an IOMMU
+ * translates, and the DMA range it returns split as above. unmap undoes
+ * exactly that, with one dma_unmap_resource().
  *
  * Revoke (the provider goes away) marks the buffer revoked, zaps CPU
  * mappings, sends move_notify to dynamic importers and waits, bounded, for

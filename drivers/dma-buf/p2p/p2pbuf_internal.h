@@ -211,8 +211,8 @@ static inline const char *p2pbuf_kind_name(enum p2pbuf_kind kind)
  */
 
 /* sgt.c */
-unsigned int p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
-			     u64 boundary_mask);
+u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
+		    u64 boundary_mask);
 int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		   unsigned int max_seg, u64 boundary_mask);
 void p2pbuf_sg_free(struct sg_table *sgt, unsigned int nents);
