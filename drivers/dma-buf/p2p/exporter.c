@@ -34,7 +34,9 @@
  * (orig_nents 0: there is no CPU list to walk or sync): one entry per
  * contiguous range, split at the importer's maximum segment size and segment
  * boundary; a map that would need more entries than an sg table holds fails
- * with -E2BIG, never with a table that leaves the end out. Common switch:
+ * with -E2BIG, never with a table that leaves the end out, and a direction
+ * other than DMA_TO_DEVICE, DMA_FROM_DEVICE or DMA_BIDIRECTIONAL (DMA_NONE)
+ * with -EINVAL before anything is looked at or allocated. Common switch:
  * PCI bus addresses, no struct pages, marked as bus addresses. Through the
  * host bridge: one dma_map_resource() for the whole chunk, so an IOMMU
  * translates, and the DMA range it returns split as above. unmap undoes
@@ -207,6 +209,9 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	int ret, i;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
+	/* DMA_NONE (or garbage) would reach a BUG_ON() in dma_map_resource() */
+	if (!valid_dma_direction(dir))
+		return ERR_PTR(-EINVAL);
 	if (READ_ONCE(buf->revoked))
 		return ERR_PTR(-ENODEV);
 
