@@ -69,6 +69,12 @@ struct p2pbuf_mapping {
 	size_t size;
 };
 
+/*
+ * Record why @buf was refused to @dev (BUF_INFO's last_refusal) and log it:
+ * once per buffer and reason, and at most DEFAULT_RATELIMIT_BURST lines per
+ * DEFAULT_RATELIMIT_INTERVAL over all buffers, since whoever allocates fresh
+ * buffers and has them refused must not be able to flood the log.
+ */
 static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
 			  const struct p2pbuf_verdict *v)
 {
@@ -81,8 +87,8 @@ static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
 	first = !__test_and_set_bit(v->reason, &buf->logged);
 	mutex_unlock(&buf->lock);
 	if (first)
-		dev_info(dev, "p2pbuf: refused buffer on %s: %s\n",
-			 pci_name(buf->chunk->prov->pdev), reason);
+		dev_info_ratelimited(dev, "p2pbuf: refused buffer on %s: %s\n",
+				     pci_name(buf->chunk->prov->pdev), reason);
 }
 
 /* bus addresses are not translated: the importer must reach them as they are */
