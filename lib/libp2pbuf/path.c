@@ -7,9 +7,10 @@
  * drivers/dma-buf/p2p/decision.c, compiled into the library. This file only
  * builds what the module's walk builds from struct pci_dev, from the loaded
  * tree instead: each device's upstream chain (parent links) with the ACS
- * control of every bridge, unknown when the config space was unreadable,
- * its host bridge (devfn 0 of the root bus), and whether the P2PDMA core's
- * whitelist would trust the host bridges.
+ * control of every device on it, the endpoint included (the kernel checks
+ * it too), unknown when the config space was unreadable, its host bridge
+ * (devfn 0 of the root bus), and whether the P2PDMA core's whitelist would
+ * trust the host bridges.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -21,6 +21,13 @@
  * Description: filling a provider makes the next allocation fail with ENOMEM;
  *	freeing a buffer makes room again.
  *
+ * SUBTEST: alloc-no-fragmentation
+ * Description: in the 128 MiB ivshmem BAR, a 96 MiB buffer fits after a
+ *	4 KiB one at offset 0 (buffers are page aligned, 2 MiB aligned from
+ *	2 MiB up, never aligned to their own size); small buffers go to the
+ *	smallest hole that holds them, so a big run stays whole for a big
+ *	buffer.
+ *
  * SUBTEST: alloc-bad-input
  * Description: zero or unaligned size, overflowing offset+size, unknown flags,
  *	a bad provider id and non-zero reserved fields each get EINVAL and leak
@@ -310,6 +317,74 @@ static void check_exhaust(const struct p2pbuf_provider_info *p)
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	igt_assert_eq_u64(p2pbuf_free_bytes(p2p, p->id), free0);
+}
+
+/* a buffer of @size at region offset @offset, or anywhere when @offset < 0 */
+static int alloc_at(const struct p2pbuf_provider_info *p, uint64_t size,
+		    long long offset, struct p2pbuf_alloc *a)
+{
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	a->size = size;
+	a->provider_id = p->id;
+	a->flags = P2PBUF_ALLOC_CLOEXEC;
+	if (offset >= 0) {
+		a->flags |= P2PBUF_ALLOC_FIXED_OFFSET;
+		a->offset = offset;
+	}
+	ret = p2pbuf_ioctl(p2p, P2PBUF_IOC_ALLOC, a);
+	igt_assert_f(ret == 0, "alloc %#llx bytes at %lld: %s\n",
+		     (unsigned long long)size, offset, strerror(-ret));
+	igt_assert_eq_u64(a->bus_addr, p->bus_addr + a->offset);
+	igt_assert_f(a->offset + size <= p->size, "buffer past the region\n");
+	return a->fd;
+}
+
+static void check_no_fragmentation(const struct p2pbuf_provider_info *p)
+{
+	uint64_t big = p->size / 4 * 3, hole = p->size - 8 * SZ_1M;
+	struct p2pbuf_alloc small, a;
+	int fd_small, fd;
+
+	igt_require_f(p2pbuf_free_bytes(p2p, p->id) == p->size,
+		      "%s: %#llx of %#llx bytes in use by others\n", p->name,
+		      (unsigned long long)(p->size - p2pbuf_free_bytes(p2p, p->id)),
+		      (unsigned long long)p->size);
+
+	/* the case: 4 KiB at offset 0, then three quarters of the BAR */
+	fd_small = alloc_at(p, SZ_4K, 0, &small);
+	fd = alloc_at(p, big, -1, &a);
+	igt_info("%#llx bytes at offset %#llx after 4 KiB at 0\n",
+		 (unsigned long long)big, (unsigned long long)a.offset);
+	igt_assert_f(a.offset >= SZ_4K, "overlaps the 4 KiB buffer\n");
+	/* from 2 MiB up, 2 MiB aligned in bus address (room was left) */
+	igt_assert_eq_u64(a.bus_addr % (2 * SZ_1M), 0);
+	close(fd);
+	close(fd_small);
+
+	/* small buffers: page aligned, wherever they fit best */
+	fd = alloc_at(p, 3 * SZ_4K, -1, &a);
+	igt_assert_eq_u64(a.offset % SZ_4K, 0);
+	close(fd);
+
+	/*
+	 * Best fit: with one page taken at offset @hole, a new page goes to the
+	 * short run above it, not to offset 0, and the run below stays whole
+	 * for a buffer of exactly its size.
+	 */
+	fd_small = alloc_at(p, SZ_4K, hole, &small);
+	fd = alloc_at(p, SZ_4K, -1, &a);
+	igt_info("4 KiB buffer at offset %#llx with runs of %#llx and %#llx free\n",
+		 (unsigned long long)a.offset, (unsigned long long)hole,
+		 (unsigned long long)(p->size - hole - SZ_4K));
+	igt_assert_f(a.offset > hole, "a page went into the big run, at %#llx\n",
+		     (unsigned long long)a.offset);
+	close(alloc_at(p, hole, -1, &a));
+	igt_assert_eq_u64(a.offset, 0);
+	close(fd);
+	close(fd_small);
+	igt_assert_eq_u64(p2pbuf_free_bytes(p2p, p->id), p->size);
 }
 
 static void check_bad_input(const struct p2pbuf_provider_info *p)
@@ -806,6 +881,12 @@ igt_main
 	igt_subtest("alloc-exhaust") {
 		need_ivshmem(&ivshmem);
 		check_exhaust(&ivshmem);
+	}
+
+	igt_describe("A 96 MiB buffer fits in 128 MiB after a 4 KiB one at offset 0; small buffers take the smallest hole.");
+	igt_subtest("alloc-no-fragmentation") {
+		need_ivshmem(&ivshmem);
+		check_no_fragmentation(&ivshmem);
 	}
 
 	igt_describe("Every malformed ALLOC gets EINVAL and leaks nothing.");

@@ -13,6 +13,12 @@
  * Description: p2pbuf_attach, p2pbuf_map, p2pbuf_unmap and p2pbuf_revoke
  *	fire for a buffer that is attached, mapped, unmapped and then revoked
  *	by unbinding its provider.
+ *
+ * SUBTEST: refusal-log-bounded
+ * Description: a few hundred importers refused on as many fresh buffers
+ *	leave a bounded number of "refused buffer" lines in the kernel log (the
+ *	printk rate limit: 10 per 5 s), the first of them included, while each
+ *	buffer still records its reason for BUF_INFO.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -172,6 +178,73 @@ static void test_trace(void)
 	igt_assert_f(strstr(trace, want), "map event without the importer: %s\n", want);
 }
 
+#define REFUSALS	300
+#define RL_BURST	10	/* DEFAULT_RATELIMIT_BURST */
+#define RL_INTERVAL	5.0	/* DEFAULT_RATELIMIT_INTERVAL, seconds */
+
+/* "refused buffer" records from @kmsg on, up to now */
+static int count_refusal_lines(int kmsg, char *first, size_t len)
+{
+	char rec[2048], *msg;
+	int n = 0;
+	ssize_t r;
+
+	for (;;) {
+		r = read(kmsg, rec, sizeof(rec) - 1);
+		if (r < 0 && errno == EPIPE)
+			continue;
+		if (r < 0)
+			return n;
+		rec[r] = 0;
+		if (!strstr(rec, "p2pbuf: refused buffer on"))
+			continue;
+		msg = strchr(rec, ';');
+		if (!n++)
+			snprintf(first, len, "%s", msg ? msg + 1 : rec);
+	}
+}
+
+static void test_refusal_log(void)
+{
+	struct p2pbuf_provider_info gpu;
+	struct p2pbuf_buf_info info;
+	char first[2048] = "";
+	double t0, elapsed;
+	int buf, kmsg, ret, lines, bound;
+	uint32_t h;
+
+	get_ivshmem(&gpu);
+	kmsg = p2pbuf_kmsg_open();
+	igt_require_f(kmsg >= 0, "/dev/kmsg unreadable\n");
+	/* a fresh rate-limit window, whatever refusals came before */
+	usleep((RL_INTERVAL + 0.5) * 1e6);
+	lseek(kmsg, 0, SEEK_END);
+
+	t0 = p2pbuf_now();
+	for (int i = 0; i < REFUSALS; i++) {
+		buf = p2pbuf_alloc_rw(p2p, gpu.id, 4096, NULL);
+		ret = ti_import(ti, buf, BDF_NVME0, P2PBUF_TI_NO_P2P, &h);
+		igt_assert_f(ret == -EOPNOTSUPP, "import %d without allow_peer2peer: %s\n",
+			     i, ret ? strerror(-ret) : "accepted");
+		igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+		igt_assert_f(strstr(info.last_refusal, "allow_peer2peer"),
+			     "buffer %d records \"%s\"\n", i, info.last_refusal);
+		close(buf);
+	}
+	elapsed = p2pbuf_now() - t0;
+
+	lines = count_refusal_lines(kmsg, first, sizeof(first));
+	close(kmsg);
+	bound = RL_BURST * (1 + (int)(elapsed / RL_INTERVAL));
+	igt_info("%d refusals in %.1f s: %d log lines (bound %d), first: %s",
+		 REFUSALS, elapsed, lines, bound, first);
+	igt_assert_f(lines >= 1, "no refusal was logged at all\n");
+	igt_assert_f(strstr(first, "allow_peer2peer"),
+		     "the logged refusal does not say why: %s\n", first);
+	igt_assert_f(lines <= bound, "%d refusal lines for %d refusals in %.1f s, bound %d\n",
+		     lines, REFUSALS, elapsed, bound);
+}
+
 igt_main
 {
 	igt_fixture {
@@ -186,6 +259,10 @@ igt_main
 	igt_describe("attach, map, unmap and revoke trace events fire for the buffer.");
 	igt_subtest("trace-events")
 		test_trace();
+
+	igt_describe("Refusals on many fresh buffers leave a rate-limited number of log lines.");
+	igt_subtest("refusal-log-bounded")
+		test_refusal_log();
 
 	igt_fixture {
 		close(ti);

@@ -224,8 +224,105 @@ static void acs_unknown_reason(struct kunit *test)
 			   "ACS state of 0000:02:01.0 (10b5:9765) unreadable; run as root or load p2pbuf to know");
 }
 
+/* a chain from a device up: @nr hops of @h, @h[0] the device itself */
+static void acs_chain(struct p2pbuf_chain *c, const struct p2pbuf_hop *h,
+		      unsigned int nr)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(c->devs, h, nr * sizeof(*h));
+	c->nr = nr;
+	c->root_bus = 0;
+	c->host = (struct p2pbuf_hop){ P2PBUF_BDF(0, 0, 0), 0x80862020 };
+	c->has_host = true;
+}
+
+static void acs_decide(struct kunit *test, const struct p2pbuf_chain *p,
+		       const struct p2pbuf_chain *c,
+		       const struct p2pbuf_bridge_policy *pol,
+		       struct p2pbuf_verdict *v)
+{
+	struct p2pbuf_path_facts *f;
+
+	f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	p2pbuf_path_facts_from_chains(p, c, f);
+	p2pbuf_decide(f, pol, 0, v);
+}
+
+/*
+ * The ends of a path are checked for ACS redirect as the P2PDMA core's
+ * calc_map_type_and_dist() checks them, also where one end is the common
+ * device (the corpus has the ordinary case, multifunction-acs): a device
+ * importing its own buffer, and an importer upstream of the provider, or
+ * below it. Deny rules still name bridges only.
+ */
+static void acs_on_path_ends(struct kunit *test)
+{
+	const u32 ep_bdf = P2PBUF_BDF(0, 3, PCI_DEVFN(0, 0));
+	const u32 dsp_bdf = P2PBUF_BDF(0, 2, PCI_DEVFN(1, 0));
+	struct p2pbuf_hop h[] = {
+		{ ep_bdf, 0x15b31017, 0 },			/* endpoint */
+		{ dsp_bdf, 0x10b59765, 0 },			/* downstream */
+		{ P2PBUF_BDF(0, 1, 0), 0x10b59765, 0 },		/* upstream */
+		{ P2PBUF_BDF(0, 0, PCI_DEVFN(1, 0)), 0x80862030, 0 }, /* root */
+	};
+	struct p2pbuf_bridge_policy *pol;
+	struct p2pbuf_chain *p, *c;
+	struct p2pbuf_verdict v;
+
+	pol = kunit_kzalloc(test, sizeof(*pol), GFP_KERNEL);
+	p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pol);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+
+	/* its own buffer, no ACS: bus addresses, distance 0 */
+	acs_chain(p, h, 4);
+	acs_chain(c, h, 4);
+	acs_decide(test, p, c, pol, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_BUS_ADDR);
+	KUNIT_EXPECT_EQ(test, v.distance, 0);
+
+	/* its own buffer, with ACS redirect on the device */
+	h[0].acs_ctrl = PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF;
+	acs_chain(p, h, 4);
+	acs_chain(c, h, 4);
+	acs_decide(test, p, c, pol, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_ACS_REDIRECT);
+	KUNIT_EXPECT_EQ(test, v.via, ep_bdf);
+	h[0].acs_ctrl = 0;
+
+	/* the importer is the provider's downstream port, which redirects */
+	h[1].acs_ctrl = PCI_ACS_RR;
+	acs_chain(p, h, 4);
+	acs_chain(c, h + 1, 3);
+	acs_decide(test, p, c, pol, &v);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_ACS_REDIRECT);
+	KUNIT_EXPECT_EQ(test, v.via, dsp_bdf);
+	/* and the other way round */
+	acs_decide(test, c, p, pol, &v);
+	KUNIT_EXPECT_EQ(test, v.reason, P2PBUF_REASON_ACS_REDIRECT);
+	KUNIT_EXPECT_EQ(test, v.via, dsp_bdf);
+	h[1].acs_ctrl = 0;
+	acs_chain(p, h, 4);
+	acs_chain(c, h + 1, 3);
+	acs_decide(test, c, p, pol, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_BUS_ADDR);
+	KUNIT_EXPECT_EQ(test, v.distance, 1);
+
+	/* a deny rule naming the endpoint's own id does not apply to it */
+	pol->nr_deny = p2pbuf_bridge_rules_parse("15b3:1017", pol->deny,
+						 P2PBUF_MAX_RULES);
+	acs_chain(c, h, 4);
+	acs_decide(test, c, c, pol, &v);
+	KUNIT_EXPECT_EQ(test, v.map_type, P2PBUF_MAP_BUS_ADDR);
+}
+
 static struct kunit_case p2pbuf_decision_cases[] = {
 	KUNIT_CASE(decision_parity),
+	KUNIT_CASE(acs_on_path_ends),
 	KUNIT_CASE(acs_unknown_reason),
 	{}
 };

@@ -3,11 +3,13 @@
  * KUnit suites for p2pbuf:
  *   p2pbuf_topology - the policy predicates on made-up topologies, the rule
  *                     parser and the reason strings;
- *   p2pbuf_sg       - sg table construction (segment splitting).
+ *   p2pbuf_sg       - sg table construction (segment splitting, page-less
+ *                     tables).
  *
  * insmod p2pbuf_kunit.ko (p2pbuf.ko loaded first) runs both, and the
  * p2pbuf_decision suite of decision_kunit.c.
  */
+#include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
@@ -453,6 +455,7 @@ static void sg_check_contiguous(struct kunit *test, struct sg_table *sgt,
 			KUNIT_EXPECT_EQ(test, next & ~boundary,
 					(next + sg_dma_len(sg) - 1) & ~boundary);
 		KUNIT_EXPECT_NULL(test, sg_page(sg));
+		KUNIT_EXPECT_GT(test, sg_dma_len(sg), 0);
 		next += sg_dma_len(sg);
 		total += sg_dma_len(sg);
 	}
@@ -470,9 +473,9 @@ static void sg_coalesced_64m(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill(&sgt, addr, len, UINT_MAX,
 					     0xffffffff), 0);
 	KUNIT_EXPECT_EQ(test, sgt.nents, 1);
-	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 1);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 0);
 	sg_check_contiguous(test, &sgt, addr, len, UINT_MAX, 0xffffffff);
-	sg_free_table(&sgt);
+	p2pbuf_sg_free(&sgt, sgt.nents);
 }
 
 static void sg_split_max_seg(struct kunit *test)
@@ -487,7 +490,7 @@ static void sg_split_max_seg(struct kunit *test)
 					     0xffffffff), 0);
 	KUNIT_EXPECT_EQ(test, sgt.nents, 1024);
 	sg_check_contiguous(test, &sgt, addr, len, SZ_64K, 0xffffffff);
-	sg_free_table(&sgt);
+	p2pbuf_sg_free(&sgt, sgt.nents);
 
 	/* a maximum that is not a page multiple is rounded down */
 	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, SZ_1M, SZ_64K + 1, U64_MAX),
@@ -510,7 +513,7 @@ static void sg_split_boundary(struct kunit *test)
 					     0xffffffff), 0);
 	KUNIT_EXPECT_EQ(test, sg_dma_len(sgt.sgl), SZ_1M);
 	sg_check_contiguous(test, &sgt, addr, len, UINT_MAX, 0xffffffff);
-	sg_free_table(&sgt);
+	p2pbuf_sg_free(&sgt, sgt.nents);
 
 	/* no boundary: one entry */
 	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, len, UINT_MAX, U64_MAX), 1);
@@ -529,14 +532,126 @@ static void sg_large(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill(&sgt, addr, len, UINT_MAX,
 					     U64_MAX), 0);
 	sg_check_contiguous(test, &sgt, addr, len, UINT_MAX, U64_MAX);
-	sg_free_table(&sgt);
+	p2pbuf_sg_free(&sgt, sgt.nents);
+}
+
+/*
+ * No CPU list: orig_nents is 0 (dma_buf_phys_vec_to_sgt() does the same), so
+ * CPU-side walkers see nothing and syncs do nothing (with DMA-API debugging,
+ * a sync of entries nobody mapped would warn); the DMA side is all there, and
+ * p2pbuf_sg_free() frees what was allocated (a chained table here, which
+ * kmemleak would find if sg_free_table() ran on orig_nents 0).
+ */
+static void sg_pageless(struct kunit *test)
+{
+	const u64 addr = 0x380000000000ULL, len = SZ_4M;
+	struct scatterlist *sg;
+	struct sg_table sgt;
+	struct device *dev;
+	int i, cpu = 0;
+
+	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill(&sgt, addr, len, SZ_4K,
+					     0xffffffff), 0);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 0);
+	KUNIT_EXPECT_EQ(test, sgt.nents, SZ_4M / SZ_4K);
+	KUNIT_EXPECT_GT(test, sgt.nents, SG_MAX_SINGLE_ALLOC);
+	sg_check_contiguous(test, &sgt, addr, len, SZ_4K, 0xffffffff);
+
+	for_each_sgtable_sg(&sgt, sg, i)
+		cpu++;
+	KUNIT_EXPECT_EQ(test, cpu, 0);
+	dev = kunit_device_register(test, "p2pbuf-sg-pageless");
+	if (!IS_ERR(dev)) {
+		dev->coherent_dma_mask = DMA_BIT_MASK(64);
+		dev->dma_mask = &dev->coherent_dma_mask;
+		dma_sync_sgtable_for_cpu(dev, &sgt, DMA_BIDIRECTIONAL);
+		dma_sync_sgtable_for_device(dev, &sgt, DMA_BIDIRECTIONAL);
+	}
+
+	p2pbuf_sg_free(&sgt, SZ_4M / SZ_4K);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, SZ_4M / SZ_4K);
+	KUNIT_EXPECT_NULL(test, sgt.sgl);
+}
+
+/*
+ * The count is computed, not walked: it must be exactly what the fill
+ * needs (sg_check_contiguous() fails on a short table by the total, on a
+ * long one by its empty entries), whatever the start, maximum and boundary.
+ */
+static void sg_count_matches_fill(struct kunit *test)
+{
+	static const struct {
+		u64 addr, len;
+		unsigned int max;
+		u64 mask;
+	} c[] = {
+		{ 0xc0000000ULL, SZ_4K, SZ_64K, U64_MAX },
+		{ 0xc0001000ULL, SZ_1M + SZ_4K, SZ_64K, U64_MAX },
+		{ 0xc0001000ULL, SZ_1M, SZ_64K, SZ_64K - 1 },
+		{ 0xc000f000ULL, SZ_2M, SZ_64K, SZ_64K - 1 },
+		{ 0xc000f000ULL, SZ_2M, SZ_16K, SZ_64K - 1 },
+		{ 0xc000f000ULL, SZ_2M, SZ_64K * 3, SZ_1M - 1 },
+		{ 0xfffff000ULL, SZ_2M, UINT_MAX, 0xffffffff },
+		{ 0xc0003000ULL, SZ_256K, SZ_1M, SZ_4K - 1 },
+		{ 0xc0003000ULL, SZ_256K + SZ_4K, 100, SZ_8K - 1 },
+	};
+	struct sg_table sgt;
+	unsigned int i;
+	u64 n;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		n = p2pbuf_sg_count(c[i].addr, c[i].len, c[i].max, c[i].mask);
+		KUNIT_ASSERT_EQ_MSG(test, p2pbuf_sg_fill(&sgt, c[i].addr,
+							 c[i].len, c[i].max,
+							 c[i].mask), 0,
+				    "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, sgt.nents, n, "case %u", i);
+		sg_check_contiguous(test, &sgt, c[i].addr, c[i].len,
+				    max_t(u64, round_down(c[i].max, PAGE_SIZE),
+					  PAGE_SIZE), c[i].mask);
+		p2pbuf_sg_free(&sgt, sgt.nents);
+	}
+}
+
+/*
+ * More entries than an sg table holds: counted in 64 bits and refused, not
+ * wrapped into a short table that leaves the end of the range unmapped.
+ * Nothing is allocated (16 TiB in pages would be 2^32 + 1 entries).
+ */
+static void sg_count_over_uint(struct kunit *test)
+{
+	const u64 addr = 0x400000000000ULL, pages = 1ULL << 32;
+	struct sg_table sgt = {};
+
+	/* exactly as many as fit: counted, allocation not tried here */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, (pages - 1) * SZ_4K,
+					      SZ_4K, U64_MAX), (u64)UINT_MAX);
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, pages * SZ_4K, SZ_4K,
+					      U64_MAX), pages);
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, pages * SZ_4K + SZ_4K,
+					      512, U64_MAX), pages + 1);
+	/* the same through a 4 KiB boundary with big segments */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, pages * SZ_4K, UINT_MAX,
+					      SZ_4K - 1), pages);
+	/* nothing lost near the top of the address space */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(0, U64_MAX & PAGE_MASK, SZ_4K,
+					      U64_MAX), U64_MAX >> PAGE_SHIFT);
+
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_fill(&sgt, addr, pages * SZ_4K, SZ_4K,
+					     U64_MAX), -E2BIG);
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_fill(&sgt, addr, pages * SZ_4K,
+					     UINT_MAX, SZ_4K - 1), -E2BIG);
+	KUNIT_EXPECT_NULL(test, sgt.sgl);
 }
 
 static struct kunit_case p2pbuf_sg_cases[] = {
 	KUNIT_CASE(sg_coalesced_64m),
+	KUNIT_CASE(sg_pageless),
 	KUNIT_CASE(sg_split_max_seg),
 	KUNIT_CASE(sg_split_boundary),
 	KUNIT_CASE(sg_large),
+	KUNIT_CASE(sg_count_matches_fill),
+	KUNIT_CASE(sg_count_over_uint),
 	{}
 };
 

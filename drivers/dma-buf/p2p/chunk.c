@@ -92,6 +92,78 @@ int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov)
 	return gen_pool_add(prov->pool, P2PBUF_POOL_BIAS, prov->size, node);
 }
 
+/*
+ * Alignment of a new buffer's bus address: a page, and 2 MiB for buffers of
+ * 2 MiB or more where such room exists, so that an IOMMU (dma_map_resource()
+ * through the host bridge) and importers with page tables of their own (RDMA
+ * NICs, GPUs) can map them with 2 MiB pages. Never the buffer's own size:
+ * aligning to the order of the size fragments a BAR (in 128 MiB, a 96 MiB
+ * buffer finds no room once any 4 KiB one sits at offset 0).
+ */
+#define P2PBUF_ALIGN_LARGE	SZ_2M
+
+/**
+ * struct p2pbuf_fit - alignment for p2pbuf_best_fit()
+ * @mask: alignment in pool pages, minus one (a power of two minus one)
+ * @phase: pages from an aligned bus address to the start of the pool, so
+ *	that page @i of the pool is aligned when (@i + @phase) & @mask is 0
+ */
+struct p2pbuf_fit {
+	unsigned long mask;
+	unsigned long phase;
+};
+
+/*
+ * A genpool_algo_t: gen_pool_best_fit() with alignment. The smallest run of
+ * free pages that holds @nr pages from an aligned start, so that big runs
+ * stay whole for big buffers.
+ */
+static unsigned long p2pbuf_best_fit(unsigned long *map, unsigned long size,
+				     unsigned long start, unsigned int nr,
+				     void *data, struct gen_pool *pool,
+				     unsigned long start_addr)
+{
+	const struct p2pbuf_fit *fit = data;
+	unsigned long index, end, best = size, best_len = ULONG_MAX;
+
+	index = bitmap_find_next_zero_area_off(map, size, start, nr, fit->mask,
+					       fit->phase);
+	while (index < size) {
+		end = find_next_bit(map, size, index + nr);
+		if (end - index < best_len) {
+			best_len = end - index;
+			best = index;
+			if (best_len == nr)
+				break;
+		}
+		index = bitmap_find_next_zero_area_off(map, size, end + 1, nr,
+						       fit->mask, fit->phase);
+	}
+	return best;
+}
+
+/* best fit for @size bytes, 2 MiB aligned if it can be (see above); 0: none */
+static unsigned long p2pbuf_pool_alloc(struct p2pbuf_provider *prov, u64 size)
+{
+	u64 first = prov->bus_addr >> PAGE_SHIFT;
+	struct p2pbuf_fit fit = { 0, 0 };
+	unsigned long addr;
+
+	/* genalloc hands the page count to the algorithm as an unsigned int */
+	if (size >> PAGE_SHIFT > UINT_MAX)
+		return 0;
+	if (size >= P2PBUF_ALIGN_LARGE) {
+		fit.mask = (P2PBUF_ALIGN_LARGE >> PAGE_SHIFT) - 1;
+		fit.phase = first & fit.mask;
+		addr = gen_pool_alloc_algo(prov->pool, size, p2pbuf_best_fit,
+					   &fit);
+		if (addr)
+			return addr;
+		fit = (struct p2pbuf_fit){ 0, 0 };
+	}
+	return gen_pool_alloc_algo(prov->pool, size, p2pbuf_best_fit, &fit);
+}
+
 /**
  * p2pbuf_provider_avail - bytes left to allocate
  * @prov: the provider
@@ -164,8 +236,11 @@ static int p2pbuf_chunk_clear(struct p2pbuf_chunk *chunk)
  * @flags: 0 or P2PBUF_CHUNK_FIXED_OFFSET
  *
  * The chunk reads zero: it is cleared before it is returned, whatever the
- * range held before. It holds a reference to @prov, and is the caller's
- * until it is exported (p2pbuf_chunk_export()) or freed
+ * range held before. Without P2PBUF_CHUNK_FIXED_OFFSET a BAR chunk goes
+ * where it fits best: page aligned, with its bus address 2 MiB aligned when
+ * @size is 2 MiB or more and such room is left. The chunk holds a reference
+ * to @prov. It is the caller's until it is exported (p2pbuf_chunk_export())
+ * or freed
  * (p2pbuf_chunk_free()).
  *
  * Context: process context, may sleep; clearing takes time in proportion to
@@ -218,9 +293,7 @@ struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
 			addr = gen_pool_alloc_algo(prov->pool, size,
 						   gen_pool_fixed_alloc, &data);
 		else
-			addr = gen_pool_alloc_algo(prov->pool, size,
-						   gen_pool_first_fit_order_align,
-						   NULL);
+			addr = p2pbuf_pool_alloc(prov, size);
 		if (!addr) {
 			ret = fixed ? -EBUSY : -ENOMEM;
 			goto err_unlock;

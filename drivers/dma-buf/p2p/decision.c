@@ -166,8 +166,13 @@ static void p2pbuf_facts_add(struct p2pbuf_path_facts *f,
  *
  * Finds the first bridge common to both chains the way the P2PDMA core
  * does, so that the distance matches pci_p2pdma_distance(), and records
- * every bridge on the path. @f->kernel_whitelisted is left false: the
- * caller knows whether the P2PDMA core would trust the host bridges.
+ * every bridge on the path. Below a common bridge it also records, for the
+ * ACS check, the devices the core checks beyond those bridges: its
+ * calc_map_type_and_dist() reads the ACS control of every device from the
+ * provider up to and including the common one, and from the client up to
+ * below it, the two endpoints included. @f->kernel_whitelisted is left
+ * false: the caller knows whether the P2PDMA core would trust the host
+ * bridges.
  */
 void p2pbuf_path_facts_from_chains(const struct p2pbuf_chain *p,
 				   const struct p2pbuf_chain *c,
@@ -205,6 +210,12 @@ common:
 		p2pbuf_facts_add(f, &p->devs[i]);
 	for (k = 1; k < j; k++)
 		p2pbuf_facts_add(f, &c->devs[k]);
+	/* the rest of p->devs[0..i] and c->devs[0..j - 1] */
+	f->ends[f->nr_ends++] = p->devs[0];
+	if (j)
+		f->ends[f->nr_ends++] = c->devs[0];
+	else if (i)
+		f->ends[f->nr_ends++] = p->devs[i];
 
 host_bridge:
 	f->host = p->host;
@@ -385,6 +396,19 @@ static void p2pbuf_decide_host(const struct p2pbuf_path_facts *f,
 	v->reason = P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED;
 }
 
+/* remember the first device with ACS redirect, and the first unknown one */
+static void p2pbuf_acs_note(const struct p2pbuf_hop *hop,
+			    const struct p2pbuf_hop **acs,
+			    const struct p2pbuf_hop **unknown)
+{
+	if (hop->acs_unknown) {
+		if (!*unknown)
+			*unknown = hop;
+	} else if (!*acs && (hop->acs_ctrl & P2PBUF_ACS_REDIR)) {
+		*acs = hop;
+	}
+}
+
 /**
  * p2pbuf_decide - the policy, as a pure function
  * @f: the path, from p2pbuf_path_facts_from_chains() or a test
@@ -392,9 +416,12 @@ static void p2pbuf_decide_host(const struct p2pbuf_path_facts *f,
  * @want: P2PBUF_DIR_* the mapping needs, 0 for "any" (attach, path query)
  * @v: output: map type, reason, and the bridge that decided
  *
- * Below a common switch, a bridge whose ACS state is unknown makes the
- * answer P2PBUF_REASON_ACS_UNKNOWN (never bus addresses), unless a deny rule
- * or a known ACS redirect decides first. The kernel always knows.
+ * Below a common switch, ACS redirect on a bridge of the path or on either
+ * end (@f->ends) means the traffic goes up to the root complex. A device
+ * whose ACS state is unknown makes the answer P2PBUF_REASON_ACS_UNKNOWN
+ * (never bus addresses), unless a deny rule or a known ACS redirect decides
+ * first. The kernel always knows. The deciding device is the first bridge
+ * with the condition, else the first end.
  */
 void p2pbuf_decide(const struct p2pbuf_path_facts *f,
 		   const struct p2pbuf_bridge_policy *pol, u8 want,
@@ -427,15 +454,12 @@ void p2pbuf_decide(const struct p2pbuf_path_facts *f,
 			return;
 		}
 		/* ACS matters below a common switch; root ports are crossed anyway */
-		if (!f->common_switch)
-			continue;
-		if (hop->acs_unknown) {
-			if (!unknown)
-				unknown = hop;
-		} else if (!acs && (hop->acs_ctrl & P2PBUF_ACS_REDIR)) {
-			acs = hop;
-		}
+		if (f->common_switch)
+			p2pbuf_acs_note(hop, &acs, &unknown);
 	}
+	/* the endpoints too, as the P2PDMA core checks them */
+	for (i = 0; f->common_switch && i < f->nr_ends; i++)
+		p2pbuf_acs_note(&f->ends[i], &acs, &unknown);
 
 	if (f->common_switch && !acs && unknown) {
 		v->reason = P2PBUF_REASON_ACS_UNKNOWN;

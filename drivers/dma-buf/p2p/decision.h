@@ -116,6 +116,12 @@ struct p2pbuf_chain {
  * @dist: distance as pci_p2pdma_distance() counts it
  * @nr_hops: entries in @hops
  * @hops: bridges on the path (up to and including the common one)
+ * @nr_ends: entries in @ends
+ * @ends: below a common bridge, the devices at the ends of the path that
+ *	are not in @hops: the provider and the client, or the one of them that
+ *	is itself the common bridge. Checked for ACS redirect only, as
+ *	pci_p2pdma_distance() checks them (a multi-function device with ACS);
+ *	deny rules name bridges, never these
  * @host: the provider's host bridge device (bus 0, devfn 0 below it)
  * @has_host: @host is valid
  * @client_host: the client's host bridge device, when not @same_host
@@ -130,6 +136,8 @@ struct p2pbuf_path_facts {
 	int dist;
 	unsigned int nr_hops;
 	struct p2pbuf_hop hops[P2PBUF_MAX_HOPS];
+	unsigned int nr_ends;
+	struct p2pbuf_hop ends[2];
 	struct p2pbuf_hop host;
 	bool has_host;
 	struct p2pbuf_hop client_host;

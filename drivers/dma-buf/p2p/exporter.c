@@ -33,13 +33,17 @@
  * A read-only buffer (no P2PBUF_ALLOC_RDWR) maps only DMA_TO_DEVICE, with
  * -EACCES and a recorded reason otherwise, and never maps writable for the CPU.
  *
- * Every map builds the importer its own sg table holding DMA addresses only:
- * one entry per contiguous range, split at the importer's maximum segment
- * size and segment boundary. Common switch: PCI bus addresses, no struct
- * pages, marked as bus addresses. Through the host bridge: one
- * dma_map_resource() for the whole chunk, so an IOMMU translates, and the
- * DMA range it returns split as above. unmap undoes exactly that, with one
- * dma_unmap_resource().
+ * Every map builds the importer its own sg table holding DMA addresses only
+ * (orig_nents 0: there is no CPU list to walk or sync): one entry per
+ * contiguous range, split at the importer's maximum segment size and segment
+ * boundary; a map that would need more entries than an sg table holds fails
+ * with -E2BIG, never with a table that leaves the end out, and a direction
+ * other than DMA_TO_DEVICE, DMA_FROM_DEVICE or DMA_BIDIRECTIONAL (DMA_NONE)
+ * with -EINVAL before anything is looked at or allocated. Common switch:
+ * PCI bus addresses, no struct pages, marked as bus addresses. Through the
+ * host bridge: one dma_map_resource() for the whole chunk, so an IOMMU
+ * translates, and the DMA range it returns split as above. unmap undoes
+ * exactly that, with one dma_unmap_resource().
  *
  * Revoke (the provider goes away) marks the buffer revoked, zaps CPU
  * mappings, sends move_notify to dynamic importers and waits, bounded, for
@@ -53,6 +57,7 @@ static LIST_HEAD(p2pbuf_buffers);
 /**
  * struct p2pbuf_mapping - one sg table handed to an importer
  * @sgt: the table; its address is what the importer holds
+ * @nents: entries allocated in @sgt (its orig_nents is 0: no CPU list)
  * @map_type: how it was built, so that unmap undoes exactly that
  * @dir: direction it was mapped with
  * @dma: P2PBUF_MAP_THRU_HOST_BRIDGE: what dma_map_resource() returned
@@ -60,12 +65,19 @@ static LIST_HEAD(p2pbuf_buffers);
  */
 struct p2pbuf_mapping {
 	struct sg_table sgt;
+	unsigned int nents;
 	enum p2pbuf_map_type map_type;
 	enum dma_data_direction dir;
 	dma_addr_t dma;
 	size_t size;
 };
 
+/*
+ * Record why @buf was refused to @dev (BUF_INFO's last_refusal) and log it:
+ * once per buffer and reason, and at most DEFAULT_RATELIMIT_BURST lines per
+ * DEFAULT_RATELIMIT_INTERVAL over all buffers, since whoever allocates fresh
+ * buffers and has them refused must not be able to flood the log.
+ */
 static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
 			  const struct p2pbuf_verdict *v)
 {
@@ -78,8 +90,8 @@ static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
 	first = !__test_and_set_bit(v->reason, &buf->logged);
 	mutex_unlock(&buf->lock);
 	if (first)
-		dev_info(dev, "p2pbuf: refused buffer on %s: %s\n",
-			 pci_name(buf->chunk->prov->pdev), reason);
+		dev_info_ratelimited(dev, "p2pbuf: refused buffer on %s: %s\n",
+				     pci_name(buf->chunk->prov->pdev), reason);
 }
 
 /* bus addresses are not translated: the importer must reach them as they are */
@@ -206,6 +218,9 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	int ret, i;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
+	/* DMA_NONE (or garbage) would reach a BUG_ON() in dma_map_resource() */
+	if (!valid_dma_direction(dir))
+		return ERR_PTR(-EINVAL);
 	if (READ_ONCE(buf->revoked))
 		return ERR_PTR(-ENODEV);
 	/* a read-only buffer: devices may read it, not write it */
@@ -259,6 +274,7 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 			goto err_unmap;
 	}
 
+	m->nents = m->sgt.nents;
 	pa->maps++;
 	pa->nents = m->sgt.nents;
 	atomic_inc(&buf->map_count);
@@ -286,7 +302,7 @@ static void p2pbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 	if (m->map_type == P2PBUF_MAP_THRU_HOST_BRIDGE)
 		dma_unmap_resource(attach->dev, m->dma, m->size, m->dir,
 				   DMA_ATTR_SKIP_CPU_SYNC);
-	sg_free_table(sgt);
+	p2pbuf_sg_free(sgt, m->nents);
 	kfree(m);
 
 	pa->maps--;

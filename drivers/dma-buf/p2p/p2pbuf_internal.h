@@ -251,10 +251,11 @@ int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
 void p2pbuf_quota_uncharge(struct p2pbuf_charge *charge);
 
 /* sgt.c */
-unsigned int p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
-			     u64 boundary_mask);
+u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
+		    u64 boundary_mask);
 int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		   unsigned int max_seg, u64 boundary_mask);
+void p2pbuf_sg_free(struct sg_table *sgt, unsigned int nents);
 
 /* chunk.c */
 struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,

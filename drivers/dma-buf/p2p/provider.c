@@ -26,9 +26,10 @@
  * DOC: providers
  *
  * A provider is a page-aligned region of one PCI memory BAR. Kind BAR
- * regions are carved with a genalloc pool (first fit, aligned to the order of
- * the size, so that big buffers are naturally aligned, or at a fixed offset)
- * and need no struct pages: this works on kernels without CONFIG_PCI_P2PDMA.
+ * regions are carved with a genalloc pool (best fit, page aligned, with the
+ * bus address of buffers of 2 MiB or more 2 MiB aligned where there is room,
+ * or at a fixed offset) and need no struct pages: this works on kernels
+ * without CONFIG_PCI_P2PDMA.
  *
  * Kind P2PMEM regions are the p2pmem a driver published through the P2PDMA
  * core. Buffers come from pci_alloc_p2pmem(), so they are backed by P2P

@@ -2,12 +2,15 @@
 /*
  * p2pbuf sg tables: page-less scatterlists that hold DMA addresses only, one
  * entry per contiguous range, split at the importer's maximum segment size
- * and segment boundary.
+ * and segment boundary. Such a table has no CPU list: its orig_nents is 0, as
+ * dma_buf_phys_vec_to_sgt() makes it, so that for_each_sgtable_sg() and
+ * dma_sync_sgtable_*() do nothing; only nents and the DMA side are set.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <kunit/visibility.h>
 #include <linux/minmax.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
@@ -30,61 +33,102 @@ static u64 p2pbuf_max_seg(unsigned int max_seg)
 	return m ? m : PAGE_SIZE;
 }
 
+/* @n / @d, rounded up, without overflowing near U64_MAX */
+static u64 p2pbuf_div_up(u64 n, u64 d)
+{
+	u64 rem, q = div64_u64_rem(n, d, &rem);
+
+	return q + !!rem;
+}
+
 /**
  * p2pbuf_sg_count - entries needed to describe a contiguous range
  * @addr: first address
  * @len: bytes
  * @max_seg: longest entry the device takes (rounded down to pages)
- * @boundary_mask: an entry may not cross a (mask + 1) boundary
+ * @boundary_mask: an entry may not cross a (mask + 1) boundary; mask + 1 is
+ *	a power of two, as for dma_set_seg_boundary(), or the mask is U64_MAX
+ *
+ * Computed, not walked, and in 64 bits: a big range in small segments can
+ * need more entries than an sg table holds, and the caller must see that
+ * rather than a count that wrapped. The first entry ends at the first
+ * boundary, every window of (mask + 1) bytes after it takes the same number
+ * of entries, and the tail what it needs.
  *
  * Return: the number of entries.
  */
-unsigned int p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
-			     u64 boundary_mask)
+u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
+		    u64 boundary_mask)
 {
-	u64 seg, max = p2pbuf_max_seg(max_seg);
-	unsigned int n = 0;
+	u64 max = p2pbuf_max_seg(max_seg), win, head, full, rem;
 
-	while (len) {
-		seg = p2pbuf_seg_len(addr, len, max, boundary_mask);
-		addr += seg;
-		len -= seg;
-		n++;
-	}
-	return n;
+	if (!len)
+		return 0;
+	if (boundary_mask == U64_MAX)
+		return p2pbuf_div_up(len, max);
+	win = boundary_mask + 1;
+	head = min(len, win - (addr & boundary_mask));
+	len -= head;
+	full = div64_u64_rem(len, win, &rem);
+	return p2pbuf_div_up(head, max) + full * p2pbuf_div_up(win, max) +
+	       p2pbuf_div_up(rem, max);
 }
 EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_count);
 
 /**
  * p2pbuf_sg_fill - allocate @sgt and describe a contiguous range in it
- * @sgt: table to allocate (sg_free_table() it)
+ * @sgt: table to allocate; free it with p2pbuf_sg_free(@sgt, @sgt->nents as
+ *	this function left it)
  * @addr: first address
  * @len: bytes
  * @max_seg: longest entry the device takes
  * @boundary_mask: an entry may not cross a (mask + 1) boundary
  *
- * Only the DMA address and length of each entry are set; no pages.
+ * Only the DMA address and length of each entry are set; no pages. The
+ * table says so: @sgt->orig_nents is 0 and @sgt->nents the number of DMA
+ * entries, so that CPU-side walkers and syncs of the table do nothing.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -E2BIG when the range needs more entries than an sg table
+ * holds (sg_alloc_table() takes an unsigned int), or -ENOMEM.
  */
 int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		   unsigned int max_seg, u64 boundary_mask)
 {
 	u64 seg, max = p2pbuf_max_seg(max_seg);
-	unsigned int n = p2pbuf_sg_count(addr, len, max_seg, boundary_mask);
+	u64 n = p2pbuf_sg_count(addr, len, max_seg, boundary_mask);
 	struct scatterlist *sg;
-	int ret, i;
+	int ret;
 
+	/* never a table that leaves the end of the range out */
+	if (n > UINT_MAX)
+		return -E2BIG;
 	ret = sg_alloc_table(sgt, n, GFP_KERNEL);
 	if (ret)
 		return ret;
-	for_each_sgtable_sg(sgt, sg, i) {
+	for (sg = sgt->sgl; sg; sg = sg_next(sg)) {
 		seg = p2pbuf_seg_len(addr, len, max, boundary_mask);
 		sg_dma_address(sg) = addr;
 		sg_dma_len(sg) = seg;
 		addr += seg;
 		len -= seg;
 	}
+	/* no CPU list; sg_free_table() needs the count back (p2pbuf_sg_free()) */
+	sgt->orig_nents = 0;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_fill);
+
+/**
+ * p2pbuf_sg_free - free a table p2pbuf_sg_fill() allocated
+ * @sgt: the table
+ * @nents: entries allocated: @sgt->nents as p2pbuf_sg_fill() set it
+ *
+ * sg_free_table() walks orig_nents entries, which a page-less table sets to
+ * 0: the allocated count is put back first, or the chained pages would leak.
+ */
+void p2pbuf_sg_free(struct sg_table *sgt, unsigned int nents)
+{
+	sgt->orig_nents = nents;
+	sg_free_table(sgt);
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_free);

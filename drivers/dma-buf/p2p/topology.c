@@ -28,7 +28,10 @@
  *
  * Only what the PCIe specification guarantees is allowed by default: two
  * devices below a common switch, with no ACS redirect on the path, talk by
- * PCI bus address. Anything that crosses a root port goes through the host
+ * PCI bus address. The path's ACS is checked where the P2PDMA core checks it:
+ * on the bridges and on the two devices themselves (a function of a
+ * multi-function device with ACS redirect sends its peer traffic up too).
+ * Anything that crosses a root port goes through the host
  * bridge, and is only allowed when the host bridge (the device at bus 0,
  * devfn 0 of the domain) is on the allow list; such mappings are made with
  * dma_map_resource() so that an IOMMU, when there is one, translates them.

@@ -12,6 +12,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -323,7 +324,8 @@ static long p2pbuf_ioctl(struct file *file, unsigned int cmd,
 	if (_IOC_TYPE(cmd) != P2PBUF_IOCTL_BASE ||
 	    nr >= ARRAY_SIZE(p2pbuf_ioctls))
 		return -ENOTTY;
-	d = &p2pbuf_ioctls[nr];
+	/* a user-controlled index: no speculative read past the table */
+	d = &p2pbuf_ioctls[array_index_nospec(nr, ARRAY_SIZE(p2pbuf_ioctls))];
 	/* same number and direction, any size from min_size up */
 	if (!d->fn || _IOC_DIR(cmd) != _IOC_DIR(d->cmd))
 		return -ENOTTY;

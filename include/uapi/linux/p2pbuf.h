@@ -208,8 +208,10 @@ struct p2pbuf_list {
  * @flags: in: P2PBUF_ALLOC_* flags
  * @offset: in with P2PBUF_ALLOC_FIXED_OFFSET: wanted offset within the
  *	region, page aligned (EPERM without CAP_SYS_ADMIN, EBUSY when taken,
- *	EOPNOTSUPP on a p2pmem provider); zero without the flag; out: the
- *	buffer's offset within the region
+ *	EOPNOTSUPP on a p2pmem provider); zero without the flag, and the
+ *	buffer goes where it fits best, page aligned, with its bus address
+ *	2 MiB aligned when @size is 2 MiB or more and such room is left; out:
+ *	the buffer's offset within the region
  * @fd: out: the dma-buf file descriptor
  * @__pad: zero
  * @bus_addr: out: PCI bus address of the buffer's first byte
