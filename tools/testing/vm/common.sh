@@ -8,6 +8,28 @@ BUILD=${P2PBUF_BUILD:-$TOP/build}
 JOBS=${JOBS:-$(nproc)}
 mkdir -p "$CACHE" "$BUILD"
 
+# The reference VM's NVMe drives: image file in the workdir, serial, and the
+# rest of the -device options. `run` makes the drives from this table. The
+# kernel names namespaces in probe order, which changes from boot to boot,
+# so a guest test names the drive it wrote by serial ("serial:<serial>" in a
+# host check) and the host maps the serial back to the image here.
+DRIVES=(
+	"nvme0.img p2pbuf-nvme0 cmb_size_mb=16,bus=dp0"
+	"nvme1.img p2pbuf-nvme1 cmb_size_mb=16,bus=dp1"
+	"nvme2.img p2pbuf-nvme2 bus=rp2"
+)
+
+# drive_image SERIAL: the image file (in the workdir) of the drive with
+# SERIAL; status 1 if the VM has none
+drive_image() {
+	local d img serial opts
+	for d in "${DRIVES[@]}"; do
+		read -r img serial opts <<<"$d"
+		[ "$serial" = "$1" ] && { echo "$img"; return 0; }
+	done
+	return 1
+}
+
 log() { printf '[vm] %s\n' "$*" >&2; }
 die() { printf '[vm] error: %s\n' "$*" >&2; exit 1; }
 
