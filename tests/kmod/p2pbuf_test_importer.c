@@ -873,4 +873,4 @@ module_exit(ti_exit);
 
 MODULE_DESCRIPTION("FOR TESTS ONLY: p2pbuf test importer and QEMU edu DMA-engine driver");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(P2PBUF_NS(DMA_BUF));
+MODULE_IMPORT_NS(P2PBUF_NS_DMA_BUF);

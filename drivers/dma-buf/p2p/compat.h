@@ -25,29 +25,39 @@
  *
  * - 6.13 names symbol namespaces with string literals
  *   (``EXPORT_SYMBOL_NS_GPL(sym, "P2PBUF")``, ``MODULE_IMPORT_NS("DMA_BUF")``),
- *   earlier kernels with bare tokens: P2PBUF_NS() gives either.
+ *   earlier kernels with bare tokens: P2PBUF_NS and P2PBUF_NS_DMA_BUF
+ *   are either.
  * - 6.10 dropped the source argument of the tracepoints' __assign_str():
  *   trace.h copies the device name into a fixed array instead, the same
  *   on every kernel.
  * - 6.7 added get_file_active(); 6.3 added vm_flags_set(); 6.2 added
  *   FOLL_PCI_P2PDMA. They are defined here for older kernels.
  *
- * The dma-buf locking rules p2pbuf relies on are the same on 6.1 as after
- * the 6.2 rework: p2pbuf is a dynamic exporter (it has pin and unpin), and
- * on both the core calls its map_dma_buf, unmap_dma_buf, pin and unpin with
- * the reservation lock held, so the dma_resv_assert_held() in those
- * callbacks holds on both. What differs is who takes the lock for a static
- * importer: 6.1 maps a static attachment once, at attach time, under the
- * lock it takes itself (and unmaps it at detach), where 6.2 and later take
- * it in dma_buf_map_attachment_unlocked(). attach, detach, release and mmap
- * run without the reservation lock on both.
+ * The dma-buf locking p2pbuf relies on is the same on 6.1 as on later
+ * kernels (read in Debian's 6.1 and 6.12 drivers/dma-buf/dma-buf.c): for a
+ * dynamic exporter, which p2pbuf is (it has pin and unpin), both call
+ * map_dma_buf, unmap_dma_buf, pin and unpin with the reservation lock held,
+ * taken by a dynamic importer, by the _unlocked variants, or by the core
+ * when it caches a static importer's mapping at attach time. So the
+ * dma_resv_assert_held() in those callbacks is right on both. What the 6.2
+ * rework changed is that dma_buf_map_attachment() wants the lock for every
+ * pair, where 6.1 wants it only when one side is dynamic. attach, detach,
+ * release and mmap run without the lock on both.
  */
 
+/*
+ * Namespaces, as EXPORT_SYMBOL_NS_GPL(sym, P2PBUF_NS) and
+ * MODULE_IMPORT_NS(P2PBUF_NS_DMA_BUF) take them. Before 6.13 those macros
+ * stringify the expansion of their argument.
+ */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
-#define P2PBUF_NS(ns)	#ns
+#define P2PBUF_NS		"P2PBUF"
+#define P2PBUF_NS_DMA_BUF	"DMA_BUF"
+#define P2PBUF_NS_KUNIT		"EXPORTED_FOR_KUNIT_TESTING"
 #else
-/* EXPORT_SYMBOL_NS_GPL() and MODULE_IMPORT_NS() stringify the expansion */
-#define P2PBUF_NS(ns)	ns
+#define P2PBUF_NS		P2PBUF
+#define P2PBUF_NS_DMA_BUF	DMA_BUF
+#define P2PBUF_NS_KUNIT		EXPORTED_FOR_KUNIT_TESTING
 #endif
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
