@@ -9,6 +9,9 @@
  *
  *   decision-parity CORPUS_DIR            check
  *   decision-parity --record FILE.topo    print the verdict lines
+ *   decision-parity --tree FILE.topo DIR root|nonroot
+ *                                         build the fake tree in DIR (DIR/sys,
+ *                                         DIR/proc), for topo-corpus
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -352,6 +355,15 @@ int main(int argc, char **argv)
 	if (!mkdtemp(tmpl))
 		return 1;
 	snprintf(base, sizeof(base), "%s/t", tmpl);
+	if (argc == 5 && !strcmp(argv[1], "--tree")) {
+		if (parse(argv[2], &tc))
+			return 1;
+		rmdir(tmpl);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", argv[3]);
+		if (system(cmd))
+			return 1;
+		return !!build_tree(&tc, argv[3], !strcmp(argv[4], "nonroot"));
+	}
 	if (argc == 3 && !strcmp(argv[1], "--record")) {
 		int fails = 0;
 

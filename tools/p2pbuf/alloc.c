@@ -30,8 +30,7 @@ static void alloc_print(const struct env *e, int fd, uint32_t id,
 	if (opt_json) {
 		struct json j;
 
-		j_init(&j, stdout);
-		j_obj(&j, NULL);
+		j_start(&j);
 		j_i64(&j, "fd", fd);
 		j_i64(&j, "pid", getpid());
 		j_u64(&j, "provider", id);
@@ -68,9 +67,18 @@ int cmd_alloc(int argc, char **argv, const struct cmd *cmd)
 			continue;
 		}
 		switch (o) {
-		case 'f':
-			fill = strtol(optarg, NULL, 0) & 0xff;
+		case 'f': {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 0);
+			if (errno || end == optarg || *end || v < 0 || v > 255)
+				usage_error(cmd, "--fill '%s': a byte value, 0 to 255 (0xff)",
+					    optarg);
+			fill = v;
 			break;
+		}
 		case 'H':
 			do_hold = 1;
 			break;
@@ -104,7 +112,7 @@ int cmd_alloc(int argc, char **argv, const struct cmd *cmd)
 	if (optind < argc)
 		ret = run_with_fd(fd, argv + optind);
 	else if (do_hold)
-		hold();
+		hold(opt_json);
 	close(fd);
 	env_free(&e);
 	return ret;

@@ -165,15 +165,20 @@ int run_with_fd(int fd, char **cmd)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* keep the buffers open until SIGINT or SIGTERM */
-void hold(void)
+/*
+ * keep the buffers open until SIGINT or SIGTERM; the notice goes to stderr
+ * with --json, so that stdout holds the JSON document only
+ */
+void hold(int quiet_stdout)
 {
+	FILE *f = quiet_stdout ? stderr : stdout;
 	sigset_t set;
 	int sig;
 
-	printf("holding the buffer; SIGINT or SIGTERM releases it (pid %d)\n",
-	       getpid());
 	fflush(stdout);
+	fprintf(f, "holding the buffer; SIGINT or SIGTERM releases it (pid %d)\n",
+		getpid());
+	fflush(f);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

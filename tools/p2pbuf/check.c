@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * p2pbuf check PROVIDER DEVICE: the path between two devices hop by hop,
- * the verdict, why, and what would fix a refusal. Exit status 2 when the
- * path is refused.
+ * the verdict (allowed, refused, or unknown with what could not be read
+ * and what would settle it), who answered, why, and what would fix a
+ * refusal. Exit status 0, 2 (refused) or 3 (unknown).
  */
 #include <stdio.h>
 #include <string.h>
@@ -35,14 +36,17 @@ static void check_json(const struct env *e, const struct check *ck)
 	struct json j;
 	int i;
 
-	j_init(&j, stdout);
-	j_obj(&j, NULL);
+	j_start(&j);
 	j_str(&j, "provider", ck->pd->name);
 	j_str(&j, "client", ck->cd->name);
 	j_bool(&j, "provider_registered", is_provider(e, ck->p));
-	j_str(&j, "verdicts", v->source);
-	j_bool(&j, "allowed", !verdict_refused(v));
+	j_bool(&j, "swapped", ck->swapped);
+	j_bool(&j, "allowed", v->answer == ANSWER_ALLOWED);
 	j_verdict(&j, v, ck->p == ck->c ? "X" : cell(v));
+	if (strcmp(v->source, "kernel"))
+		j_str(&j, "kernel_not_asked", v->why_model);
+	else
+		j_null(&j, "kernel_not_asked");
 	j_bool(&j, "crosses_host_bridge", ck->crosses_hb);
 	j_str(&j, "host_bridge", ck->hbd ? ck->hbd->name : "");
 	j_str(&j, "why", v->why);
@@ -85,7 +89,11 @@ static void check_plain(const struct env *e, const struct check *ck)
 	printf("client   %s (%s%s%s)\n", ck->cd->name, ck->cd->kind,
 	       ck->cd->driver[0] ? ", " : "", ck->cd->driver);
 	printf("verdict  %s: %s\n", verdict_word(v), verdict_name(v));
-	printf("verdicts from: %s\n", verdict_source_str(v->source));
+	if (v->answer == ANSWER_UNKNOWN) {
+		printf("unknown  %s\n", v->unknown);
+		printf("settle   %s\n", v->settle);
+	}
+	printf("verdicts from: %s\n", verdict_source_str(v));
 	if (v->reason == P2PBUF_REASON_NO_COMMON_ROOT)
 		printf("path (none: the devices are in different PCI domains):\n");
 	else
@@ -129,10 +137,9 @@ int cmd_check(int argc, char **argv, const struct cmd *cmd)
 {
 	struct check ck = { 0 };
 	struct env e;
-	int hb, refused;
+	int hb, ret;
 
-	if (argc != 3)
-		cmd_usage(cmd);
+	plain_args(argc, argv, cmd, 3);
 	env_load(&e, 1);
 	ck.p = find_dev(&e, argv[1]);
 	ck.c = find_dev(&e, argv[2]);
@@ -157,7 +164,7 @@ int cmd_check(int argc, char **argv, const struct cmd *cmd)
 		check_json(&e, &ck);
 	else
 		check_plain(&e, &ck);
-	refused = verdict_refused(&ck.v);
+	ret = verdict_exit(&ck.v);
 	env_free(&e);
-	return refused ? 2 : 0;
+	return ret;
 }

@@ -3,7 +3,8 @@
  * p2pbuf copy SRC DST: between a file or block device (NVMe) and a buffer
  * (buf:PROVIDER for a new one, fd:N, PID:FD), device to device where the
  * path allows, through system memory where it does not; what moved which
- * way, and --verify reads it back.
+ * way (device to device only where the kernel says the buffer is P2P
+ * memory), how fast, and --verify reads it back in chunks.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "p2pbuf.h"
@@ -25,8 +27,20 @@ struct progress_state {
 	int on;
 };
 
+/* what --verify reads at a time, through one cached bounce buffer */
+#define VERIFY_CHUNK	(1U << 20)
+
+/* whether the kernel says the direct bytes went device to device */
+enum d2d {
+	D2D_CONFIRMED,	/* the buffer's provider has struct pages: P2P memory */
+	D2D_UNKNOWN,	/* O_DIRECT worked, the kernel does not say where to */
+};
+
 struct copy_job {
-	uint64_t size, foff, boff, mism, moved;
+	uint64_t size, foff, boff, mism, moved, first_mism;
+	double secs;
+	int d2d;
+	char d2d_why[128];
 	const char *fspec, *bspec;
 	char how[96];
 	int dir, ffd, bfd, verify, nob, do_hold, own, ret;
@@ -118,11 +132,12 @@ static void copy_args(int argc, char **argv, const struct cmd *cmd,
 			opt_json = 1;
 			break;
 		default:
-			die("usage: p2pbuf copy SRC DST [options]");
+			cmd_usage(cmd);
 		}
 	}
 	if (argc - optind != 2)
-		cmd_usage(cmd);
+		usage_error(cmd, "copy: %s", argc - optind < 2 ?
+			    "SRC and DST are needed" : "more than SRC and DST");
 	if (is_buf_spec(argv[optind + 1]) && !is_buf_spec(argv[optind])) {
 		cj->dir = P2PBUF_COPY_TO_BUF;
 		cj->fspec = argv[optind];
@@ -174,48 +189,124 @@ static void copy_open_buf(const struct env *e, struct copy_job *cj)
 		    cj->size, cj->boff, cj->b.size);
 }
 
-/* read back what moved and count the bytes that differ */
+/*
+ * Read back what moved and count the bytes that differ, VERIFY_CHUNK at a
+ * time: the buffer's chunk is copied out of its (uncached, write-combined)
+ * BAR mapping once, with memcpy, into a cached bounce buffer, and compared
+ * there with the file's chunk; nothing the size of the copy is allocated.
+ */
 static void copy_verify(struct copy_job *cj)
 {
-	unsigned char *m, *f;
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *bounce, *f;
+	uint64_t done, i;
 	int rfd = open(cj->fspec, O_RDONLY | O_CLOEXEC);
-	uint64_t i;
 
-	m = mmap(NULL, cj->boff + cj->size, PROT_READ, MAP_SHARED, cj->bfd, 0);
-	f = malloc(cj->moved);
-	if (rfd < 0 || m == MAP_FAILED || !f ||
-	    pread(rfd, f, cj->moved, cj->foff) != (ssize_t)cj->moved)
-		die("verify: cannot read back: %s", strerror(errno));
-	for (i = 0; i < cj->moved; i++)
-		if (m[cj->boff + i] != f[i])
-			cj->mism++;
-	munmap(m, cj->boff + cj->size);
+	bounce = malloc(VERIFY_CHUNK);
+	f = malloc(VERIFY_CHUNK);
+	if (rfd < 0 || !bounce || !f)
+		die("verify: cannot read back %s: %s", cj->fspec, strerror(errno));
+	cj->first_mism = UINT64_MAX;
+	for (done = 0; done < cj->moved; done += VERIFY_CHUNK) {
+		uint64_t n = cj->moved - done < VERIFY_CHUNK ? cj->moved - done :
+			     VERIFY_CHUNK;
+		uint64_t off = cj->boff + done;
+		uint64_t moff = off & ~(uint64_t)(pg - 1);
+		size_t mlen = off - moff + n;
+		ssize_t got;
+		void *m;
+
+		m = mmap(NULL, mlen, PROT_READ, MAP_SHARED, cj->bfd, moff);
+		if (m == MAP_FAILED)
+			die("verify: mmap of the buffer at %#" PRIx64 ": %s", moff,
+			    strerror(errno));
+		memcpy(bounce, (unsigned char *)m + (off - moff), n);
+		munmap(m, mlen);
+		got = pread(rfd, f, n, cj->foff + done);
+		if (got != (ssize_t)n)
+			die("verify: reading %s at %" PRIu64 ": %s", cj->fspec,
+			    cj->foff + done, got < 0 ? strerror(errno) : "short read");
+		if (!memcmp(bounce, f, n))
+			continue;
+		for (i = 0; i < n; i++)
+			if (bounce[i] != f[i]) {
+				if (cj->first_mism == UINT64_MAX)
+					cj->first_mism = done + i;
+				cj->mism++;
+			}
+	}
+	free(bounce);
 	free(f);
 	close(rfd);
+}
+
+/*
+ * Device to device only where the kernel says the buffer is P2P memory:
+ * today its one signal is that the buffer's provider (BUF_INFO) has struct
+ * pages (LIST: P2PBUF_PROV_PAGES), which O_DIRECT needs to reach it at all.
+ * A file or another exporter's buffer taking O_DIRECT says nothing.
+ */
+static void copy_d2d(const struct env *e, struct copy_job *cj)
+{
+	int i;
+
+	cj->d2d = D2D_UNKNOWN;
+	if (!(cj->b.flags & P2PBUF_BUF_OURS)) {
+		snprintf(cj->d2d_why, sizeof(cj->d2d_why),
+			 "the buffer is not a p2pbuf buffer, the kernel does not say it is P2P memory");
+		return;
+	}
+	for (i = 0; i < e->nprov; i++) {
+		if (e->prov[i].id != cj->b.provider_id)
+			continue;
+		if (e->prov[i].flags & P2PBUF_PROV_PAGES) {
+			cj->d2d = D2D_CONFIRMED;
+			snprintf(cj->d2d_why, sizeof(cj->d2d_why),
+				 "provider %u is P2P memory with struct pages",
+				 e->prov[i].id);
+		} else {
+			snprintf(cj->d2d_why, sizeof(cj->d2d_why),
+				 "provider %u has no struct pages", e->prov[i].id);
+		}
+		return;
+	}
+	snprintf(cj->d2d_why, sizeof(cj->d2d_why),
+		 "provider %u is not in the kernel's list", cj->b.provider_id);
 }
 
 static void copy_json(const struct copy_job *cj)
 {
 	struct json j;
 
-	j_init(&j, stdout);
-	j_obj(&j, NULL);
+	j_start(&j);
 	j_str(&j, "direction", cj->dir == P2PBUF_COPY_TO_BUF ? "to-buffer" : "from-buffer");
 	j_str(&j, "file", cj->fspec);
 	j_str(&j, "buffer", cj->how);
 	j_u64(&j, "bytes", cj->moved);
 	j_u64(&j, "bytes_requested", cj->size);
 	j_bool(&j, "file_ended", cj->ret == -ENODATA);
-	j_u64(&j, "bytes_device_to_device", cj->st.bytes_direct);
+	j_u64(&j, "bytes_direct", cj->st.bytes_direct);
+	if (cj->d2d == D2D_CONFIRMED)
+		j_u64(&j, "bytes_device_to_device", cj->st.bytes_direct);
+	else
+		j_null(&j, "bytes_device_to_device");
+	j_str(&j, "device_to_device", cj->d2d == D2D_CONFIRMED ? "confirmed" :
+	      "unknown");
+	j_str(&j, "device_to_device_why", cj->d2d_why);
 	j_u64(&j, "bytes_bounced", cj->st.bytes_bounced);
+	j_u64(&j, "nanoseconds", (uint64_t)(cj->secs * 1e9));
+	j_u64(&j, "bytes_per_second", cj->secs > 0 ?
+	      (uint64_t)(cj->moved / cj->secs) : 0);
 	j_u64(&j, "bounce_events", cj->st.bounce_events);
 	j_str(&j, "first_refusal", cj->st.first_refusal ?
 	      strerror(cj->st.first_refusal) : "");
 	j_str(&j, "why", cj->st.why);
-	if (cj->verify)
+	if (cj->verify) {
 		j_bool(&j, "data_ok", !cj->mism);
-	else
+		j_u64(&j, "bytes_differing", cj->mism);
+	} else {
 		j_null(&j, "data_ok");
+	}
 	j_bool(&j, "ok", !cj->ret && !cj->mism);
 	j_end(&j, '}');
 	j_done(&j);
@@ -233,21 +324,33 @@ static void copy_plain(const struct copy_job *cj)
 	if (cj->ret == -ENODATA)
 		printf("  short:            the file ended after %" PRIu64
 		       " of %" PRIu64 " bytes\n", cj->moved, cj->size);
-	printf("  device to device: %" PRIu64 " bytes\n", st->bytes_direct);
+	if (cj->d2d == D2D_CONFIRMED)
+		printf("  device to device: %" PRIu64 " bytes (O_DIRECT; %s)\n",
+		       st->bytes_direct, cj->d2d_why);
+	else
+		printf("  device to device: unknown: %" PRIu64 " bytes moved with O_DIRECT, but %s\n",
+		       st->bytes_direct, cj->d2d_why);
 	printf("  bounced:          %" PRIu64 " bytes through system memory\n",
 	       st->bytes_bounced);
+	if (cj->secs > 0)
+		printf("  throughput:       %.1f MiB/s (%" PRIu64 " bytes in %.3f s)\n",
+		       cj->moved / cj->secs / (1 << 20), cj->moved, cj->secs);
 	if (st->first_refusal)
 		printf("  direct path refused %" PRIu64 " time%s: %s (%s)%s\n",
 		       st->bounce_events, st->bounce_events == 1 ? "" : "s",
 		       strerror(st->first_refusal), st->why,
 		       cj->nob ? "; --no-bounce: stopped" : "");
-	if (cj->verify)
-		printf("  data check:       %s\n", cj->mism ? "MISMATCH" : "OK");
+	if (cj->verify && cj->mism)
+		printf("  data check:       MISMATCH: %" PRIu64 " bytes differ, the first at %" PRIu64 "\n",
+		       cj->mism, cj->first_mism);
+	else if (cj->verify)
+		printf("  data check:       OK\n");
 }
 
 int cmd_copy(int argc, char **argv, const struct cmd *cmd)
 {
 	struct copy_job cj = { 0 };
+	struct timespec t0, t1;
 	struct env e;
 
 	copy_args(argc, argv, cmd, &cj);
@@ -270,9 +373,13 @@ int cmd_copy(int argc, char **argv, const struct cmd *cmd)
 	if (!cj.ps.on && isatty(2) && cj.size >= (64 << 20))
 		cj.ps.on = 1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	cj.ret = p2pbuf_copy(cj.ffd, cj.foff, cj.bfd, cj.boff, cj.size,
 			     cj.dir | (cj.nob ? P2PBUF_COPY_NO_BOUNCE : 0), &cj.st,
 			     show_progress, &cj.ps);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cj.secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	copy_d2d(&e, &cj);
 	if (cj.ret && cj.ret != -ENODATA && !(cj.nob && cj.st.first_refusal))
 		die("copy: %s", strerror(-cj.ret));
 	/* what really moved: less than asked when the file ended first */
@@ -285,7 +392,7 @@ int cmd_copy(int argc, char **argv, const struct cmd *cmd)
 	else
 		copy_plain(&cj);
 	if (cj.do_hold && !cj.ret)
-		hold();
+		hold(opt_json);
 	if (cj.own)
 		close(cj.bfd);
 	close(cj.ffd);

@@ -41,9 +41,25 @@ void env_free(struct env *e)
 /* for the subcommands that cannot work without the module */
 void env_need_ctx(const struct env *e)
 {
-	if (!e->ctx)
-		die("cannot open %s: %s (is the p2pbuf module loaded?)",
-		    opt_dev ? opt_dev : P2PBUF_DEFAULT_DEV, strerror(e->ctx_errno));
+	const char *dev = opt_dev ? opt_dev : P2PBUF_DEFAULT_DEV;
+
+	if (e->ctx)
+		return;
+	if (opt_model)
+		die("this command needs the kernel: drop --model");
+	switch (e->ctx_errno) {
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		die("cannot open %s: %s (is the p2pbuf module loaded?)", dev,
+		    strerror(e->ctx_errno));
+	case EACCES:
+	case EPERM:
+		die("cannot open %s: permission denied (it belongs to the group p2pbuf: sudo usermod -aG p2pbuf $USER, then log in again)",
+		    dev);
+	default:
+		die("cannot open %s: %s", dev, strerror(e->ctx_errno));
+	}
 }
 
 /* first kernel provider on a device, or NULL */

@@ -26,6 +26,31 @@ static int info_fdinfo(const char *arg, int err)
 	if (!f)
 		die("pidfd_getfd: %s; %s: %s", strerror(err), path,
 		    strerror(errno));
+	if (opt_json) {
+		struct json j;
+
+		j_start(&j);
+		j_str(&j, "fd", arg);
+		j_str(&j, "pidfd_getfd_error", strerror(err));
+		j_obj(&j, "fdinfo");
+		while (fgets(line, sizeof(line), f)) {
+			char *v = strchr(line, ':');
+
+			if (!v)
+				continue;
+			*v++ = '\0';
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = '\0';
+			if (!strcmp(line, "size") || !strcmp(line, "exp_name") ||
+			    !strcmp(line, "count"))
+				j_str(&j, line, v);
+		}
+		j_end(&j, '}');
+		j_end(&j, '}');
+		j_done(&j);
+		fclose(f);
+		return 0;
+	}
 	printf("%s (pidfd_getfd refused: %s); fdinfo only:\n", arg,
 	       strerror(err));
 	while (fgets(line, sizeof(line), f))
@@ -41,8 +66,7 @@ static void info_json(const char *arg, const struct p2pbuf_buf *b)
 {
 	struct json j;
 
-	j_init(&j, stdout);
-	j_obj(&j, NULL);
+	j_start(&j);
 	j_str(&j, "fd", arg);
 	j_bool(&j, "dma_buf", b->flags & P2PBUF_BUF_IS_DMABUF);
 	j_str(&j, "exporter", b->exporter);
@@ -94,13 +118,16 @@ int cmd_info(int argc, char **argv, const struct cmd *cmd)
 	char how[96];
 	int fd, ret, own;
 
-	if (argc != 2)
-		cmd_usage(cmd);
+	plain_args(argc, argv, cmd, 2);
 	fd = grab_fd(argv[1], how, sizeof(how));
 	if (fd < 0)
 		return info_fdinfo(argv[1], -fd);
 	env_load(&e, 0);
-	own = !!strchr(argv[1], ':');
+	/* only PID:FD made a new fd here; FD and fd:FD are ours, never closed */
+	own = strchr(argv[1], ':') && strncmp(argv[1], "fd:", 3);
+	if (!own && fd <= 2)
+		fprintf(stderr, "p2pbuf: note: fd %d is this command's own standard %s\n",
+			fd, fd == 0 ? "input" : fd == 1 ? "output" : "error");
 	ret = p2pbuf_query(e.ctx, fd, &b);
 	if (ret)
 		die("%s: %s", how, strerror(-ret));

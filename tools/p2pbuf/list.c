@@ -13,8 +13,7 @@ static void list_json(const struct env *e)
 	char name[16];
 	int i;
 
-	j_init(&j, stdout);
-	j_obj(&j, NULL);
+	j_start(&j);
 	j_arr(&j, "providers");
 	for (i = 0; i < e->nprov; i++) {
 		const struct p2pbuf_provider *p = &e->prov[i];
@@ -73,7 +72,7 @@ int cmd_list(int argc, char **argv, const struct cmd *cmd)
 {
 	struct env e;
 
-	(void)argc, (void)argv, (void)cmd;
+	plain_args(argc, argv, cmd, 1);
 	env_load(&e, 0);
 	env_need_ctx(&e);
 	if (!e.prov)

@@ -29,6 +29,37 @@ void cmd_usage(const struct cmd *cmd)
 	die("usage: p2pbuf %s %s", cmd->name, cmd->usage ? cmd->usage : cmd->args);
 }
 
+/* what is wrong with the command line, then the usage: exit 1 */
+void usage_error(const struct cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("p2pbuf: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cmd_usage(cmd);
+}
+
+/*
+ * For the subcommands that take no option: anything that looks like one is
+ * an unknown option, and a word count other than nargs (the name
+ * included) is a usage error.
+ */
+void plain_args(int argc, char **argv, const struct cmd *cmd, int nargs)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1])
+			usage_error(cmd, "%s: unknown option '%s'", cmd->name, argv[i]);
+	if (argc > nargs)
+		usage_error(cmd, "%s: unexpected argument '%s'", cmd->name, argv[nargs]);
+	if (argc < nargs)
+		usage_error(cmd, "%s: missing argument", cmd->name);
+}
+
 /* the largest unit that divides v: 4096 -> "4 KiB", 4097 -> "4097 B" */
 const char *hsize(uint64_t v, char *buf, size_t len)
 {
@@ -62,4 +93,16 @@ void j_id(struct json *j, const char *key, uint32_t vendor_device)
 
 	snprintf(s, sizeof(s), ID_FMT, ID_ARG(vendor_device));
 	j_str(j, key, s);
+}
+
+/*
+ * Every JSON document the command prints is one object that starts with
+ * "schema_version" (p2pbuf.1, JSON OUTPUT): bumped when a member changes
+ * meaning or goes away, not when one is added.
+ */
+void j_start(struct json *j)
+{
+	j_init(j, stdout);
+	j_obj(j, NULL);
+	j_u64(j, "schema_version", P2PBUF_JSON_SCHEMA);
 }

@@ -11,9 +11,12 @@
  * This file holds the global options and the command table; each subcommand
  * lives in the file of its name (list.c, topo.c, ...), see README.md.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "p2pbuf.h"
 
@@ -26,14 +29,14 @@ static const struct cmd commands[] = {
 		.name = "list", .fn = cmd_list, .args = "",
 		.help = "providers registered with p2pbuf",
 	}, {
-		.name = "topo", .fn = cmd_topo, .args = "",
-		.help = "P2P path kind of every provider x endpoint pair",
+		.name = "topo", .fn = cmd_topo, .args = "[--all] [--width N]",
+		.help = "topology class and verdict of every provider x endpoint pair",
 	}, {
 		.name = "check", .fn = cmd_check, .args = "PROVIDER DEVICE",
 		.help = "the path between two devices, why, and the fix",
 	}, {
 		.name = "alloc", .fn = cmd_alloc,
-		.args = "PROVIDER SIZE [--fill BYTE] [--hold | -- CMD...]",
+		.args = "PROVIDER SIZE [--fill 0-255] [--hold | -- CMD...]",
 		.help = "allocate a buffer (PROVIDER: id or PCI address)",
 	}, {
 		.name = "copy", .fn = cmd_copy,
@@ -55,7 +58,8 @@ static void usage(FILE *f)
 	char syn[160];
 	size_t i;
 
-	fprintf(f, "usage: p2pbuf [--json] [--sysfs DIR] [--dev PATH] [--model] COMMAND [ARGS]\n");
+	fprintf(f, "usage: p2pbuf [--json] [--sysfs DIR] [--dev PATH] [--model] COMMAND [ARGS]\n"
+		   "       p2pbuf --version | --help | COMMAND --help\n");
 	for (i = 0; i < NCOMMANDS; i++) {
 		const struct cmd *c = &commands[i];
 
@@ -67,7 +71,41 @@ static void usage(FILE *f)
 			fprintf(f, "  %s\n  %-*s %s\n", syn, SYNOPSIS_WIDTH, "",
 				c->help);
 	}
-	fprintf(f, "  --model: no kernel verdicts, only the sysfs model (--sysfs DIR)\n");
+	fprintf(f, "  --model: no kernel verdicts, only the sysfs model (--sysfs DIR)\n"
+		   "exit status: 0 done (check: ALLOWED), 1 error or usage error,\n"
+		   "  2 check: REFUSED, 3 check: UNKNOWN (what decides could not be read)\n");
+}
+
+/* "COMMAND --help": the command's synopsis and help, on stdout */
+static void cmd_help(const struct cmd *c)
+{
+	printf("usage: p2pbuf %s %s\n  %s\n", c->name, c->usage ? c->usage : c->args,
+	       c->help);
+	printf("exit status: %s\n", c->fn == cmd_check ?
+	       "0 ALLOWED, 1 error or usage error, 2 REFUSED, 3 UNKNOWN" :
+	       "0 done, 1 error or usage error");
+}
+
+/*
+ * A write error on stdout (a full disk, a closed pipe's EPIPE aside from
+ * SIGPIPE, /dev/full) is an error: every exit path flushes and closes it
+ * here, and a failure turns the exit status into 1.
+ */
+static void close_stdout(void)
+{
+	int err = 0;
+
+	if (fflush(stdout))
+		err = errno;
+	if (ferror(stdout) && !err)
+		err = EIO;
+	if (fclose(stdout) && !err)
+		err = errno;
+	if (err) {
+		fprintf(stderr, "p2pbuf: write error on standard output: %s\n",
+			strerror(err));
+		_exit(EXIT_ERROR);
+	}
 }
 
 static const struct cmd *find_cmd(const char *name)
@@ -81,17 +119,23 @@ static const struct cmd *find_cmd(const char *name)
 }
 
 /*
- * --json may also follow the subcommand: taken here, for every subcommand,
- * and removed, up to a "--" (alloc's CMD keeps its own). argv[0], the
+ * --json and --help may also follow the subcommand: taken here, for every
+ * subcommand, up to a "--" (alloc's CMD keeps its own). --json is removed;
+ * --help (-h) prints the subcommand's usage and ends. argv[0], the
  * subcommand, stays.
  */
-static int take_json(int argc, char **argv)
+static int take_common(int argc, char **argv, const struct cmd *cmd)
 {
 	int n = 1, i, dashdash = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			dashdash = 1;
+		if (!dashdash && (!strcmp(argv[i], "--help") ||
+				  !strcmp(argv[i], "-h"))) {
+			cmd_help(cmd);
+			exit(0);
+		}
 		if (!dashdash && !strcmp(argv[i], "--json")) {
 			opt_json = 1;
 			continue;
@@ -110,10 +154,13 @@ int main(int argc, char **argv)
 		{ "dev", required_argument, NULL, 'd' },
 		{ "model", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cmd *cmd;
 	int o;
+
+	atexit(close_stdout);
 
 	while ((o = getopt_long(argc, argv, "+js:d:mh", opts, NULL)) != -1) {
 		switch (o) {
@@ -132,14 +179,17 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf("p2pbuf %s\n", P2PBUF_VERSION);
+			return 0;
 		default:
 			usage(stderr);
-			return 1;
+			return EXIT_ERROR;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return 1;
+		return EXIT_ERROR;
 	}
 	argc -= optind;
 	argv += optind;
@@ -147,8 +197,8 @@ int main(int argc, char **argv)
 	if (!cmd) {
 		fprintf(stderr, "p2pbuf: unknown command '%s'\n", argv[0]);
 		usage(stderr);
-		return 1;
+		return EXIT_ERROR;
 	}
-	argc = take_json(argc, argv);
+	argc = take_common(argc, argv, cmd);
 	return cmd->fn(argc, argv, cmd);
 }

@@ -2,8 +2,10 @@
 /*
  * Verdicts on a P2P path: the kernel's (P2PBUF_IOC_PATH) when the module has
  * a provider on the device, else the sysfs model's, put in the module's
- * words; the matrix cell, the names and the verdict line, and the fix.
+ * words; one of three answers (allowed, refused, unknown: the model could
+ * not read what decides), who gave it, the matrix cell, the fix.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,25 +46,100 @@ static void model_why(const struct verdict *v, char *buf, size_t len)
 	}
 }
 
-/* the verdict on provider p serving client c (indices in e->topo) */
+/* why the model answers and not the kernel */
+static void model_because(const struct env *e, const struct p2pbuf_topo_dev *pd,
+			  int kp, int err, char *buf, size_t len)
+{
+	if (opt_model)
+		snprintf(buf, len, "--model");
+	else if (!e->ctx && e->ctx_errno == EACCES)
+		snprintf(buf, len, "%s: permission denied",
+			 opt_dev ? opt_dev : P2PBUF_DEFAULT_DEV);
+	else if (!e->ctx && e->ctx_errno == ENOENT)
+		snprintf(buf, len, "no %s: the p2pbuf module is not loaded",
+			 opt_dev ? opt_dev : P2PBUF_DEFAULT_DEV);
+	else if (!e->ctx)
+		snprintf(buf, len, "%s: %s", opt_dev ? opt_dev : P2PBUF_DEFAULT_DEV,
+			 strerror(e->ctx_errno));
+	else if (!kp)
+		snprintf(buf, len, "%s is no provider of the module, and P2PBUF_IOC_PATH answers only for providers",
+			 pd->name);
+	else
+		snprintf(buf, len, "P2PBUF_IOC_PATH failed: %s", strerror(err));
+}
+
+/* the first bridge on the path whose ACS state could not be read, or -1 */
+static int acs_unknown_hop(const struct env *e, const struct verdict *v)
+{
+	int i;
+
+	for (i = 0; i < v->path.nhops; i++) {
+		const struct p2pbuf_topo_dev *d =
+			p2pbuf_topo_dev(e->topo, v->path.hops[i]);
+
+		if ((d->roles & P2PBUF_DEV_BRIDGE) && d->acs_redir < 0)
+			return v->path.hops[i];
+	}
+	return -1;
+}
+
+/* an unknown answer: what could not be read and what would settle it */
+static void unknown_text(const struct env *e, const struct p2pbuf_topo_dev *pd,
+			 const struct p2pbuf_topo_dev *cd, struct verdict *v)
+{
+	int h = v->path.via >= 0 ? v->path.via : acs_unknown_hop(e, v);
+	const struct p2pbuf_topo_dev *d = h >= 0 ? p2pbuf_topo_dev(e->topo, h) : NULL;
+	size_t n;
+
+	v->answer = ANSWER_UNKNOWN;
+	snprintf(v->unknown, sizeof(v->unknown),
+		 "the ACS control of %s%s%s%s: its config space past 64 bytes, which sysfs shows to root only",
+		 d ? d->name : "a bridge on the path", d ? " (" : "",
+		 d ? d->kind : "", d ? ")" : "");
+	n = snprintf(v->settle, sizeof(v->settle),
+		     "run as root (sudo p2pbuf check %s %s)", pd->name, cd->name);
+	if (n >= sizeof(v->settle))
+		return;
+	if (pd->roles & P2PBUF_DEV_PROVIDER)
+		snprintf(v->settle + n, sizeof(v->settle) - n,
+			 ", or load the p2pbuf module and open %s: the kernel reads ACS itself",
+			 P2PBUF_DEFAULT_DEV);
+	else
+		snprintf(v->settle + n, sizeof(v->settle) - n,
+			 " (the module answers only for its providers, and %s is none)",
+			 pd->name);
+}
+
+/*
+ * The verdict on provider p serving client c (indices in e->topo): the
+ * kernel's when it has a provider on p, else the model's. The model never
+ * says allowed where it could not read the ACS state of a bridge between
+ * the two: that is UNKNOWN.
+ */
 void get_verdict(const struct env *e, int p, int c, struct verdict *v)
 {
 	const struct p2pbuf_topo_dev *pd = p2pbuf_topo_dev(e->topo, p);
 	const struct p2pbuf_topo_dev *cd = p2pbuf_topo_dev(e->topo, c);
 	const struct p2pbuf_provider *kp = kprov_of(e, pd->bdf);
 	struct p2pbuf_path_info pi;
+	int err = 0;
 
 	memset(v, 0, sizeof(*v));
 	p2pbuf_topo_path(e->topo, p, c, NULL, &v->path);
-	if (e->ctx && kp && !p2pbuf_path(e->ctx, kp->id, cd->bdf, &pi)) {
-		v->map_type = pi.map_type;
-		v->reason = pi.reason;
-		v->distance = pi.distance;
-		v->via = pi.via;
-		v->via_id = pi.via_id;
-		snprintf(v->why, sizeof(v->why), "%s", pi.reason_str);
-		v->source = "kernel";
-		return;
+	if (e->ctx && kp) {
+		err = -p2pbuf_path(e->ctx, kp->id, cd->bdf, &pi);
+		if (!err) {
+			v->map_type = pi.map_type;
+			v->reason = pi.reason;
+			v->distance = pi.distance;
+			v->via = pi.via;
+			v->via_id = pi.via_id;
+			v->answer = pi.map_type == P2PBUF_MAP_NOT_SUPPORTED ?
+				    ANSWER_REFUSED : ANSWER_ALLOWED;
+			snprintf(v->why, sizeof(v->why), "%s", pi.reason_str);
+			v->source = "kernel";
+			return;
+		}
 	}
 	v->map_type = v->path.map_type;
 	v->reason = v->path.reason;
@@ -73,12 +150,20 @@ void get_verdict(const struct env *e, int p, int c, struct verdict *v)
 	v->acs_ctrl = v->path.via >= 0 ?
 		p2pbuf_topo_dev(e->topo, v->path.via)->acs_ctrl : 0;
 	model_why(v, v->why, sizeof(v->why));
-	v->source = "sysfs";
+	v->source = "model";
+	model_because(e, pd, !!kp, err, v->why_model, sizeof(v->why_model));
+	v->answer = v->map_type == P2PBUF_MAP_NOT_SUPPORTED ? ANSWER_REFUSED :
+		    ANSWER_ALLOWED;
+	if (v->reason == P2PBUF_REASON_ACS_UNKNOWN ||
+	    (v->map_type == P2PBUF_MAP_BUS_ADDR && acs_unknown_hop(e, v) >= 0))
+		unknown_text(e, pd, cd, v);
 }
 
-/* the matrix cell: PIX, PXB, PHB or NO */
+/* the matrix cell: PIX, PXB, PHB, NO, or ? when unknown */
 const char *cell(const struct verdict *v)
 {
+	if (v->answer == ANSWER_UNKNOWN)
+		return "?";
 	switch (v->map_type) {
 	case P2PBUF_MAP_BUS_ADDR:
 		return v->distance <= 4 ? "PIX" : "PXB";
@@ -91,27 +176,79 @@ const char *cell(const struct verdict *v)
 
 int verdict_refused(const struct verdict *v)
 {
-	return v->map_type == P2PBUF_MAP_NOT_SUPPORTED;
+	return v->answer == ANSWER_REFUSED;
 }
 
-/* "ALLOWED" or "REFUSED" */
+/* "ALLOWED", "REFUSED" or "UNKNOWN" */
 const char *verdict_word(const struct verdict *v)
 {
-	return verdict_refused(v) ? "REFUSED" : "ALLOWED";
+	return v->answer == ANSWER_ALLOWED ? "ALLOWED" :
+	       v->answer == ANSWER_REFUSED ? "REFUSED" : "UNKNOWN";
 }
 
-/* the reason's name when refused, else the map type's */
+/* the JSON enum: "allowed", "refused", "unknown" */
+const char *verdict_code(const struct verdict *v)
+{
+	return v->answer == ANSWER_ALLOWED ? "allowed" :
+	       v->answer == ANSWER_REFUSED ? "refused" : "unknown";
+}
+
+int verdict_exit(const struct verdict *v)
+{
+	return v->answer == ANSWER_ALLOWED ? EXIT_ALLOWED :
+	       v->answer == ANSWER_REFUSED ? EXIT_REFUSED : EXIT_UNKNOWN;
+}
+
+/* the reason's name when refused or unknown, else the map type's */
 const char *verdict_name(const struct verdict *v)
 {
-	return verdict_refused(v) ? p2pbuf_reason_str(v->reason) :
+	return v->answer != ANSWER_ALLOWED ? p2pbuf_reason_str(v->reason) :
 	       p2pbuf_map_type_str(v->map_type);
 }
 
-/* where the verdicts come from, for the "verdicts from:" line */
-const char *verdict_source_str(const char *source)
+/* who answered, for the "verdicts from:" line */
+const char *verdict_source_str(const struct verdict *v)
 {
-	return !strcmp(source, "kernel") ? "the kernel (P2PBUF_IOC_PATH)" :
-	       "the sysfs model";
+	static char buf[200];
+
+	if (!strcmp(v->source, "kernel"))
+		return "the kernel (P2PBUF_IOC_PATH)";
+	snprintf(buf, sizeof(buf), "the model (libp2pbuf over sysfs; the kernel was not asked: %s)",
+		 v->why_model);
+	return buf;
+}
+
+/* stable JSON codes of the uapi enums (p2pbuf.1, JSON OUTPUT) */
+const char *map_type_code(uint32_t map_type)
+{
+	static const char *const codes[] = {
+		[P2PBUF_MAP_NOT_SUPPORTED] = "NONE",
+		[P2PBUF_MAP_BUS_ADDR] = "BUS_ADDR",
+		[P2PBUF_MAP_THRU_HOST_BRIDGE] = "HOST_BRIDGE",
+	};
+
+	return map_type < sizeof(codes) / sizeof(codes[0]) ? codes[map_type] :
+	       "UNKNOWN_MAP_TYPE";
+}
+
+const char *reason_code(uint32_t reason)
+{
+	static const char *const codes[] = {
+		[P2PBUF_REASON_OK] = "OK",
+		[P2PBUF_REASON_NOT_PCI] = "NOT_PCI",
+		[P2PBUF_REASON_NO_PEER2PEER] = "NO_PEER2PEER",
+		[P2PBUF_REASON_NO_COMMON_ROOT] = "NO_COMMON_ROOT",
+		[P2PBUF_REASON_ACS_REDIRECT] = "ACS_REDIRECT",
+		[P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED] = "HOST_BRIDGE_NOT_ALLOWED",
+		[P2PBUF_REASON_DENIED] = "DENIED",
+		[P2PBUF_REASON_REVOKED] = "REVOKED",
+		[P2PBUF_REASON_DIRECTION] = "DIRECTION",
+		[P2PBUF_REASON_DMA_MASK] = "DMA_MASK",
+		[P2PBUF_REASON_ACS_UNKNOWN] = "ACS_UNKNOWN",
+	};
+
+	return reason < sizeof(codes) / sizeof(codes[0]) ? codes[reason] :
+	       "UNKNOWN_REASON";
 }
 
 /* what would make a refused path work, or "" */
@@ -156,17 +293,31 @@ void fix_text(const struct env *e, const struct verdict *v,
 	}
 }
 
-/* path, map_type, reason, distance, via: the members topo and check share */
+/*
+ * answer, source, path, map_type, reason, distance, via: the members topo
+ * and check share; the enums as stable codes, the words in "reason_text"
+ */
 void j_verdict(struct json *j, const struct verdict *v, const char *path)
 {
 	char via[16];
 
+	j_str(j, "answer", verdict_code(v));
+	j_str(j, "source", v->source);
 	j_str(j, "path", path);
-	j_str(j, "map_type", p2pbuf_map_type_str(v->map_type));
-	j_str(j, "reason", p2pbuf_reason_str(v->reason));
+	j_str(j, "map_type", map_type_code(v->map_type));
+	j_str(j, "reason", reason_code(v->reason));
+	j_str(j, "reason_text", p2pbuf_reason_str(v->reason));
 	j_i64(j, "distance", v->distance);
 	if (v->via == P2PBUF_BDF_NONE)
 		j_null(j, "via");
 	else
 		j_str(j, "via", bdfstr(v->via, via));
+	if (v->answer == ANSWER_UNKNOWN) {
+		j_obj(j, "unknown");
+		j_str(j, "what", v->unknown);
+		j_str(j, "settle", v->settle);
+		j_end(j, '}');
+	} else {
+		j_null(j, "unknown");
+	}
 }

@@ -8,6 +8,8 @@
 # allow:  p2pdma plus allow_bridges=8086:29c0 (the q35 host bridge)
 # domains: p2pdma plus a second PCI domain (0001) holding an importer
 # stock:  Debian's kernel: no CONFIG_PCI_P2PDMA, so no p2pmem
+# nonroot: p2pdma as an unprivileged reader sees it: 64 bytes of config
+#          space, so no ACS state
 set -e
 root=$1 variant=${2:-p2pdma}
 rm -rf "$root"
@@ -55,6 +57,12 @@ dev() {
 		poke "$d/config" 0x104 0x001f 2
 		poke "$d/config" 0x106 "$7" 2
 	fi
+	# as the reference VM shows them: no NUMA, QEMU's NVMe at 2.5 GT/s x1
+	echo -1 >"$d/numa_node"
+	if [ "$4" = 0x010802 ]; then
+		echo "2.5 GT/s PCIe" >"$d/current_link_speed"
+		echo 1 >"$d/current_link_width"
+	fi
 	ln -s "../../../devices/$path" "$root/bus/pci/devices/$name"
 }
 
@@ -92,5 +100,11 @@ if [ "$variant" != stock ]; then
 		echo 16777216 >"$p/size"
 		echo 16777216 >"$p/available"
 		echo 1 >"$p/published"
+	done
+fi
+if [ "$variant" = nonroot ]; then
+	for c in "$root"/devices/pci*/*/config "$root"/devices/pci*/*/*/config \
+		 "$root"/devices/pci*/*/*/*/config "$root"/devices/pci*/*/*/*/*/config; do
+		[ -f "$c" ] && truncate -s 64 "$c"
 	done
 fi

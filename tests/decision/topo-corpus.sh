@@ -1,0 +1,65 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# topo-corpus: the p2pbuf command itself over every recorded topology of
+# tests/decision/corpus, as root and as an unprivileged reader (64 bytes of
+# config space), `p2pbuf --model check P C` for every pair with a verdict
+# line (TAP). Fails on any pair where the command says ALLOWED and the
+# kernel's rules (the corpus) say no, and on any other disagreement of the
+# answer: exit 0 for a bus address or host-bridge path, 2 refused, 3
+# unknown (the "nonroot" lines' ACS_UNKNOWN).
+bin=${P2PBUF_BIN:-@BINDIR@/p2pbuf}
+tree=${P2PBUF_PARITY:-@PARITY@}
+corpus=${1:-@CORPUS@}
+[ -n "$P2PBUF_BIN" ] || export LD_LIBRARY_PATH=@LIBDIR@${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 fail=0 files=0 false_yes=0
+for topo in "$corpus"/*.topo; do
+	files=$((files + 1))
+	for who in root nonroot; do
+		n=$((n + 1))
+		if ! "$tree" --tree "$topo" "$tmp/t" $who; then
+			echo "not ok $n - ${topo##*/} $who: cannot build the tree"
+			fail=1
+			continue
+		fi
+		key=expect
+		[ $who = nonroot ] && key=nonroot
+		pairs=0 bad=0
+		while read -r w p c map reason via dist; do
+			[ "$w" = "$key" ] || continue
+			pairs=$((pairs + 1))
+			case $map:$reason in
+			NONE:ACS_UNKNOWN) want=3 ;;
+			NONE:*) want=2 ;;
+			*) want=0 ;;
+			esac
+			"$bin" --model --sysfs "$tmp/t/sys" check "$p" "$c" >"$tmp/out" 2>&1
+			got=$?
+			if [ $got = 0 ] && [ $want != 0 ]; then
+				echo "# ${topo##*/} $who: $p -> $c: the command says ALLOWED, the kernel's rules say $reason"
+				false_yes=$((false_yes + 1))
+				bad=$((bad + 1))
+			elif [ $got != $want ]; then
+				echo "# ${topo##*/} $who: $p -> $c: exit $got, want $want ($map $reason): $(grep '^verdict' "$tmp/out")"
+				bad=$((bad + 1))
+			fi
+		done <"$topo"
+		if [ $bad = 0 ] && [ $pairs -gt 0 ]; then
+			echo "ok $n - ${topo##*/} $who: $pairs pairs"
+		else
+			echo "not ok $n - ${topo##*/} $who: $bad of $pairs pairs wrong"
+			fail=1
+		fi
+	done
+done
+n=$((n + 1))
+if [ $files -ge 12 ]; then
+	echo "ok $n - corpus size: $files topologies"
+else
+	echo "not ok $n - corpus size: $files topologies, want 12 or more"
+	fail=1
+fi
+echo "# $false_yes pairs where the command said ALLOWED and the kernel's rules say no"
+echo "1..$n"
+exit $fail
