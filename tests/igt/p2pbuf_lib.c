@@ -84,6 +84,9 @@ static const char *config(void)
 {
 	const char *c = getenv("P2PBUF_CONFIG");
 
+	/* stock61, Debian 12's 6.1, has the stock kernel's features */
+	if (c && !strcmp(c, "stock61"))
+		return "stock";
 	return c ? c : "p2pdma";
 }
 

@@ -19,6 +19,7 @@
 #include <linux/wait.h>
 #include <uapi/linux/p2pbuf.h>
 
+#include "compat.h"
 #include "decision.h"
 
 /**

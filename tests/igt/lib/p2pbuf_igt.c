@@ -21,7 +21,8 @@ enum p2pbuf_config p2pbuf_config(void)
 
 	if (c && !strcmp(c, "iommu"))
 		return CONFIG_IOMMU;
-	if (c && !strcmp(c, "stock"))
+	/* stock61, Debian 12's 6.1, has the stock kernel's features */
+	if (c && (!strcmp(c, "stock") || !strcmp(c, "stock61")))
 		return CONFIG_STOCK;
 	if (c && !strcmp(c, "p2pdma"))
 		return CONFIG_P2PDMA;
@@ -46,7 +47,10 @@ enum p2pbuf_config p2pbuf_config(void)
 const char *p2pbuf_config_name(void)
 {
 	static const char *const names[] = { "p2pdma", "iommu", "stock" };
+	const char *c = getenv("P2PBUF_CONFIG");
 
+	if (c && !strcmp(c, "stock61"))
+		return c;
 	return names[p2pbuf_config()];
 }
 

@@ -38,11 +38,19 @@ newest_version() {
 	apt-cache madison "$1" 2>/dev/null | awk '{print $3}' | sort -V | tail -n 1
 }
 
-# Newest linux-image-6.12.*-amd64-unsigned package name, e.g.
-# linux-image-6.12.57+deb12-amd64-unsigned (abi string, not the Debian version).
+# Newest linux-image-<series>.*-amd64-unsigned package of a kernel series
+# (6.12: linux-image-6.12.57+deb12-amd64-unsigned; 6.1, Debian 12's default:
+# linux-image-6.1.0-57-amd64-unsigned), printed as the abi string, e.g.
+# 6.12.57+deb12-amd64 or 6.1.0-57-amd64 (not the Debian version).
 newest_stock_abi() {
-	apt-cache pkgnames linux-image-6.12 2>/dev/null |
-		sed -n 's/^linux-image-\(6\.12\.[0-9.+a-z]*-amd64\)-unsigned$/\1/p' |
+	local series=${1:-6.12} re
+	case $series in
+	6.12) re='6\.12\.[0-9.+a-z]*-amd64' ;;
+	6.1) re='6\.1\.0-[0-9]*-amd64' ;;
+	*) die "no stock kernel series $series" ;;
+	esac
+	apt-cache pkgnames "linux-image-$series" 2>/dev/null |
+		sed -n "s/^linux-image-\($re\)-unsigned\$/\1/p" |
 		sort -V | tail -n 1
 }
 
