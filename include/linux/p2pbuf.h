@@ -4,20 +4,36 @@
  *
  * In-kernel API for provider drivers (which own a BAR region and lend it out)
  * and for in-kernel orchestrators (which pick a provider for a set of
- * clients). All symbols live in the P2PBUF namespace:
- * MODULE_IMPORT_NS(P2PBUF).
+ * clients). All symbols live in the P2PBUF namespace: a module that calls
+ * them writes P2PBUF_IMPORT_NS(), which is MODULE_IMPORT_NS("P2PBUF") on
+ * 6.13 and later and MODULE_IMPORT_NS(P2PBUF) before.
  */
 #ifndef _LINUX_P2PBUF_H
 #define _LINUX_P2PBUF_H
 
 #include <linux/bits.h>
+#include <linux/module.h>
 #include <linux/types.h>
+#include <linux/version.h>
 
 struct device;
 struct dma_buf;
 struct pci_dev;
 struct p2pbuf_provider;
 struct p2pbuf_chunk;
+
+/**
+ * P2PBUF_IMPORT_NS - import the P2PBUF symbol namespace
+ *
+ * Write P2PBUF_IMPORT_NS(); once in a module that calls p2pbuf: 6.13 made
+ * symbol namespaces string literals, and this spells the import the way
+ * the kernel built against takes it.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define P2PBUF_IMPORT_NS()	MODULE_IMPORT_NS("P2PBUF")
+#else
+#define P2PBUF_IMPORT_NS()	MODULE_IMPORT_NS(P2PBUF)
+#endif
 
 /**
  * define P2PBUF_CHUNK_FIXED_OFFSET - place a chunk at a given offset

@@ -24,10 +24,21 @@
  *	offsets get EINVAL before the device is asked.
  *
  * SUBTEST: nvme-read-into-cmb
- * Description: p2pbuf copy reads nvme0n1 (03:00.0) into a buffer on nvme1's
- *	CMB (04:00.0) device to device, 0 bytes bounced, data checked; from
- *	the NVMe behind the second root port (07:00.0) the direct path is
- *	refused and the bounce fallback is used, counted and reported.
+ * Description: p2pbuf copy reads the namespace of the NVMe at 03:00.0 into
+ *	a buffer on the CMB of the one at 04:00.0 device to device, 0 bytes
+ *	bounced, data checked; from the NVMe behind the second root port
+ *	(07:00.0) the direct path is refused and the bounce fallback is used,
+ *	counted and reported. The drives are found by PCI address
+ *	(p2pbuf_nvme_blockdev()) and the host checks their images by serial.
+ *
+ * SUBTEST: nvme-blockdev
+ * Description: for every NVMe controller, p2pbuf_nvme_blockdev() finds the
+ *	same block device by PCI address and by serial, and so does
+ *	p2pbuf-nvme.sh; the node it names is the drive with that serial (its
+ *	sysfs, reached through the node's device number, says so); in the
+ *	reference VM the serials p2pbuf-nvme0/1/2 are at 03:00.0, 04:00.0 and
+ *	07:00.0, the table the host maps host checks through. The kernel's
+ *	names are not assumed: they change from boot to boot.
  *
  * SUBTEST: topo-matrix
  * Description: p2pbuf topo (sysfs model, and with the kernel's verdicts)
@@ -73,6 +84,9 @@ static const char *config(void)
 {
 	const char *c = getenv("P2PBUF_CONFIG");
 
+	/* stock61, Debian 12's 6.1, has the stock kernel's features */
+	if (c && !strcmp(c, "stock61"))
+		return "stock";
 	return c ? c : "p2pdma";
 }
 
@@ -210,34 +224,17 @@ static void matrix_of(const char *text, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)(end - p), p);
 }
 
-/* /dev/nvmeXn1 of the controller at PCI name */
-static int nvme_dev(const char *pci, char *dev, size_t len)
+/* the namespace of the NVMe at PCI address pci, asserted */
+static void nvme_dev(const char *pci, char *dev, size_t len)
 {
-	char path[PATH_MAX], real[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir("/sys/block");
+	int ret = p2pbuf_nvme_blockdev(NULL, pci, dev, len, NULL);
 
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, "nvme", 4))
-			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/device/device",
-			 e->d_name);
-		if (!realpath(path, real))
-			continue;
-		if (!strcmp(strrchr(real, '/') + 1, pci) && strlen(e->d_name) < len - 6) {
-			snprintf(dev, len, "/dev/%s", e->d_name);
-			closedir(d);
-			return 0;
-		}
-	}
-	closedir(d);
-	return -1;
+	igt_assert_f(!ret, "no NVMe namespace at %s: %s\n", pci, strerror(-ret));
+	igt_info("NVMe %s: %s\n", pci, dev);
 }
 
-static void write_source(const char *dev, uint32_t seed, const char *test,
-			 const char *img)
+/* pattern seed at the start of dev; the host finds it in the drive's image */
+static void write_source(const char *dev, uint32_t seed, const char *test)
 {
 	uint8_t *b;
 	int fd;
@@ -248,8 +245,8 @@ static void write_source(const char *dev, uint32_t seed, const char *test,
 	igt_assert_f(fd >= 0, "%s: %s\n", dev, strerror(errno));
 	igt_assert_eq(pwrite(fd, b, BUF_SIZE, 0), (ssize_t)BUF_SIZE);
 	fsync(fd);
+	host_check_record_nvme(test, fd, 0, b, BUF_SIZE);
 	close(fd);
-	host_check_record(test, img, 0, b, BUF_SIZE);
 	free(b);
 }
 
@@ -503,12 +500,12 @@ static void test_nvme_read_into_cmb(void)
 	igt_require_f(ctx, "/dev/p2pbuf: %s\n", strerror(errno));
 	id = provider_on(ctx, "0000:04:00.0", P2PBUF_LIB_KIND_P2PMEM, NULL);
 	p2pbuf_close(ctx);
-	igt_require_f(id >= 0, "no p2pmem provider on nvme1's CMB (04:00.0)\n");
-	igt_assert_f(!nvme_dev("0000:03:00.0", n0, sizeof(n0)), "no block device for 03:00.0\n");
-	igt_assert_f(!nvme_dev("0000:07:00.0", n2, sizeof(n2)), "no block device for 07:00.0\n");
+	igt_require_f(id >= 0, "no p2pmem provider on the CMB of the NVMe at 04:00.0\n");
+	nvme_dev("0000:03:00.0", n0, sizeof(n0));
+	nvme_dev("0000:07:00.0", n2, sizeof(n2));
 
-	write_source(n0, 3, "p2pbuf_lib-nvme-read-into-cmb", "nvme0.img");
-	write_source(n2, 4, "p2pbuf_lib-nvme-read-into-cmb", "nvme2.img");
+	write_source(n0, 3, "p2pbuf_lib-nvme-read-into-cmb");
+	write_source(n2, 4, "p2pbuf_lib-nvme-read-into-cmb");
 
 	/* across root ports: refused, bounced, reported (every config) */
 	rc = run_cmd(out, sizeof(out), "p2pbuf copy %s buf:0000:04:00.0 --size 1M --verify", n2);
@@ -531,6 +528,99 @@ static void test_nvme_read_into_cmb(void)
 	igt_assert(strstr(out, "bounced:          0 bytes"));
 	igt_assert(strstr(out, "data check:       OK"));
 	copy_check(n0, id, 3, 1);
+}
+
+/* ---- nvme-blockdev ---- */
+
+/* the reference VM's drives: DRIVES in tools/testing/vm/common.sh */
+static const struct {
+	const char *serial, *pci;
+} ref_drives[] = {
+	{ "p2pbuf-nvme0", "0000:03:00.0" },
+	{ "p2pbuf-nvme1", "0000:04:00.0" },
+	{ "p2pbuf-nvme2", "0000:07:00.0" },
+};
+
+/* p2pbuf-nvme.sh's answer for ctrl, asserted to be dev */
+static void check_shell(const char *ctrl, const char *dev)
+{
+	char out[256];
+	int rc;
+
+	rc = run_cmd(out, sizeof(out), ". p2pbuf-nvme.sh && p2pbuf_nvme_blockdev '%s'", ctrl);
+	out[strcspn(out, "\n")] = '\0';
+	igt_assert_f(rc == 0 && !strcmp(out, dev),
+		     "p2pbuf-nvme.sh: %s -> '%s' (status %d), the library says %s\n",
+		     ctrl, out, rc, dev);
+}
+
+/* one controller: by address and by serial, the node is that drive's */
+static void check_controller(const char *name)
+{
+	char path[PATH_MAX], addr[64], serial[64], got[64], by_addr[64], by_serial[64];
+	uint32_t bdf, want;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/address", name);
+	igt_assert_f(!sysfs_read(path, addr, sizeof(addr)), "%s unreadable\n", path);
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/serial", name);
+	igt_assert_f(!sysfs_read(path, serial, sizeof(serial)), "%s unreadable\n", path);
+	for (size_t n = strlen(serial); n > 0 && serial[n - 1] == ' '; n--)
+		serial[n - 1] = '\0';
+	igt_assert_f(!p2pbuf_parse_bdf(addr, &want), "%s: address %s is not PCI\n",
+		     name, addr);
+
+	ret = p2pbuf_nvme_blockdev(NULL, addr, by_addr, sizeof(by_addr), &bdf);
+	igt_assert_f(!ret, "%s (%s): %s\n", name, addr, strerror(-ret));
+	igt_assert_eq_u64(bdf, want);
+	ret = p2pbuf_nvme_blockdev(NULL, serial, by_serial, sizeof(by_serial), NULL);
+	igt_assert_f(!ret && !strcmp(by_serial, by_addr),
+		     "%s: by address %s, by serial %s: %s (%s)\n", name, by_addr,
+		     serial, by_serial, strerror(-ret));
+	igt_info("%s: %s, serial %s -> %s\n", name, addr, serial, by_addr);
+
+	/* through the node: its device number's sysfs names the drive */
+	fd = open(by_addr, O_RDONLY | O_CLOEXEC);
+	igt_assert_f(fd >= 0, "%s: %s\n", by_addr, strerror(errno));
+	ret = nvme_serial_of_fd(fd, got, sizeof(got));
+	close(fd);
+	igt_assert_f(!ret && !strcmp(got, serial),
+		     "%s is the drive with serial '%s' (%s), not %s's '%s'\n",
+		     by_addr, got, strerror(-ret), name, serial);
+
+	check_shell(addr, by_addr);
+	check_shell(serial, by_addr);
+}
+
+static void test_nvme_blockdev(void)
+{
+	char dev[64];
+	struct dirent *e;
+	uint32_t bdf, want;
+	int n = 0, ret;
+	DIR *d;
+
+	d = opendir("/sys/class/nvme");
+	igt_require_f(d, "no /sys/class/nvme: %s\n", strerror(errno));
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "nvme", 4))
+			continue;
+		check_controller(e->d_name);
+		n++;
+	}
+	closedir(d);
+	igt_require_f(n, "no NVMe controller\n");
+
+	igt_require_f(getenv("P2PBUF_CONFIG"), "not the reference VM (tools/testing/vm/run)\n");
+	for (size_t i = 0; i < sizeof(ref_drives) / sizeof(ref_drives[0]); i++) {
+		ret = p2pbuf_nvme_blockdev(NULL, ref_drives[i].serial, dev,
+					   sizeof(dev), &bdf);
+		igt_assert_f(!ret, "no drive with serial %s: %s\n",
+			     ref_drives[i].serial, strerror(-ret));
+		p2pbuf_parse_bdf(ref_drives[i].pci, &want);
+		igt_assert_f(bdf == want, "serial %s is at %#x, the test bed says %s\n",
+			     ref_drives[i].serial, bdf, ref_drives[i].pci);
+	}
 }
 
 /* ---- topo-matrix, check-explains ---- */
@@ -669,6 +759,9 @@ igt_main
 	igt_describe("NVMe to CMB copies: device to device under one switch, bounced and reported across root ports.");
 	igt_subtest("nvme-read-into-cmb")
 		test_nvme_read_into_cmb();
+	igt_describe("NVMe drives are found by PCI address and serial, never by the kernel's names.");
+	igt_subtest("nvme-blockdev")
+		test_nvme_blockdev();
 	igt_describe("p2pbuf topo matches the golden matrix, and the kernel agrees with the sysfs model.");
 	igt_subtest("topo-matrix")
 		test_topo_matrix();

@@ -38,6 +38,7 @@
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 
+#include "../../drivers/dma-buf/p2p/compat.h"
 #include "p2pbuf_test_importer.h"
 
 #define TI_IMPORT_MODE	(P2PBUF_TI_DYNAMIC | P2PBUF_TI_PINNED | P2PBUF_TI_NO_P2P)
@@ -879,4 +880,4 @@ module_exit(ti_exit);
 
 MODULE_DESCRIPTION("FOR TESTS ONLY: p2pbuf test importer and QEMU edu DMA-engine driver");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(P2PBUF_NS_DMA_BUF);

@@ -664,4 +664,4 @@ kunit_test_suites(&p2pbuf_topology_suite, &p2pbuf_sg_suite);
 
 MODULE_DESCRIPTION("KUnit tests for p2pbuf");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(P2PBUF_NS_KUNIT);

@@ -2,13 +2,20 @@
 /*
  * p2pbuf-demo: the pipeline `make demo` runs in the reference VM.
  *
- *   1. allocate a buffer on the "GPU" (ivshmem BAR) and one on nvme1's CMB
+ *   1. allocate a buffer on the "GPU" (ivshmem BAR) and one on the CMB of
+ *      the NVMe at 04:00.0
  *   2. a producer passes both fds to two consumer processes (SCM_RIGHTS)
  *   3. consumer "nvme": NVMe reads the source blocks into the CMB (O_DIRECT)
  *   4. consumer "dma": the edu DMA engine imports both buffers and copies
  *      CMB -> engine -> GPU BAR with the sg addresses it was given
  *   5. the producer checks the GPU buffer through its mapping; the host then
- *      checks the ivshmem backing file (the guest writes where to look)
+ *      checks the ivshmem backing file (the guest writes where to look, and
+ *      the serial of the drive it read, whose image the host compares)
+ *
+ *   p2pbuf-demo [LEN [SOURCE]]
+ * SOURCE is the NVMe controller to read, by PCI address or serial (default
+ * 0000:03:00.0): never a device name, which the kernel gives in probe
+ * order, differently on each boot.
  *
  * Without P2PDMA (Debian's stock kernel) there is no CMB provider: the NVMe
  * read goes into a second GPU buffer instead (the kernel refuses O_DIRECT
@@ -28,6 +35,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,8 +45,7 @@
 #include "p2pbuf_test_importer.h"
 
 #define GPU_BDF		P2PBUF_BDF(0, 5, 0)		/* ivshmem "VRAM" */
-#define CMB_BDF		P2PBUF_BDF(0, 4, 0)		/* nvme1's CMB */
-#define SRC_BDF		P2PBUF_BDF(0, 3, 0)		/* nvme0, the source */
+#define CMB_BDF		P2PBUF_BDF(0, 4, 0)		/* the CMB of an NVMe */
 #define EDU_BDF		P2PBUF_BDF(0, 6, 0)		/* the DMA engine */
 #define TI_DEV		"/dev/p2pbuf_test_importer"
 
@@ -51,7 +59,9 @@ struct step {
 static struct step steps[8];
 static int nsteps;
 static uint64_t len = 256 * 1024;
-static const char *src = "/dev/nvme0n1";
+static const char *src_ctrl = "0000:03:00.0";	/* the source NVMe */
+static char src[64];				/* its namespace */
+static uint32_t src_bdf;
 
 static void die(const char *fmt, ...)
 {
@@ -209,6 +219,32 @@ static void wait_child(pid_t pid, const char *who)
 		die("%s consumer failed", who);
 }
 
+/* the serial of the NVMe drive behind block device fd, from sysfs */
+static void fd_serial(int fd, char *buf, size_t len)
+{
+	char path[96];
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	buf[0] = '\0';
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode))
+		return;
+	/* the controller's, or with native multipath the subsystem's */
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/device/serial",
+		 major(st.st_rdev), minor(st.st_rdev));
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(buf, len, f))
+		buf[0] = '\0';
+	fclose(f);
+	n = strcspn(buf, "\n");
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+}
+
 static struct step *add_step(const char *what)
 {
 	struct step *s = &steps[nsteps++];
@@ -226,7 +262,8 @@ int main(int argc, char **argv)
 	struct p2pbuf_ctx *ctx;
 	uint64_t r[3], d2d = 0, bounced = 0;
 	unsigned char *want, *got;
-	int n, s1, s2, f, ok;
+	char serial[64], b[16];
+	int n, s1, s2, f, ok, ret;
 	pid_t p1, p2;
 	struct step *s;
 	const char *mname;
@@ -235,8 +272,13 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		len = strtoull(argv[1], NULL, 0);
 	if (argc > 2)
-		src = argv[2];
+		src_ctrl = argv[2];
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	ret = p2pbuf_nvme_blockdev(NULL, src_ctrl, src, sizeof(src), &src_bdf);
+	if (ret)
+		die("no NVMe namespace for %s: %s", src_ctrl, strerror(-ret));
+	if (src_bdf == P2PBUF_BDF_NONE)
+		die("the NVMe %s is not on PCI", src_ctrl);
 
 	printf("== topology (p2pbuf topo)\n");
 	fflush(stdout);
@@ -254,7 +296,8 @@ int main(int argc, char **argv)
 	if (!gpu)
 		die("no GPU BAR provider on 0000:05:00.0 (is ivshmem bound to p2pbuf_bar?)");
 
-	printf("\n== pipeline: %llu bytes from %s\n", (unsigned long long)len, src);
+	printf("\n== pipeline: %llu bytes from %s (the NVMe at %s)\n",
+	       (unsigned long long)len, src, p2pbuf_format_bdf(src_bdf, b, sizeof(b)));
 	/* 1. allocate */
 	if (p2pbuf_alloc(ctx, gpu->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &gbuf) < 0)
 		die("allocating on the GPU BAR: %s", strerror(errno));
@@ -264,15 +307,16 @@ int main(int argc, char **argv)
 	s->ok = true;
 	if (cmb) {
 		if (p2pbuf_alloc(ctx, cmb->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &mbuf) < 0)
-			die("allocating on nvme1's CMB: %s", strerror(errno));
+			die("allocating on the CMB of %s: %s", cmb->name, strerror(errno));
 		mname = cmb->name;
-		s = add_step("allocate staging buffer (nvme1 CMB)");
+		s = add_step("allocate staging buffer (NVMe CMB)");
 		snprintf(s->path, sizeof(s->path), "p2pmem, bus address 0x%llx",
 			 (unsigned long long)mbuf.bus_addr);
 	} else {
 		for (int i = 0; i < n; i++)
 			if (provs[i].bdf == CMB_BDF)
-				printf("nvme1's CMB is unavailable: %s\n", provs[i].reason);
+				printf("the CMB of %s is unavailable: %s\n", provs[i].name,
+				       provs[i].reason);
 		if (p2pbuf_alloc(ctx, gpu->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &mbuf) < 0)
 			die("allocating a staging buffer on the GPU BAR: %s", strerror(errno));
 		mname = gpu->name;
@@ -292,7 +336,7 @@ int main(int argc, char **argv)
 
 	/* 3. NVMe -> staging buffer */
 	s = add_step("NVMe read -> staging buffer (O_DIRECT)");
-	describe_path(ctx, &mbuf, mname, SRC_BDF, s->path, sizeof(s->path));
+	describe_path(ctx, &mbuf, mname, src_bdf, s->path, sizeof(s->path));
 	if (read(s1, &st, sizeof(st)) != sizeof(st))
 		die("nvme consumer did not report");
 	wait_child(p1, "nvme");
@@ -328,6 +372,7 @@ int main(int argc, char **argv)
 	f = open(src, O_RDONLY);
 	if (!want || f < 0 || pread(f, want, len, 0) != (ssize_t)len)
 		die("reading the source for the check: %s", strerror(errno));
+	fd_serial(f, serial, sizeof(serial));
 	got = mmap(NULL, len, PROT_READ, MAP_SHARED, gbuf.fd, 0);
 	if (got == MAP_FAILED)
 		die("mmap GPU buffer: %s", strerror(errno));
@@ -336,11 +381,16 @@ int main(int argc, char **argv)
 	snprintf(s->path, sizeof(s->path), "%s", ok ? "bytes match the source" : "MISMATCH");
 	s->ok = ok;
 
-	/* tell the host where to look in the ivshmem backing file */
+	/*
+	 * Tell the host where to look in the ivshmem backing file, and which
+	 * drive the bytes came from: the serial of the device read, from
+	 * its sysfs, so the host compares against that drive's image.
+	 */
 	res = fopen("/results/demo.env", "w");
 	if (res) {
-		fprintf(res, "GPU_BAR_OFFSET=%llu\nLEN=%llu\n",
-			(unsigned long long)gbuf.bar_offset, (unsigned long long)len);
+		fprintf(res, "GPU_BAR_OFFSET=%llu\nLEN=%llu\nSRC_DEV='%s'\nSRC_SERIAL='%s'\n",
+			(unsigned long long)gbuf.bar_offset, (unsigned long long)len,
+			src, serial);
 		fclose(res);
 	}
 

@@ -51,7 +51,7 @@ void p2pbuf_provider_put(struct p2pbuf_provider *prov)
 	if (prov)
 		kref_put(&prov->kref, p2pbuf_provider_release);
 }
-EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_put, P2PBUF);
+EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_put, P2PBUF_NS);
 
 /**
  * p2pbuf_provider_new - a provider object, not registered yet
@@ -344,7 +344,7 @@ err_unlock:
 	kfree(chunk);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_alloc, P2PBUF);
+EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_alloc, P2PBUF_NS);
 
 /* ---- deferred p2pmem frees ------------------------------------------------ */
 
@@ -526,4 +526,4 @@ void p2pbuf_chunk_free(struct p2pbuf_chunk *chunk)
 	p2pbuf_provider_put(prov);
 	kfree(chunk);
 }
-EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_free, P2PBUF);
+EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_free, P2PBUF_NS);

@@ -482,7 +482,7 @@ struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 	mutex_unlock(&prov->lock);
 	return dmabuf;
 }
-EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_export, P2PBUF);
+EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_export, P2PBUF_NS);
 
 /**
  * p2pbuf_revoke - take a buffer away from its importers and the CPU

@@ -55,4 +55,4 @@ module_exit(p2pbuf_exit);
 
 MODULE_DESCRIPTION("PCI BAR memory exported as dma-bufs for peer-to-peer DMA");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(P2PBUF_NS_DMA_BUF);

@@ -20,6 +20,7 @@
 #include <linux/wait.h>
 #include <uapi/linux/p2pbuf.h>
 
+#include "compat.h"
 #include "decision.h"
 
 /**

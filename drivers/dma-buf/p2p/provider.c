@@ -66,7 +66,7 @@ u32 p2pbuf_provider_id(const struct p2pbuf_provider *prov)
 {
 	return prov->id;
 }
-EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_id, P2PBUF);
+EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_id, P2PBUF_NS);
 
 /**
  * p2pbuf_provider_add - enter a new provider in the registry
@@ -170,7 +170,7 @@ err_put:
 	p2pbuf_provider_put(prov);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_register, P2PBUF);
+EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_register, P2PBUF_NS);
 
 /**
  * p2pbuf_provider_unregister - take a provider away, revoking its buffers
@@ -238,7 +238,7 @@ void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 	pci_info(prov->pdev, "p2pbuf provider %u unregistered\n", prov->id);
 	p2pbuf_provider_put(prov);
 }
-EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_unregister, P2PBUF);
+EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_unregister, P2PBUF_NS);
 
 /**
  * p2pbuf_provider_get_by_id - look a provider up by its uapi id
@@ -403,7 +403,7 @@ out_put:
 	kfree(pcl);
 	return best;
 }
-EXPORT_SYMBOL_NS_GPL(p2pbuf_find_provider, P2PBUF);
+EXPORT_SYMBOL_NS_GPL(p2pbuf_find_provider, P2PBUF_NS);
 
 /**
  * p2pbuf_find_first - the first registered provider a predicate accepts

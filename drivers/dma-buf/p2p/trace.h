@@ -15,17 +15,18 @@ TRACE_EVENT(p2pbuf_attach,
 		     int reason, int ret),
 	    TP_ARGS(dmabuf, dev, map_type, reason, ret),
 	    TP_STRUCT__entry(__field(unsigned long, ino)
-			     __string(dev, dev_name(dev))
+			     __array(char, dev, 32)
 			     __field(int, map_type)
 			     __field(int, reason)
 			     __field(int, ret)),
 	    TP_fast_assign(__entry->ino = file_inode(dmabuf->file)->i_ino;
-			   __assign_str(dev);
+			   strscpy(__entry->dev, dev_name(dev),
+				   sizeof(__entry->dev));
 			   __entry->map_type = map_type;
 			   __entry->reason = reason;
 			   __entry->ret = ret;),
 	    TP_printk("buf=%lu dev=%s map_type=%d reason=%d ret=%d",
-		      __entry->ino, __get_str(dev), __entry->map_type,
+		      __entry->ino, __entry->dev, __entry->map_type,
 		      __entry->reason, __entry->ret)
 );
 
@@ -34,19 +35,20 @@ TRACE_EVENT(p2pbuf_map,
 		     int dir, unsigned int nents, u64 first),
 	    TP_ARGS(dmabuf, dev, map_type, dir, nents, first),
 	    TP_STRUCT__entry(__field(unsigned long, ino)
-			     __string(dev, dev_name(dev))
+			     __array(char, dev, 32)
 			     __field(int, map_type)
 			     __field(int, dir)
 			     __field(unsigned int, nents)
 			     __field(u64, first)),
 	    TP_fast_assign(__entry->ino = file_inode(dmabuf->file)->i_ino;
-			   __assign_str(dev);
+			   strscpy(__entry->dev, dev_name(dev),
+				   sizeof(__entry->dev));
 			   __entry->map_type = map_type;
 			   __entry->dir = dir;
 			   __entry->nents = nents;
 			   __entry->first = first;),
 	    TP_printk("buf=%lu dev=%s map_type=%d dir=%d nents=%u first=%#llx",
-		      __entry->ino, __get_str(dev), __entry->map_type,
+		      __entry->ino, __entry->dev, __entry->map_type,
 		      __entry->dir, __entry->nents, __entry->first)
 );
 
@@ -55,12 +57,13 @@ TRACE_EVENT(p2pbuf_unmap,
 		     unsigned int nents),
 	    TP_ARGS(dmabuf, dev, nents),
 	    TP_STRUCT__entry(__field(unsigned long, ino)
-			     __string(dev, dev_name(dev))
+			     __array(char, dev, 32)
 			     __field(unsigned int, nents)),
 	    TP_fast_assign(__entry->ino = file_inode(dmabuf->file)->i_ino;
-			   __assign_str(dev);
+			   strscpy(__entry->dev, dev_name(dev),
+				   sizeof(__entry->dev));
 			   __entry->nents = nents;),
-	    TP_printk("buf=%lu dev=%s nents=%u", __entry->ino, __get_str(dev),
+	    TP_printk("buf=%lu dev=%s nents=%u", __entry->ino, __entry->dev,
 		      __entry->nents)
 );
 

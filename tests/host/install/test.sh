@@ -11,7 +11,8 @@
 #  - the udev rule and the modprobe.d example (whose options must be the
 #    module's parameters) are installed; `make uninstall` leaves no file;
 #  - DKMS (Debian's dkms, scratch trees) builds and installs p2pbuf.ko alone
-#    against the stock 6.12 headers, and so does `make modules_install`.
+#    against the stock 6.12 headers and Debian 12's default 6.1 headers, and
+#    so does `make modules_install` (6.12).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
@@ -183,7 +184,7 @@ ok $? "make uninstall leaves no file behind${left:+: $(echo $left)}"
 left=$(cd "$d" && find . -depth -type d -path './usr/include/p2pbuf*')
 [ -z "$left" ]; ok $? "make uninstall removes the p2pbuf include directories"
 
-# --- DKMS and modules_install against the stock 6.12 headers
+# --- DKMS against the stock 6.12 and 6.1 headers, modules_install (6.12)
 copy_src() {	# a clean copy of the tree, as a user would unpack it
 	mkdir -p "$1" && rsync -a --exclude=/build --exclude=.git --exclude='*.o' --exclude='*.ko' \
 		--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' --exclude=Module.symvers \
@@ -191,7 +192,7 @@ copy_src() {	# a clean copy of the tree, as a user would unpack it
 }
 if ! kernels=$("$top/tools/testing/vm/fetch-kernels.sh" 2>"$tmp/fetch.log"); then
 	tail -n 5 "$tmp/fetch.log" | note
-	skip "dkms build: the stock 6.12 headers could not be fetched"
+	skip "dkms build: the stock 6.12 and 6.1 headers could not be fetched"
 	skip "modules_install: the stock 6.12 headers could not be fetched"
 else
 	eval "$kernels"
@@ -205,21 +206,28 @@ else
 	else
 		k=$tmp/dkms
 		copy_src "$k/src/p2pbuf-$pkgver"
-		mkdir -p "$k/tree" "$k/inst/$STOCK_ABI"
+		mkdir -p "$k/tree" "$k/inst"
 		dk=(--dkmstree "$k/tree" --sourcetree "$k/src" --installtree "$k/inst")
-		(cd "$k" && dkms add -m p2pbuf -v "$pkgver" "${dk[@]}" &&
-		 dkms install -m p2pbuf -v "$pkgver" -k "$STOCK_ABI" --kernelsourcedir "$kdir" \
-			"${dk[@]}" --no-depmod) >"$k.log" 2>&1
-		rc=$?
-		[ $rc = 0 ] || tail -n 20 "$k.log" | note
-		kos=$(cd "$k/inst" && find . -name '*.ko*' | sort)
-		built=$(grep -o 'LD \[M\] *[^ ]*\.ko$' "$k/tree/p2pbuf/$pkgver/$STOCK_ABI/x86_64/log/make.log" 2>/dev/null |
-			sed 's|.*/build/||')
-		[ $rc = 0 ] && [ "$kos" = "./$STOCK_ABI/updates/dkms/p2pbuf.ko" ] &&
-			[ "$built" = drivers/dma-buf/p2p/p2pbuf.ko ]
-		ok $? "dkms add+install for $STOCK_ABI builds and installs p2pbuf.ko alone (built: $(echo $built); installed: $(echo $kos))"
-		vm=$(modinfo -F vermagic "$k/inst/$STOCK_ABI/updates/dkms/p2pbuf.ko" 2>/dev/null)
-		[ "${vm%% *}" = "$STOCK_ABI" ]; ok $? "the DKMS module's vermagic is $STOCK_ABI: $vm"
+		(cd "$k" && dkms add -m p2pbuf -v "$pkgver" "${dk[@]}") >"$k.log" 2>&1
+		ok $? "dkms add p2pbuf/$pkgver"
+		# Debian's backports kernel and Debian 12's default one
+		for kv in "$STOCK_ABI:$kdir" \
+			  "$STOCK61_ABI:$STOCK61_ROOT/usr/src/linux-headers-$STOCK61_ABI"; do
+			abi=${kv%%:*} kd=${kv#*:}
+			mkdir -p "$k/inst/$abi"
+			(cd "$k" && dkms install -m p2pbuf -v "$pkgver" -k "$abi" --kernelsourcedir "$kd" \
+				"${dk[@]}" --no-depmod) >"$k-$abi.log" 2>&1
+			rc=$?
+			[ $rc = 0 ] || tail -n 20 "$k-$abi.log" | note
+			kos=$(cd "$k/inst/$abi" && find . -name '*.ko*' | sort)
+			built=$(grep -o 'LD \[M\] *[^ ]*\.ko$' "$k/tree/p2pbuf/$pkgver/$abi/x86_64/log/make.log" 2>/dev/null |
+				sed 's|.*/build/||')
+			[ $rc = 0 ] && [ "$kos" = "./updates/dkms/p2pbuf.ko" ] &&
+				[ "$built" = drivers/dma-buf/p2p/p2pbuf.ko ]
+			ok $? "dkms install for $abi builds and installs p2pbuf.ko alone (built: $(echo $built); installed: $(echo $kos))"
+			vm=$(modinfo -F vermagic "$k/inst/$abi/updates/dkms/p2pbuf.ko" 2>/dev/null)
+			[ "${vm%% *}" = "$abi" ]; ok $? "the DKMS module's vermagic is $abi: $vm"
+		done
 	fi
 	m=$tmp/modinst
 	copy_src "$m/src"

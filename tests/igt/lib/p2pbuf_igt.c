@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,7 +30,8 @@ enum p2pbuf_config p2pbuf_config(void)
 
 	if (c && !strcmp(c, "iommu"))
 		return CONFIG_IOMMU;
-	if (c && !strcmp(c, "stock"))
+	/* stock61, Debian 12's 6.1, has the stock kernel's features */
+	if (c && (!strcmp(c, "stock") || !strcmp(c, "stock61")))
 		return CONFIG_STOCK;
 	if (c && !strcmp(c, "p2pdma"))
 		return CONFIG_P2PDMA;
@@ -54,7 +56,10 @@ enum p2pbuf_config p2pbuf_config(void)
 const char *p2pbuf_config_name(void)
 {
 	static const char *const names[] = { "p2pdma", "iommu", "stock" };
+	const char *c = getenv("P2PBUF_CONFIG");
 
+	if (c && !strcmp(c, "stock61"))
+		return c;
 	return names[p2pbuf_config()];
 }
 
@@ -910,10 +915,46 @@ void host_check_record(const char *test, const char *file, uint64_t offset,
 		return;	/* not in the test bed */
 	mkdir("/results/host-checks", 0755);
 	snprintf(path, sizeof(path), "/results/host-checks/%s.check", test);
-	f = fopen(path, "we");
+	f = fopen(path, "ae");
 	igt_assert_f(f, "%s: %s\n", path, strerror(errno));
 	sha256_hex(data, len, sum);
 	fprintf(f, "%s %" PRIu64 " %zu %s\n", file, offset, len, sum);
 	fclose(f);
 	igt_info("host check: %s %" PRIu64 " %zu %s\n", file, offset, len, sum);
+}
+
+int nvme_serial_of_fd(int fd, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	/*
+	 * device/ of a namespace's disk is its controller, or with native
+	 * multipath its subsystem: both have the serial.
+	 */
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/device/serial",
+		 major(st.st_rdev), minor(st.st_rdev));
+	ret = sysfs_read(path, buf, len);
+	if (ret)
+		return ret;
+	for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
+		buf[n - 1] = 0;
+	return buf[0] && !strpbrk(buf, " \t") ? 0 : -EINVAL;
+}
+
+void host_check_record_nvme(const char *test, int fd, uint64_t offset,
+			    const void *data, size_t len)
+{
+	char serial[64], where[80];
+	int ret = nvme_serial_of_fd(fd, serial, sizeof(serial));
+
+	igt_assert_f(!ret, "serial of the NVMe drive behind fd %d: %s\n", fd,
+		     strerror(-ret));
+	snprintf(where, sizeof(where), "serial:%s", serial);
+	host_check_record(test, where, offset, data, len);
 }

@@ -142,8 +142,22 @@ void fill_pattern(void *buf, size_t len, uint32_t seed);
 long check_pattern(const void *buf, size_t len, uint32_t seed);
 
 void sha256_hex(const void *data, size_t len, char out[65]);
-/* append "vram.bin <offset> <len> <sha256>" to /results/host-checks/<test>.check */
+/*
+ * Append "<file> <offset> <len> <sha256 of data>" to
+ * /results/host-checks/<test>.check: after the VM exits, the host checks
+ * that @file (in its workdir: vram.bin) holds @data at @offset.
+ */
 void host_check_record(const char *test, const char *file, uint64_t offset,
 		       const void *data, size_t len);
+/*
+ * The same for @data written at @offset of the NVMe namespace open as @fd:
+ * recorded as "serial:<serial>" of the drive behind @fd, which the host
+ * maps to that drive's image. Never a device name: the kernel names
+ * namespaces in probe order, so nvme0n1 is not the same drive every boot.
+ */
+void host_check_record_nvme(const char *test, int fd, uint64_t offset,
+			    const void *data, size_t len);
+/* serial of the NVMe drive behind block device @fd (sysfs, padding cut); 0 or -errno */
+int nvme_serial_of_fd(int fd, char *buf, size_t len);
 
 #endif

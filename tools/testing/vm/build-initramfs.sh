@@ -3,9 +3,11 @@
 # Pack the guest initramfs for one kernel kind:
 #   build-initramfs.sh test  KDIR           -> $BUILD/vm/test/initramfs.cpio.gz
 #   build-initramfs.sh stock STOCK_ROOT ABI -> $BUILD/vm/stock/initramfs.cpio.gz
+#   build-initramfs.sh stock61 STOCK61_ROOT ABI61 -> $BUILD/vm/stock61/...
 # Contents: busybox, guest-init, our modules built against that kernel,
 # the userspace from build/user with every shared library it needs,
-# rdma-core's rxe provider, and (stock) Debian's nvme/rxe/vgem/veth modules.
+# rdma-core's rxe provider, and (stock, stock61) Debian's nvme/rxe/vgem/veth
+# modules.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -24,8 +26,8 @@ rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude=
 	--exclude='*' "$TOP/" "$kmod/"
 case $kind in
 test)	kdir=$2 ;;
-stock)	stock=$2 abi=$3 kdir="$stock/usr/src/linux-headers-$abi" ;;
-*)	die "kind must be test or stock" ;;
+stock|stock61) stock=$2 abi=$3 kdir="$stock/usr/src/linux-headers-$abi" ;;
+*)	die "kind must be test, stock or stock61" ;;
 esac
 if [ -n "${P2PBUF_NO_KMOD:-}" ]; then
 	log "P2PBUF_NO_KMOD set: not building our modules (test-bed debugging only)"
@@ -43,11 +45,13 @@ add_mod() {	# add_mod FILE.ko[.xz]
 	case $f in *.xz) xz -dc "$f" >"$root/p2pbuf/modules/$b" ;; *) cp "$f" "$root/p2pbuf/modules/$b" ;; esac
 	echo "$b" >>"$root/p2pbuf/modules/order"
 }
-if [ "$kind" = stock ]; then
+if [ "$kind" != test ]; then
 	mdir="$stock/lib/modules/$abi/kernel"
 	stock_mod() {	# stock_mod NAME: add NAME and what it depends on, deps first
 		local n=$1 f d
-		f=$(find "$mdir" -name "$n.ko.xz" -o -name "${n//_/-}.ko.xz" | head -n 1)
+		# 6.12 ships .ko.xz, 6.1 plain .ko
+		f=$(find "$mdir" -name "$n.ko.xz" -o -name "${n//_/-}.ko.xz" \
+			-o -name "$n.ko" -o -name "${n//_/-}.ko" | head -n 1)
 		[ -n "$f" ] || die "stock module $n not found"
 		for d in $(modinfo -F depends "$f" | tr ',' ' '); do stock_mod "$d"; done
 		add_mod "$f"

@@ -173,6 +173,17 @@ P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
 			      struct p2pbuf_copy_stats *stats,
 			      p2pbuf_progress_fn progress, void *arg);
 
+/* ---- NVMe block devices (man p2pbuf_nvme_blockdev(3)) ---- */
+
+/*
+ * "/dev/nvmeXnY", the first namespace of the NVMe controller with PCI
+ * address or serial ctrl, found in sysfs (sysfs_root, "/sys" when NULL);
+ * the controller's PCI address in *bdf when bdf is not NULL.
+ */
+P2PBUF_EXPORT int p2pbuf_nvme_blockdev(const char *sysfs_root,
+				       const char *ctrl, char *dev,
+				       size_t len, uint32_t *bdf);
+
 /* ---- topology from sysfs (man p2pbuf_topo(3)) ---- */
 
 struct p2pbuf_topo;
