@@ -266,6 +266,9 @@ u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov);
 void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
 void p2pbuf_deferred_drain(void);
 
+/* mmap.c */
+int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);
+
 /* exporter.c */
 extern const struct dma_buf_ops p2pbuf_dma_buf_ops;
 unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout);
