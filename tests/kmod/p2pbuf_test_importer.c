@@ -139,6 +139,8 @@ static enum dma_data_direction ti_dir(u32 dir)
 		return DMA_TO_DEVICE;
 	case 2:
 		return DMA_FROM_DEVICE;
+	case 3:
+		return DMA_NONE;	/* only to check that the exporter refuses it */
 	default:
 		return DMA_BIDIRECTIONAL;
 	}
@@ -152,8 +154,13 @@ static int ti_map_locked(struct ti_import *imp, enum dma_data_direction dir)
 
 	dma_resv_assert_held(imp->dmabuf->resv);
 
-	if (imp->stale && (imp->flags & P2PBUF_TI_PINNED))
-		return -ENODEV;	/* a pinned mapping cannot be rebuilt */
+	/*
+	 * A pinned importer ignores move_notify and keeps using the mapping it
+	 * holds, as ib_umem_dmabuf's pinned form does; once it let go of it,
+	 * the mapping cannot be rebuilt.
+	 */
+	if (imp->stale && (imp->flags & P2PBUF_TI_PINNED) && !imp->sgt)
+		return -ENODEV;
 	if (imp->sgt && imp->dir != dir && imp->dir != DMA_BIDIRECTIONAL) {
 		dma_buf_unmap_attachment(imp->attach, imp->sgt, imp->dir);
 		imp->sgt = NULL;
@@ -355,7 +362,7 @@ static int ti_ioctl_map(struct ti_file *tf, void __user *uarg)
 		goto out;
 	}
 	imp = ti_lookup(tf, arg->handle);
-	if (!imp || arg->dir > 2) {
+	if (!imp || arg->dir > 3) {
 		ret = -EINVAL;
 		goto out;
 	}

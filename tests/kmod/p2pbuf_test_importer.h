@@ -43,7 +43,8 @@ struct p2pbuf_ti_import {
 /**
  * struct p2pbuf_ti_map - map (or remap) an import, report its sg table
  * @handle: in
- * @dir: in: 0 bidirectional, 1 to device (importer reads), 2 from device
+ * @dir: in: 0 bidirectional, 1 to device (importer reads), 2 from device,
+ *	3 DMA_NONE (only to check that the exporter refuses it)
  * @nents: out: number of DMA segments
  * @invalidations: out: move_notify calls seen so far
  * @addr: out: the first P2PBUF_TI_MAX_SG DMA addresses
@@ -71,7 +72,9 @@ struct p2pbuf_ti_map {
  * edu device (the sg addresses must be its own), else -EINVAL; that device's
  * engine moves the bytes (-ENODEV once it is unbound). An import that was invalidated is
  * remapped first; if the exporter refuses, the call fails with that error
- * (-ENODEV after a revoke) and the engine is not started.
+ * (-ENODEV after a revoke) and the engine is not started. A pinned import
+ * ignores move_notify and keeps using the sg table it holds until it is
+ * unmapped or detached, as ib_umem_dmabuf's pinned form does.
  */
 struct p2pbuf_ti_dma {
 	__u32 src_handle;

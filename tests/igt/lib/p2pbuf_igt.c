@@ -4,11 +4,20 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "igt.h"
@@ -324,6 +333,463 @@ void pci_driver_name(const char *name, char *buf, size_t len)
 		return;
 	target[n] = 0;
 	snprintf(buf, len, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+}
+
+/* ---- module parameters ---------------------------------------------- */
+
+#define MAX_SAVED_PARAMS	16
+
+static struct {
+	char name[64];
+	char val[256];
+} saved_params[MAX_SAVED_PARAMS];
+static int nr_saved_params;
+
+int p2pbuf_param_read(const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), P2PBUF_PARAMS "%s", name);
+	return sysfs_read(path, buf, len);
+}
+
+int p2pbuf_param_set(const char *name, const char *val)
+{
+	char path[PATH_MAX], old[256];
+	int i, ret;
+
+	for (i = 0; i < nr_saved_params; i++)
+		if (!strcmp(saved_params[i].name, name))
+			break;
+	if (i == nr_saved_params) {
+		ret = p2pbuf_param_read(name, old, sizeof(old));
+		if (ret)
+			return ret;
+		igt_assert(nr_saved_params < MAX_SAVED_PARAMS);
+		snprintf(saved_params[i].name, sizeof(saved_params[i].name),
+			 "%s", name);
+		snprintf(saved_params[i].val, sizeof(saved_params[i].val),
+			 "%s", old);
+		nr_saved_params++;
+	}
+	snprintf(path, sizeof(path), P2PBUF_PARAMS "%s", name);
+	return sysfs_write(path, val);
+}
+
+void p2pbuf_params_restore(void)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	while (nr_saved_params > 0) {
+		nr_saved_params--;
+		snprintf(path, sizeof(path), P2PBUF_PARAMS "%s",
+			 saved_params[nr_saved_params].name);
+		/* an empty list is written as a newline */
+		ret = sysfs_write(path, saved_params[nr_saved_params].val[0] ?
+				  saved_params[nr_saved_params].val : "\n");
+		if (ret)
+			igt_warn("restoring %s to \"%s\": %s\n", path,
+				 saved_params[nr_saved_params].val,
+				 strerror(-ret));
+	}
+}
+
+/* ---- kernel log ------------------------------------------------------ */
+
+int p2pbuf_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+bool p2pbuf_kmsg_wait(int kmsg, int timeout_ms, const char *const *needles,
+		      char *line, size_t len)
+{
+	double end = p2pbuf_now() + timeout_ms / 1000.0;
+	char rec[2048];
+	ssize_t n;
+	int i;
+
+	if (kmsg < 0)
+		return false;
+	for (;;) {
+		n = read(kmsg, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: go on */
+		if (n < 0) {
+			struct pollfd pfd = { .fd = kmsg, .events = POLLIN };
+			int left = (int)((end - p2pbuf_now()) * 1000);
+
+			if (errno != EAGAIN || left <= 0)
+				return false;
+			poll(&pfd, 1, left < 100 ? left : 100);
+			continue;
+		}
+		rec[n] = 0;
+		for (i = 0; needles[i]; i++)
+			if (!strstr(rec, needles[i]))
+				break;
+		if (!needles[i]) {
+			char *msg = strchr(rec, ';');
+
+			snprintf(line, len, "%s", msg ? msg + 1 : rec);
+			line[strcspn(line, "\n")] = 0;
+			return true;
+		}
+	}
+}
+
+/* ---- background sysfs writes ----------------------------------------- */
+
+/*
+ * A child must not keep the test's files open: a blocked unbind waits for
+ * the importer's file to be released, which a copy of it in the child
+ * would prevent forever, and a dma-buf fd would keep a buffer charged.
+ */
+static void close_fds_from(int first)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int fd, dfd;
+
+	if (!d) {
+		for (fd = first; fd < 1024; fd++)
+			close(fd);
+		return;
+	}
+	dfd = dirfd(d);
+	while ((e = readdir(d))) {
+		fd = atoi(e->d_name);
+		if (e->d_name[0] != '.' && fd >= first && fd != dfd)
+			close(fd);
+	}
+	closedir(d);
+}
+
+#define MAX_BG	16
+static struct {
+	pid_t pid;	/* 0: free slot */
+	bool done;
+	int ret;
+} bg[MAX_BG];
+
+double p2pbuf_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+pid_t p2pbuf_bg_write(const char *path, const char *val)
+{
+	pid_t pid;
+	int i;
+
+	/* a free slot, else the oldest finished one */
+	for (i = 0; i < MAX_BG && bg[i].pid; i++)
+		;
+	for (int j = 0; i == MAX_BG && j < MAX_BG; j++)
+		if (bg[j].done)
+			i = j;
+	igt_assert_f(i < MAX_BG, "too many blocked background writes\n");
+	fflush(NULL);
+	pid = fork();
+	igt_assert(pid >= 0);
+	if (pid == 0) {
+		close_fds_from(3);
+		_exit(-sysfs_write(path, val));	/* errno, 0 on success */
+	}
+	bg[i].pid = pid;
+	bg[i].done = false;
+	return pid;
+}
+
+bool p2pbuf_bg_wait(pid_t pid, int timeout_ms, int *ret)
+{
+	double end = p2pbuf_now() + timeout_ms / 1000.0;
+	int status, i;
+	pid_t r;
+
+	for (i = 0; i < MAX_BG && bg[i].pid != pid; i++)
+		;
+	igt_assert_f(i < MAX_BG, "pid %d is not a background write\n", pid);
+	while (!bg[i].done) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid) {
+			bg[i].done = true;
+			bg[i].ret = WIFEXITED(status) ? -WEXITSTATUS(status) :
+				    -EINTR;
+			break;
+		}
+		igt_assert_f(r == 0, "waitpid %d: %s\n", pid, strerror(errno));
+		if (p2pbuf_now() >= end)
+			return false;
+		usleep(10 * 1000);
+	}
+	if (ret)
+		*ret = bg[i].ret;
+	return true;
+}
+
+int p2pbuf_bg_pending(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < MAX_BG; i++)
+		if (bg[i].pid && !p2pbuf_bg_wait(bg[i].pid, 0, NULL))
+			n++;
+	return n;
+}
+
+/* ---- another user ---------------------------------------------------- */
+
+enum { USER_OPEN, USER_ALLOC, USER_FREE, USER_GIVE, USER_WRITE, USER_EXIT };
+
+#define USER_SLOTS	64
+
+struct user_cmd {
+	int op;
+	int slot;
+	uint32_t provider;
+	uint32_t flags;
+	uint64_t size;
+	uint64_t offset;
+	char path[256];
+	char val[256];
+};
+
+struct user_reply {
+	int ret;
+	int slot;
+};
+
+struct p2pbuf_user {
+	pid_t pid;
+	int sock;
+};
+
+static int user_drop_caps(uint64_t drop)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	for (int c = 0; c < 64; c++)
+		if ((drop >> c) & 1)
+			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		data[i].effective &= ~(uint32_t)(drop >> (32 * i));
+		data[i].permitted &= ~(uint32_t)(drop >> (32 * i));
+		data[i].inheritable &= ~(uint32_t)(drop >> (32 * i));
+	}
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+static void user_loop(int sock)
+{
+	int dev = -1, bufs[USER_SLOTS];
+	struct user_reply r;
+	struct user_cmd c;
+	struct p2pbuf_alloc a;
+
+	for (int i = 0; i < USER_SLOTS; i++)
+		bufs[i] = -1;
+	while (recv(sock, &c, sizeof(c), 0) == sizeof(c)) {
+		memset(&r, 0, sizeof(r));
+		r.slot = -1;
+		switch (c.op) {
+		case USER_OPEN:
+			if (dev < 0)
+				dev = open("/dev/p2pbuf", O_RDWR | O_CLOEXEC);
+			r.ret = dev < 0 ? -errno : 0;
+			break;
+		case USER_ALLOC:
+			memset(&a, 0, sizeof(a));
+			a.size = c.size;
+			a.provider_id = c.provider;
+			a.flags = c.flags;
+			a.offset = c.offset;
+			a.fd = -1;
+			r.ret = p2pbuf_ioctl(dev, P2PBUF_IOC_ALLOC, &a);
+			if (r.ret)
+				break;
+			for (r.slot = 0; r.slot < USER_SLOTS; r.slot++)
+				if (bufs[r.slot] < 0)
+					break;
+			if (r.slot == USER_SLOTS) {
+				close(a.fd);
+				r.ret = -EMFILE;
+				r.slot = -1;
+				break;
+			}
+			bufs[r.slot] = a.fd;
+			break;
+		case USER_FREE:
+		case USER_GIVE:
+			if (c.slot < 0 || c.slot >= USER_SLOTS || bufs[c.slot] < 0) {
+				r.ret = -EBADF;
+				break;
+			}
+			if (c.op == USER_GIVE) {
+				char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+				struct iovec iov = { &r, sizeof(r) };
+				struct msghdr m = {
+					.msg_iov = &iov, .msg_iovlen = 1,
+					.msg_control = ctl,
+					.msg_controllen = sizeof(ctl),
+				};
+				struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+				cm->cmsg_level = SOL_SOCKET;
+				cm->cmsg_type = SCM_RIGHTS;
+				cm->cmsg_len = CMSG_LEN(sizeof(int));
+				memcpy(CMSG_DATA(cm), &bufs[c.slot], sizeof(int));
+				r.slot = c.slot;
+				if (sendmsg(sock, &m, 0) < 0)
+					_exit(1);
+				close(bufs[c.slot]);
+				bufs[c.slot] = -1;
+				continue;	/* replied */
+			}
+			r.ret = close(bufs[c.slot]) ? -errno : 0;
+			bufs[c.slot] = -1;
+			break;
+		case USER_WRITE:
+			r.ret = sysfs_write(c.path, c.val);
+			break;
+		case USER_EXIT:
+		default:
+			_exit(0);
+		}
+		if (send(sock, &r, sizeof(r), 0) != sizeof(r))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+struct p2pbuf_user *p2pbuf_user_start(uid_t uid, gid_t gid,
+				      const gid_t *groups, int ngroups,
+				      uint64_t drop_caps)
+{
+	struct p2pbuf_user *u = calloc(1, sizeof(*u));
+	int sv[2], ret;
+
+	igt_assert(u);
+	igt_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	fflush(NULL);
+	u->pid = fork();
+	igt_assert(u->pid >= 0);
+	if (u->pid == 0) {
+		if (dup2(sv[1], 3) != 3)
+			_exit(1);
+		close_fds_from(4);
+		sv[1] = 3;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		ret = 0;
+		if (setgroups(ngroups, groups) || setgid(gid) ||
+		    (uid && setuid(uid)))
+			ret = -errno;
+		else if (!uid && drop_caps)
+			ret = user_drop_caps(drop_caps);
+		if (send(sv[1], &ret, sizeof(ret), 0) != sizeof(ret) || ret)
+			_exit(1);
+		user_loop(sv[1]);
+	}
+	close(sv[1]);
+	u->sock = sv[0];
+	igt_assert_eq(recv(u->sock, &ret, sizeof(ret), 0), (int)sizeof(ret));
+	igt_assert_f(ret == 0, "becoming uid %u gid %u: %s\n", uid, gid,
+		     strerror(-ret));
+	return u;
+}
+
+static struct user_reply user_call(struct p2pbuf_user *u, struct user_cmd *c,
+				   int *fd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct user_reply r = { .ret = -EIO, .slot = -1 };
+	struct iovec iov = { &r, sizeof(r) };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+	};
+	struct cmsghdr *cm;
+
+	igt_assert_eq(send(u->sock, c, sizeof(*c), 0), (int)sizeof(*c));
+	igt_assert_f(recvmsg(u->sock, &m, MSG_CMSG_CLOEXEC) == sizeof(r),
+		     "the user process %d died\n", u->pid);
+	cm = CMSG_FIRSTHDR(&m);
+	if (fd) {
+		igt_assert_f(cm && cm->cmsg_type == SCM_RIGHTS,
+			     "no fd from the user process\n");
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	}
+	return r;
+}
+
+int p2pbuf_user_open(struct p2pbuf_user *u)
+{
+	struct user_cmd c = { .op = USER_OPEN };
+
+	return user_call(u, &c, NULL).ret;
+}
+
+int p2pbuf_user_alloc(struct p2pbuf_user *u, uint32_t provider, uint64_t size,
+		      uint32_t flags, uint64_t offset, int *slot)
+{
+	struct user_cmd c = {
+		.op = USER_ALLOC, .provider = provider, .size = size,
+		.flags = flags, .offset = offset,
+	};
+	struct user_reply r = user_call(u, &c, NULL);
+
+	if (slot)
+		*slot = r.slot;
+	return r.ret;
+}
+
+int p2pbuf_user_free(struct p2pbuf_user *u, int slot)
+{
+	struct user_cmd c = { .op = USER_FREE, .slot = slot };
+
+	return user_call(u, &c, NULL).ret;
+}
+
+int p2pbuf_user_give(struct p2pbuf_user *u, int slot, int *fd)
+{
+	struct user_cmd c = { .op = USER_GIVE, .slot = slot };
+
+	return user_call(u, &c, fd).ret;
+}
+
+int p2pbuf_user_write(struct p2pbuf_user *u, const char *path,
+		      const char *val)
+{
+	struct user_cmd c = { .op = USER_WRITE };
+
+	snprintf(c.path, sizeof(c.path), "%s", path);
+	snprintf(c.val, sizeof(c.val), "%s", val);
+	return user_call(u, &c, NULL).ret;
+}
+
+void p2pbuf_user_stop(struct p2pbuf_user *u)
+{
+	struct user_cmd c = { .op = USER_EXIT };
+
+	if (!u)
+		return;
+	send(u->sock, &c, sizeof(c), MSG_NOSIGNAL);
+	close(u->sock);
+	waitpid(u->pid, NULL, 0);
+	free(u);
 }
 
 int count_open_fds(void)

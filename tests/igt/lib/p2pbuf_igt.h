@@ -7,8 +7,10 @@
 #ifndef P2PBUF_IGT_HELPERS_H
 #define P2PBUF_IGT_HELPERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/p2pbuf.h>
 #include "p2pbuf_test_importer.h"
 
@@ -30,7 +32,8 @@
 #define IVSHMEM_BAR	2
 #define IVSHMEM_SIZE	(128ULL << 20)
 
-#define ALLOW_BRIDGES	"/sys/module/p2pbuf/parameters/allow_bridges"
+#define P2PBUF_PARAMS	"/sys/module/p2pbuf/parameters/"
+#define ALLOW_BRIDGES	P2PBUF_PARAMS "allow_bridges"
 #define MAX_PROVIDERS	64
 
 enum p2pbuf_config { CONFIG_P2PDMA, CONFIG_IOMMU, CONFIG_STOCK };
@@ -80,6 +83,58 @@ int sysfs_write(const char *path, const char *val);
 uint64_t pci_bar_start(const char *name, int bar);
 /* basename of the bound driver, "" when unbound */
 void pci_driver_name(const char *name, char *buf, size_t len);
+
+/*
+ * Module parameters of p2pbuf.ko by name. p2pbuf_param_set() remembers the
+ * value it found the first time, p2pbuf_params_restore() writes back every
+ * value changed since; both return 0 or -errno.
+ */
+int p2pbuf_param_read(const char *name, char *buf, size_t len);
+int p2pbuf_param_set(const char *name, const char *val);
+void p2pbuf_params_restore(void);
+
+/*
+ * Kernel log: p2pbuf_kmsg_open() returns an fd of /dev/kmsg positioned at
+ * the end (-1 if unreadable); p2pbuf_kmsg_wait() waits at most @timeout_ms
+ * for a record that contains every string of the NULL-terminated @needles
+ * and copies it to @line.
+ */
+int p2pbuf_kmsg_open(void);
+bool p2pbuf_kmsg_wait(int kmsg, int timeout_ms, const char *const *needles,
+		      char *line, size_t len);
+
+/*
+ * Background sysfs writes (unbind, bind, reset) that may block in the
+ * kernel: the write runs in a child; p2pbuf_bg_wait() waits at most
+ * @timeout_ms, returns true once it finished and stores its result
+ * (0 or -errno) in @ret. A child still blocked is left running and counted
+ * by p2pbuf_bg_pending(); it can never be killed, only unblocked.
+ */
+pid_t p2pbuf_bg_write(const char *path, const char *val);
+bool p2pbuf_bg_wait(pid_t pid, int timeout_ms, int *ret);
+int p2pbuf_bg_pending(void);
+double p2pbuf_now(void);
+
+/*
+ * A process running as another user, driven by the test: it runs
+ * setgroups(@groups), setgid(@gid), setuid(@uid), and with @uid 0 drops
+ * the capabilities in @drop_caps (bits of CAP_*) instead. The calls below
+ * return what the call returned in it (0 or -errno).
+ */
+struct p2pbuf_user;
+struct p2pbuf_user *p2pbuf_user_start(uid_t uid, gid_t gid,
+				      const gid_t *groups, int ngroups,
+				      uint64_t drop_caps);
+int p2pbuf_user_open(struct p2pbuf_user *u);		/* /dev/p2pbuf */
+/* allocate; on success the buffer is kept in slot *@slot of the user */
+int p2pbuf_user_alloc(struct p2pbuf_user *u, uint32_t provider, uint64_t size,
+		      uint32_t flags, uint64_t offset, int *slot);
+int p2pbuf_user_free(struct p2pbuf_user *u, int slot);
+/* hand the buffer of @slot to the test (SCM_RIGHTS), closed in the user */
+int p2pbuf_user_give(struct p2pbuf_user *u, int slot, int *fd);
+int p2pbuf_user_write(struct p2pbuf_user *u, const char *path,
+		      const char *val);
+void p2pbuf_user_stop(struct p2pbuf_user *u);	/* closes everything it held */
 
 int count_open_fds(void);
 void fill_pattern(void *buf, size_t len, uint32_t seed);

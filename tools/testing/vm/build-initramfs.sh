@@ -53,7 +53,8 @@ if [ "$kind" = stock ]; then
 		add_mod "$f"
 	}
 	# rxe asks the crypto API for "crc32" at link time: load the provider up front.
-	for m in nvme veth crc32_generic rdma_rxe ib_uverbs vgem; do stock_mod "$m"; done
+	# aer_inject: p2pbuf_safety injects a fatal error to test AER recovery.
+	for m in nvme veth crc32_generic rdma_rxe ib_uverbs vgem aer_inject; do stock_mod "$m"; done
 fi
 for m in p2pbuf p2pbuf_test_importer p2pbuf_kunit; do
 	f=$(find "$kmod" -name "$m.ko" | head -n 1)
