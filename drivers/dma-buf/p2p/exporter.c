@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * p2pbuf exporter: the dma_buf_ops of p2pbuf buffers, the export of a
- * chunk, revoke, and the listing of live buffers for debugfs.
+ * chunk, and the listing of live buffers for debugfs. Revoke is in
+ * revoke.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,8 +40,11 @@
  * dma_unmap_resource().
  *
  * Revoke (the provider goes away) marks the buffer revoked, zaps CPU
- * mappings, sends move_notify to dynamic importers and waits, bounded, for
- * all mappings and pins to go; new maps, pins and mmaps fail with -ENODEV.
+ * mappings and sends move_notify to dynamic importers; new maps, pins and
+ * mmaps fail with -ENODEV. The removal then waits, without a time limit,
+ * until every mapping and pin is gone and every fence has signalled, since
+ * a device that still holds a bus address can reach the range: it is not
+ * lent out again before (Documentation/p2pbuf/security.rst).
  */
 
 /* protects p2pbuf_buffers, the list p2pbuf_exporter_show() walks */
@@ -432,87 +436,6 @@ struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 	return dmabuf;
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_export, P2PBUF);
-
-/**
- * p2pbuf_revoke - take a buffer away from its importers and the CPU
- * @buf: a buffer of a provider that is going away
- * @timeout: jiffies left to wait for importers
- *
- * Called without the provider's lock, holding a reference to the dma-buf
- * (so release cannot run). Importers that still map or pin the buffer when
- * the time is up are named; the memory is then kept until the buffer is
- * released.
- *
- * Return: jiffies left of @timeout.
- */
-unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
-{
-	struct p2pbuf_provider *prov = buf->chunk->prov;
-	struct dma_buf *dmabuf = buf->dmabuf;
-	struct p2pbuf_attachment *pa;
-	unsigned long left;
-	bool idle;
-
-	/* the wait below must not hold up release, LIST or allocations */
-	lockdep_assert_not_held(&prov->lock);
-	if (buf->revoked)
-		return timeout;
-
-	down_write(&buf->revoke_rwsem);
-	WRITE_ONCE(buf->revoked, true);
-	up_write(&buf->revoke_rwsem);
-	/* faults now SIGBUS; drop the PTEs already there */
-	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
-
-	dma_resv_lock(dmabuf->resv, NULL);
-	dma_buf_move_notify(dmabuf);
-	dma_resv_unlock(dmabuf->resv);
-
-	left = wait_event_timeout(buf->wq,
-				  !atomic_read(&buf->map_count) &&
-				  !atomic_read(&buf->pin_count), timeout);
-	idle = !atomic_read(&buf->map_count) && !atomic_read(&buf->pin_count);
-	/* unmapped, but DMA an importer queued may still be running */
-	if (idle) {
-		long ret = dma_resv_wait_timeout(dmabuf->resv,
-						 DMA_RESV_USAGE_BOOKKEEP, false,
-						 max(left, 1UL));
-
-		if (ret <= 0) {
-			idle = false;
-			left = 0;
-		} else {
-			left = ret;
-		}
-	}
-	trace_p2pbuf_revoke(dmabuf, atomic_read(&buf->map_count),
-			    atomic_read(&buf->pin_count), !idle);
-	if (!idle) {
-		if (!atomic_read(&buf->map_count) && !atomic_read(&buf->pin_count))
-			dev_warn(&prov->pdev->dev,
-				 "p2pbuf: fences of a revoked buffer did not signal; its memory stays reserved until release\n");
-		mutex_lock(&buf->lock);
-		list_for_each_entry(pa, &buf->attachments, node)
-			if (pa->maps || pa->pins)
-				dev_warn(pa->attach->dev,
-					 "p2pbuf: still maps (%u) or pins (%u) a revoked buffer of %s; its memory stays reserved until release\n",
-					 pa->maps, pa->pins,
-					 pci_name(prov->pdev));
-		mutex_unlock(&buf->lock);
-		return 0;
-	}
-
-	/*
-	 * No importer reaches it: the P2PDMA core can tear its pages down.
-	 * Pages still pinned by the CPU side (O_DIRECT) are freed later.
-	 */
-	if (prov->kind == P2PBUF_KIND_P2PMEM) {
-		mutex_lock(&prov->lock);
-		p2pbuf_chunk_release_memory(buf->chunk);
-		mutex_unlock(&prov->lock);
-	}
-	return left;
-}
 
 /*
  * buf <inode> provider <id> <pci name> <kind> offset <off> size <size>

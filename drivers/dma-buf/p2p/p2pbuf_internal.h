@@ -38,10 +38,13 @@
  *    by the policy records its reason).
  * 6. The mm's mmap_lock, then a buffer's @revoke_rwsem (CPU faults).
  *
- * Revoke (p2pbuf_revoke()) takes a buffer's @revoke_rwsem, its reservation
- * lock, its @lock and its provider's @lock one after the other, never nested,
- * and holds none of them while it waits for importers; the unregister that
- * calls it holds a dma-buf reference instead of the provider's @lock.
+ * Revoke (p2pbuf_revoke(), p2pbuf_revoke_wait()) takes a buffer's
+ * @revoke_rwsem, its reservation lock, its @lock and its provider's @lock one
+ * after the other, never nested, and holds none of them while it waits for
+ * importers; the unregister that calls it holds a dma-buf reference instead
+ * of the provider's @lock. That wait has no time limit (importers unmap
+ * under the reservation lock, so it must be free), and it may happen under
+ * a PCI device lock (1.).
  */
 
 /**
@@ -226,8 +229,11 @@ void p2pbuf_deferred_drain(void);
 
 /* exporter.c */
 extern const struct dma_buf_ops p2pbuf_dma_buf_ops;
-unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout);
 void p2pbuf_exporter_show(struct seq_file *s);
+
+/* revoke.c */
+void p2pbuf_revoke(struct p2pbuf_buffer *buf);
+void p2pbuf_revoke_wait(struct p2pbuf_buffer *buf, unsigned int warn_ms);
 
 /* provider.c */
 int p2pbuf_provider_add(struct p2pbuf_provider *prov);
