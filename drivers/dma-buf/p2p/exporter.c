@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -166,6 +167,77 @@ static void p2pbuf_detach(struct dma_buf *dmabuf,
 	kfree(pa);
 }
 
+/**
+ * DOC: pinned importers
+ *
+ * An importer that pins a buffer (dma_buf_pin(): ib_umem_dmabuf's pinned
+ * form, importers that are not dynamic, and every importer on a kernel
+ * without CONFIG_DMABUF_MOVE_NOTIFY, where the dma-buf core pins on every
+ * map) cannot give its mapping back on move_notify, so removing the
+ * provider waits for it to let go. The parameter pinned_importers chooses:
+ *
+ * - wait (default): pins are allowed and removal waits for them.
+ * - refuse: the pin operation fails with -EOPNOTSUPP and the buffer
+ *   records the reason, so removal never waits for a pin. On a kernel
+ *   without CONFIG_DMABUF_MOVE_NOTIFY that refuses every map.
+ *
+ * wait is the default because stock kernels pin on every map.
+ */
+enum p2pbuf_pinned_policy {
+	P2PBUF_PINNED_WAIT,
+	P2PBUF_PINNED_REFUSE,
+};
+
+static const char * const p2pbuf_pinned_names[] = {
+	[P2PBUF_PINNED_WAIT] = "wait",
+	[P2PBUF_PINNED_REFUSE] = "refuse",
+};
+
+static int p2pbuf_pinned_importers = P2PBUF_PINNED_WAIT;
+
+static int p2pbuf_pinned_set(const char *val, const struct kernel_param *kp)
+{
+	int policy;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	policy = sysfs_match_string(p2pbuf_pinned_names, val);
+	if (policy < 0)
+		return policy;
+	WRITE_ONCE(*(int *)kp->arg, policy);
+	return 0;
+}
+
+static int p2pbuf_pinned_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%s\n",
+			  p2pbuf_pinned_names[READ_ONCE(*(int *)kp->arg)]);
+}
+
+static const struct kernel_param_ops p2pbuf_pinned_ops = {
+	.set = p2pbuf_pinned_set,
+	.get = p2pbuf_pinned_get,
+};
+
+module_param_cb(pinned_importers, &p2pbuf_pinned_ops,
+		&p2pbuf_pinned_importers, 0644);
+MODULE_PARM_DESC(pinned_importers,
+		 "Importers that pin: wait (removal waits for them; default) or refuse");
+
+#define P2PBUF_PINNED_REFUSED	"pinned importers refused (pinned_importers=refuse)"
+
+/* under the reservation lock: record why a pin was refused, and say so */
+static void p2pbuf_refuse_pin(struct p2pbuf_buffer *buf, struct device *dev)
+{
+	mutex_lock(&buf->lock);
+	strscpy(buf->last_refusal, P2PBUF_PINNED_REFUSED,
+		sizeof(buf->last_refusal));
+	mutex_unlock(&buf->lock);
+	dev_info_ratelimited(dev, "p2pbuf: refused buffer on %s: %s\n",
+			     pci_name(buf->chunk->prov->pdev),
+			     P2PBUF_PINNED_REFUSED);
+}
+
 static int p2pbuf_pin(struct dma_buf_attachment *attach)
 {
 	struct p2pbuf_buffer *buf = attach->dmabuf->priv;
@@ -174,6 +246,10 @@ static int p2pbuf_pin(struct dma_buf_attachment *attach)
 	dma_resv_assert_held(attach->dmabuf->resv);
 	if (READ_ONCE(buf->revoked))
 		return -ENODEV;
+	if (READ_ONCE(p2pbuf_pinned_importers) == P2PBUF_PINNED_REFUSE) {
+		p2pbuf_refuse_pin(buf, attach->dev);
+		return -EOPNOTSUPP;
+	}
 	pa->pins++;
 	atomic_inc(&buf->pin_count);
 	return 0;
