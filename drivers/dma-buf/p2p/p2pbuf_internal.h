@@ -5,6 +5,7 @@
 #ifndef _P2PBUF_INTERNAL_H
 #define _P2PBUF_INTERNAL_H
 
+#include <linux/completion.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
 #include <linux/kref.h>
@@ -76,7 +77,10 @@ struct p2pbuf_walk {
  * @pool: region allocator (P2PBUF_KIND_BAR)
  * @lock: protects @available, @published, @reason, @gone, @allocated and
  *	@buffers; held briefly, never while waiting for importers
- * @gone: unregistered; no new buffers
+ * @gone: unregistered, or being unregistered; no new buffers
+ * @unregistered: completed when the unregister that set @gone is done (no
+ *	importer reaches the region any more): a second, concurrent
+ *	unregister waits for it
  * @allocated: bytes allocated through p2pbuf
  * @buffers: exported buffers (struct p2pbuf_buffer.node)
  * @reason: why it is not available
@@ -97,6 +101,7 @@ struct p2pbuf_provider {
 	struct gen_pool *pool;
 	struct mutex lock; /* state, @allocated, @buffers */
 	bool gone;
+	struct completion unregistered;
 	u64 allocated;
 	struct list_head buffers;
 	char reason[P2PBUF_REASON_LEN];

@@ -210,9 +210,12 @@ static void p2pbuf_revoke_all(struct p2pbuf_provider *prov, bool wait)
  * any of the buffers maps or pins it and every fence has signalled; every
  * revoke_timeout_ms it names, in a rate-limited warning, the importers it
  * still waits for. Only then does it return, so the caller may let go of
- * the BAR (or register it again) knowing no device reaches the range. The
- * handle p2pbuf_provider_register() returned must not be used after this
- * returns; a reference of one's own (p2pbuf_find_provider()) is still put.
+ * the BAR (or register it again) knowing no device reaches the range.
+ * Meanwhile the provider is listed as unavailable, and a second call for the
+ * same provider (from another context holding its own reference) waits for
+ * the first to finish. The handle p2pbuf_provider_register() returned must
+ * not be used after this returns; a reference of one's own
+ * (p2pbuf_find_provider()) is still put.
  *
  * Context: process context. Sleeps until the importers let go, possibly
  * forever if one never does (by design: see
@@ -223,29 +226,40 @@ static void p2pbuf_revoke_all(struct p2pbuf_provider *prov, bool wait)
  */
 void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 {
-	void *old;
-
-	mutex_lock(&p2pbuf_registry_lock);
-	old = xa_erase(&p2pbuf_providers, prov->id);
-	mutex_unlock(&p2pbuf_registry_lock);
-	if (old != prov)
-		return;	/* already unregistered */
+	bool first;
 
 	mutex_lock(&prov->lock);
+	first = !prov->gone;
 	prov->gone = true;
 	prov->available = false;
-	strscpy(prov->reason, "removed", sizeof(prov->reason));
+	if (first)
+		strscpy(prov->reason, "removed, waiting for its importers",
+			sizeof(prov->reason));
 	mutex_unlock(&prov->lock);
+	if (!first) {
+		/* another unregister runs (or ran): it is a barrier too */
+		wait_for_completion_state(&prov->unregistered, TASK_IDLE);
+		return;
+	}
 
 	/* move_notify to every importer first, then wait for each */
 	p2pbuf_revoke_all(prov, false);
 	p2pbuf_revoke_all(prov, true);
+
+	/*
+	 * Listed (as unavailable) until now, so that
+	 * p2pbuf_unregister_matching() finds it and waits too.
+	 */
+	mutex_lock(&p2pbuf_registry_lock);
+	xa_erase(&p2pbuf_providers, prov->id);
+	mutex_unlock(&p2pbuf_registry_lock);
 
 	if (prov->wc_reserved) {
 		arch_io_free_memtype_wc(prov->phys, prov->size);
 		prov->wc_reserved = false;
 	}
 	pci_info(prov->pdev, "p2pbuf provider %u unregistered\n", prov->id);
+	complete_all(&prov->unregistered);
 	p2pbuf_provider_put(prov);
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_unregister, P2PBUF);
