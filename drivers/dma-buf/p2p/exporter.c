@@ -495,10 +495,7 @@ struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 	}
 	buf->dmabuf = dmabuf;
 
-	mutex_lock(&p2pbuf_buffers_lock);
-	list_add_tail(&buf->all, &p2pbuf_buffers);
-	mutex_unlock(&p2pbuf_buffers_lock);
-
+	/* on no list yet: the provider's first, once it is known alive */
 	mutex_lock(&prov->lock);
 	if (prov->gone) {
 		mutex_unlock(&prov->lock);
@@ -509,6 +506,11 @@ struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 	}
 	list_add_tail(&buf->node, &prov->buffers);
 	mutex_unlock(&prov->lock);
+
+	/* debugfs sees it from here on, and @chunk stays set until release */
+	mutex_lock(&p2pbuf_buffers_lock);
+	list_add_tail(&buf->all, &p2pbuf_buffers);
+	mutex_unlock(&p2pbuf_buffers_lock);
 	return dmabuf;
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_export, P2PBUF);
@@ -536,9 +538,8 @@ void p2pbuf_exporter_show(struct seq_file *s)
 
 	mutex_lock(&p2pbuf_buffers_lock);
 	list_for_each_entry(buf, &p2pbuf_buffers, all) {
+		/* listed only with its chunk, which release frees after */
 		chunk = buf->chunk;
-		if (!chunk)
-			continue;
 		prov = chunk->prov;
 		seq_printf(s, "buf %lu provider %u %s %s offset %#llx size %llu bus %#llx revoked %d maps %d pins %d\n",
 			   file_inode(buf->dmabuf->file)->i_ino, prov->id,

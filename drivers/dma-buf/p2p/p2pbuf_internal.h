@@ -128,7 +128,8 @@ struct p2pbuf_chunk {
  * @dmabuf: the dma-buf
  * @chunk: the memory; freed by release
  * @node: in the provider's @buffers
- * @all: in the exporter's list of live buffers (p2pbuf_exporter_show())
+ * @all: in the exporter's list of live buffers (p2pbuf_exporter_show()),
+ *	entered after @node, with @chunk set for as long as it is there
  * @lock: protects @attachments, @nr_attach, @last_refusal, @logged
  * @attachments: struct p2pbuf_attachment.node
  * @nr_attach: entries in @attachments
