@@ -34,6 +34,19 @@
  *	mapping no provider comes back over the range, and the engine's writes
  *	never show in a buffer lent after it.
  *
+ * SUBTEST: concurrent-unregister
+ * Description: two processes unbind the provider at once while the DMA
+ *	engine pins and maps a buffer: neither returns before the importer
+ *	lets go, and both return once it has.
+ *
+ * SUBTEST: export-races-unbind
+ * Description: processes allocate on the ivshmem provider and read the
+ *	debugfs buffer list and P2PBUF_IOC_LIST while it is unbound and bound
+ *	again over and over: every allocation succeeds or fails with a
+ *	documented errno, the listing only shows buffers with their provider,
+ *	and nothing leaks (KASAN in the p2pdma kernel checks the export path
+ *	that fails when the provider went away meanwhile).
+ *
  * SUBTEST: reset-restores-decode
  * Description: after a function reset and after AER recovery with a
  *	secondary bus reset (aer_inject), the provider comes back only with the
@@ -87,6 +100,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "igt.h"
@@ -102,6 +116,7 @@
 #define TI_DRIVER	"p2pbuf_test_importer"
 #define BAR_DRIVER	"p2pbuf_bar"
 #define PROVIDERS_FILE	"/sys/class/misc/p2pbuf/providers"
+#define DEBUGFS_BUFFERS	"/sys/kernel/debug/p2pbuf/buffers"
 #define RESCAN_FILE	"/sys/class/misc/p2pbuf/rescan"
 /* the udev rule's group, and two users, as the test emulates them */
 #define P2PBUF_GID	4242
@@ -848,6 +863,197 @@ static void test_rebind_keeps_held_range(void)
 	expect_done();
 }
 
+/* ---- concurrent-unregister ---------------------------------------------- */
+
+static void test_concurrent_unregister(void)
+{
+	struct p2pbuf_provider_info p;
+	struct p2pbuf_buf_info info;
+	struct p2pbuf_ti_map m;
+	char unbind[128];
+	pid_t first, second;
+	int buf, ret1, ret2;
+	bool done1, done2;
+	double t0;
+	uint32_t h;
+
+	need_ivshmem(&p);
+	set_param("revoke_timeout_ms", "300");
+	set_wait_policy();
+	buf = alloc_buf(&p, XFER, -1, P2PBUF_ALLOC_RDWR, &info);
+	h = import_edu(buf, P2PBUF_TI_PINNED);
+	igt_assert_eq(ti_map(ti, h, 0, &m), 0);
+
+	/* by the driver's file: the device's driver link goes with the unbind */
+	snprintf(unbind, sizeof(unbind), "/sys/bus/pci/drivers/%s/unbind",
+		 bar_driver);
+	first = p2pbuf_bg_write(unbind, NAME_IVSHMEM);
+	usleep(200 * 1000);
+	second = p2pbuf_bg_write(unbind, NAME_IVSHMEM);
+	done2 = p2pbuf_bg_wait(second, 6 * REVOKE_MS, &ret2);
+	done1 = p2pbuf_bg_wait(first, 0, &ret1);
+	expect(!done1, "the first unbind returned (%s) while %s pins the buffer\n",
+	       strerror(-ret1), NAME_EDU);
+	expect(!done2, "the second unbind returned (%s) while the first waits for %s\n",
+	       strerror(-ret2), NAME_EDU);
+
+	t0 = p2pbuf_now();
+	igt_assert_eq(ti_detach(ti, h), 0);
+	igt_assert_f(p2pbuf_bg_wait(first, 10000, &ret1),
+		     "the first unbind still blocked 10 s after the importer let go\n");
+	igt_assert_f(p2pbuf_bg_wait(second, 10000, &ret2),
+		     "the second unbind still blocked 10 s after the importer let go\n");
+	igt_info("both unbinds returned %.2f s after the importer let go: %s, %s\n",
+		 p2pbuf_now() - t0, strerror(-ret1), strerror(-ret2));
+	expect(ret1 == 0, "first unbind: %s\n", strerror(-ret1));
+	/* the second found the device unbound once it got the device lock */
+	expect(ret2 == 0 || ret2 == -ENODEV, "second unbind: %s\n",
+	       strerror(-ret2));
+	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+	expect(info.flags & P2PBUF_BUF_REVOKED, "buffer not revoked\n");
+	drop_fd(buf);
+	expect_done();
+}
+
+/* ---- export-races-unbind ------------------------------------------------ */
+
+#define RACE_SECONDS	4
+#define RACE_ALLOCATORS	3
+
+/* the newest ivshmem provider's id, or 0; no igt_assert() in a child */
+static uint32_t race_find(int fd)
+{
+	struct p2pbuf_provider_info list[MAX_PROVIDERS];
+	int n = p2pbuf_list(fd, list, MAX_PROVIDERS);
+	uint32_t id = 0;
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(list[i].name, NAME_IVSHMEM) &&
+		    list[i].kind == P2PBUF_KIND_BAR && list[i].id > id)
+			id = list[i].id;
+	return id;
+}
+
+/*
+ * A child: allocate and free on the ivshmem provider until @end; exit 0 if
+ * every failure was one the uapi documents for a provider going away.
+ */
+static int race_allocator(double end)
+{
+	struct p2pbuf_buf_info info;
+	struct p2pbuf_alloc a;
+	int fd = open("/dev/p2pbuf", O_RDWR | O_CLOEXEC), ret, ok = 0;
+	uint32_t id;
+
+	if (fd < 0)
+		return 2;
+	while (p2pbuf_now() < end) {
+		id = race_find(fd);
+		if (!id)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.size = SZ_4K;
+		a.provider_id = id;
+		a.flags = P2PBUF_ALLOC_CLOEXEC | P2PBUF_ALLOC_RDWR;
+		ret = p2pbuf_ioctl(fd, P2PBUF_IOC_ALLOC, &a);
+		if (ret == -ENODEV || ret == -EINVAL || ret == -EOPNOTSUPP)
+			continue;
+		if (ret) {
+			fprintf(stderr, "alloc on provider %u: %s\n", id,
+				strerror(-ret));
+			return 1;
+		}
+		ret = p2pbuf_buf_info(fd, a.fd, &info);
+		if (ret || info.provider_id != id) {
+			fprintf(stderr, "BUF_INFO of a buffer of provider %u: %s, provider %u\n",
+				id, strerror(-ret), info.provider_id);
+			return 1;
+		}
+		close(a.fd);
+		ok++;
+	}
+	close(fd);
+	printf("allocator %d: %d buffers\n", getpid(), ok);
+	return 0;
+}
+
+/* A child: read the debugfs buffer list and LIST until @end. */
+static int race_reader(double end)
+{
+	struct p2pbuf_provider_info list[MAX_PROVIDERS];
+	char *text = malloc(1 << 16);
+	int fd = open("/dev/p2pbuf", O_RDWR | O_CLOEXEC), d, n = 0;
+	ssize_t len;
+
+	if (fd < 0 || !text)
+		return 2;
+	while (p2pbuf_now() < end) {
+		d = open(DEBUGFS_BUFFERS, O_RDONLY | O_CLOEXEC);
+		if (d < 0)
+			return 2;
+		while ((len = read(d, text, (1 << 16) - 1)) > 0) {
+			text[len] = 0;
+			/* every buffer is listed with its provider */
+			if (strstr(text, "provider 0 ")) {
+				fprintf(stderr, "debugfs lists a buffer without provider:\n%s\n",
+					text);
+				return 1;
+			}
+		}
+		close(d);
+		if (p2pbuf_list(fd, list, MAX_PROVIDERS) < 0)
+			return 1;
+		n++;
+	}
+	close(fd);
+	free(text);
+	printf("reader: %d listings\n", n);
+	return 0;
+}
+
+static void test_export_races_unbind(void)
+{
+	struct p2pbuf_provider_info p, q;
+	pid_t kids[RACE_ALLOCATORS + 1];
+	double end;
+	int cycles = 0, status, i;
+	char unbind[128];
+
+	need_ivshmem(&p);
+	igt_require_f(access(DEBUGFS_BUFFERS, R_OK) == 0, "no %s\n",
+		      DEBUGFS_BUFFERS);
+	snprintf(unbind, sizeof(unbind), "/sys/bus/pci/drivers/%s/unbind",
+		 bar_driver);
+	end = p2pbuf_now() + RACE_SECONDS;
+	fflush(NULL);
+	for (i = 0; i < (int)ARRAY_SIZE(kids); i++) {
+		kids[i] = fork();
+		igt_assert(kids[i] >= 0);
+		if (kids[i] == 0)
+			_exit(i ? race_allocator(end) : race_reader(end));
+	}
+	while (p2pbuf_now() < end - 0.5) {
+		igt_assert_eq(sysfs_write(unbind, NAME_IVSHMEM), 0);
+		pci_bind(bar_driver, NAME_IVSHMEM);
+		igt_assert_f(wait_ivshmem(p.id, 5000, &q),
+			     "no provider after rebind %d\n", cycles);
+		p = q;
+		cycles++;
+	}
+	for (i = 0; i < (int)ARRAY_SIZE(kids); i++) {
+		igt_assert_eq(waitpid(kids[i], &status, 0), kids[i]);
+		expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		       "%s %d failed (status %#x)\n", i ? "allocator" : "reader",
+		       i, status);
+	}
+	igt_info("%d unbind/bind cycles under %d allocators and a reader\n",
+		 cycles, RACE_ALLOCATORS);
+	igt_assert_lt(0, cycles);
+	/* every buffer went back */
+	wait_free(p.id, p.size);
+	expect_done();
+}
+
 /* ---- reset-restores-decode --------------------------------------------- */
 
 /* the new provider is decoded and its buffers round-trip data */
@@ -1573,6 +1779,18 @@ igt_main
 	igt_subtest("rebind-keeps-held-range") {
 		begin();
 		test_rebind_keeps_held_range();
+	}
+
+	igt_describe("Two concurrent unbinds both wait for a pinned importer.");
+	igt_subtest("concurrent-unregister") {
+		begin();
+		test_concurrent_unregister();
+	}
+
+	igt_describe("Allocations and listings race unbinds without a use-after-free or a leak.");
+	igt_subtest("export-races-unbind") {
+		begin();
+		test_export_races_unbind();
 	}
 
 	igt_describe("After a function reset and AER recovery the provider is decoded and round-trips data.");

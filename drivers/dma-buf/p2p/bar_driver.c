@@ -250,6 +250,9 @@ static int p2pbuf_bar_probe(struct pci_dev *pdev,
 	if (ret)
 		goto err_disable;
 
+	/* what slot_reset() restores after a bus reset cleared the BARs */
+	pci_save_state(pdev);
+
 	pb->prov = p2pbuf_provider_register(pdev, bar, 0, 0);
 	if (IS_ERR(pb->prov)) {
 		ret = PTR_ERR(pb->prov);
@@ -280,14 +283,45 @@ static void p2pbuf_bar_revoke(struct pci_dev *pdev, const char *why)
 	pb->prov = NULL;
 }
 
-/* the BAR is back: lend it out again, as a new provider */
-static void p2pbuf_bar_restore(struct pci_dev *pdev)
+/*
+ * Does the device decode @bar where its resource says? A reset clears the
+ * memory enable and the BARs; lending memory the device does not decode
+ * would hand out addresses that reach nothing, or something else.
+ */
+static bool p2pbuf_bar_decodes(struct pci_dev *pdev, int bar,
+			       const char *after)
+{
+	int reg = PCI_BASE_ADDRESS_0 + 4 * bar;
+	u32 lo = 0, hi = 0;
+	u16 cmd = 0;
+	u64 addr;
+
+	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd) ||
+	    pci_read_config_dword(pdev, reg, &lo) ||
+	    ((lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+	     PCI_BASE_ADDRESS_MEM_TYPE_64 && bar + 1 < PCI_STD_NUM_BARS &&
+	     pci_read_config_dword(pdev, reg + 4, &hi)))
+		cmd = 0;
+	addr = ((u64)hi << 32 | lo) & (u64)PCI_BASE_ADDRESS_MEM_MASK;
+	if ((cmd & PCI_COMMAND_MEMORY) && addr == pci_bus_address(pdev, bar))
+		return true;
+	pci_warn(pdev, "p2pbuf: BAR%d not decoded after %s (command %#06x, BAR %#llx, expected %#llx); not lent out\n",
+		 bar, after, cmd, addr, (u64)pci_bus_address(pdev, bar));
+	return false;
+}
+
+/* the BAR is back: lend it out again, as a new provider, if it decodes */
+static void p2pbuf_bar_restore(struct pci_dev *pdev, const char *after)
 {
 	struct p2pbuf_bar *pb = pci_get_drvdata(pdev);
 	struct p2pbuf_provider *prov;
 
 	if (!pb || pb->prov)
 		return;
+	if (!p2pbuf_bar_decodes(pdev, pb->bar, after))
+		return;
+	/* a reset consumed the saved state: keep a good one for the next */
+	pci_save_state(pdev);
 	prov = p2pbuf_provider_register(pdev, pb->bar, 0, 0);
 	if (IS_ERR(prov)) {
 		pci_warn(pdev, "p2pbuf: cannot register again after reset: %pe\n",
@@ -304,7 +338,7 @@ static void p2pbuf_bar_reset_prepare(struct pci_dev *pdev)
 
 static void p2pbuf_bar_reset_done(struct pci_dev *pdev)
 {
-	p2pbuf_bar_restore(pdev);
+	p2pbuf_bar_restore(pdev, "reset");
 }
 
 static pci_ers_result_t p2pbuf_bar_error_detected(struct pci_dev *pdev,
@@ -316,14 +350,22 @@ static pci_ers_result_t p2pbuf_bar_error_detected(struct pci_dev *pdev,
 	return PCI_ERS_RESULT_NEED_RESET;
 }
 
+/* after a secondary bus reset: config space is lost, put it back */
 static pci_ers_result_t p2pbuf_bar_slot_reset(struct pci_dev *pdev)
 {
+	struct p2pbuf_bar *pb = pci_get_drvdata(pdev);
+
+	pci_restore_state(pdev);
+	if (!pb || !p2pbuf_bar_decodes(pdev, pb->bar, "slot reset"))
+		return PCI_ERS_RESULT_DISCONNECT;
+	/* that consumed the saved state: save it again for the next error */
+	pci_save_state(pdev);
 	return PCI_ERS_RESULT_RECOVERED;
 }
 
 static void p2pbuf_bar_resume(struct pci_dev *pdev)
 {
-	p2pbuf_bar_restore(pdev);
+	p2pbuf_bar_restore(pdev, "error recovery");
 }
 
 static const struct pci_error_handlers p2pbuf_bar_err_handler = {

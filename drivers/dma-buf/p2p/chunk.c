@@ -71,6 +71,7 @@ struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
 	kref_init(&prov->kref);
 	mutex_init(&prov->lock);
 	INIT_LIST_HEAD(&prov->buffers);
+	init_completion(&prov->unregistered);
 	prov->kind = kind;
 	prov->pdev = pci_dev_get(pdev);
 	return prov;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * p2pbuf exporter: the dma_buf_ops of p2pbuf buffers, the export of a
- * chunk, revoke, and the listing of live buffers for debugfs.
+ * chunk, and the listing of live buffers for debugfs. Revoke is in
+ * revoke.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -46,8 +48,11 @@
  * exactly that, with one dma_unmap_resource().
  *
  * Revoke (the provider goes away) marks the buffer revoked, zaps CPU
- * mappings, sends move_notify to dynamic importers and waits, bounded, for
- * all mappings and pins to go; new maps, pins and mmaps fail with -ENODEV.
+ * mappings and sends move_notify to dynamic importers; new maps, pins and
+ * mmaps fail with -ENODEV. The removal then waits, without a time limit,
+ * until every mapping and pin is gone and every fence has signalled, since
+ * a device that still holds a bus address can reach the range: it is not
+ * lent out again before (Documentation/p2pbuf/security.rst).
  */
 
 /* protects p2pbuf_buffers, the list p2pbuf_exporter_show() walks */
@@ -177,6 +182,77 @@ static void p2pbuf_detach(struct dma_buf *dmabuf,
 	kfree(pa);
 }
 
+/**
+ * DOC: pinned importers
+ *
+ * An importer that pins a buffer (dma_buf_pin(): ib_umem_dmabuf's pinned
+ * form, importers that are not dynamic, and every importer on a kernel
+ * without CONFIG_DMABUF_MOVE_NOTIFY, where the dma-buf core pins on every
+ * map) cannot give its mapping back on move_notify, so removing the
+ * provider waits for it to let go. The parameter pinned_importers chooses:
+ *
+ * - wait (default): pins are allowed and removal waits for them.
+ * - refuse: the pin operation fails with -EOPNOTSUPP and the buffer
+ *   records the reason, so removal never waits for a pin. On a kernel
+ *   without CONFIG_DMABUF_MOVE_NOTIFY that refuses every map.
+ *
+ * wait is the default because stock kernels pin on every map.
+ */
+enum p2pbuf_pinned_policy {
+	P2PBUF_PINNED_WAIT,
+	P2PBUF_PINNED_REFUSE,
+};
+
+static const char * const p2pbuf_pinned_names[] = {
+	[P2PBUF_PINNED_WAIT] = "wait",
+	[P2PBUF_PINNED_REFUSE] = "refuse",
+};
+
+static int p2pbuf_pinned_importers = P2PBUF_PINNED_WAIT;
+
+static int p2pbuf_pinned_set(const char *val, const struct kernel_param *kp)
+{
+	int policy = p2pbuf_param_may_set();
+
+	if (policy)
+		return policy;
+	policy = sysfs_match_string(p2pbuf_pinned_names, val);
+	if (policy < 0)
+		return policy;
+	WRITE_ONCE(*(int *)kp->arg, policy);
+	return 0;
+}
+
+static int p2pbuf_pinned_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%s\n",
+			  p2pbuf_pinned_names[READ_ONCE(*(int *)kp->arg)]);
+}
+
+static const struct kernel_param_ops p2pbuf_pinned_ops = {
+	.set = p2pbuf_pinned_set,
+	.get = p2pbuf_pinned_get,
+};
+
+module_param_cb(pinned_importers, &p2pbuf_pinned_ops,
+		&p2pbuf_pinned_importers, 0644);
+MODULE_PARM_DESC(pinned_importers,
+		 "Importers that pin: wait (removal waits for them; default) or refuse");
+
+#define P2PBUF_PINNED_REFUSED	"pinned importers refused (pinned_importers=refuse)"
+
+/* under the reservation lock: record why a pin was refused, and say so */
+static void p2pbuf_refuse_pin(struct p2pbuf_buffer *buf, struct device *dev)
+{
+	mutex_lock(&buf->lock);
+	strscpy(buf->last_refusal, P2PBUF_PINNED_REFUSED,
+		sizeof(buf->last_refusal));
+	mutex_unlock(&buf->lock);
+	dev_info_ratelimited(dev, "p2pbuf: refused buffer on %s: %s\n",
+			     pci_name(buf->chunk->prov->pdev),
+			     P2PBUF_PINNED_REFUSED);
+}
+
 static int p2pbuf_pin(struct dma_buf_attachment *attach)
 {
 	struct p2pbuf_buffer *buf = attach->dmabuf->priv;
@@ -185,6 +261,10 @@ static int p2pbuf_pin(struct dma_buf_attachment *attach)
 	dma_resv_assert_held(attach->dmabuf->resv);
 	if (READ_ONCE(buf->revoked))
 		return -ENODEV;
+	if (READ_ONCE(p2pbuf_pinned_importers) == P2PBUF_PINNED_REFUSE) {
+		p2pbuf_refuse_pin(buf, attach->dev);
+		return -EOPNOTSUPP;
+	}
 	pa->pins++;
 	atomic_inc(&buf->pin_count);
 	return 0;
@@ -387,10 +467,7 @@ struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 	}
 	buf->dmabuf = dmabuf;
 
-	mutex_lock(&p2pbuf_buffers_lock);
-	list_add_tail(&buf->all, &p2pbuf_buffers);
-	mutex_unlock(&p2pbuf_buffers_lock);
-
+	/* on no list yet: the provider's first, once it is known alive */
 	mutex_lock(&prov->lock);
 	if (prov->gone) {
 		mutex_unlock(&prov->lock);
@@ -401,90 +478,14 @@ struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 	}
 	list_add_tail(&buf->node, &prov->buffers);
 	mutex_unlock(&prov->lock);
+
+	/* debugfs sees it from here on, and @chunk stays set until release */
+	mutex_lock(&p2pbuf_buffers_lock);
+	list_add_tail(&buf->all, &p2pbuf_buffers);
+	mutex_unlock(&p2pbuf_buffers_lock);
 	return dmabuf;
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_export, P2PBUF_NS);
-
-/**
- * p2pbuf_revoke - take a buffer away from its importers and the CPU
- * @buf: a buffer of a provider that is going away
- * @timeout: jiffies left to wait for importers
- *
- * Called without the provider's lock, holding a reference to the dma-buf
- * (so release cannot run). Importers that still map or pin the buffer when
- * the time is up are named; the memory is then kept until the buffer is
- * released.
- *
- * Return: jiffies left of @timeout.
- */
-unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout)
-{
-	struct p2pbuf_provider *prov = buf->chunk->prov;
-	struct dma_buf *dmabuf = buf->dmabuf;
-	struct p2pbuf_attachment *pa;
-	unsigned long left;
-	bool idle;
-
-	/* the wait below must not hold up release, LIST or allocations */
-	lockdep_assert_not_held(&prov->lock);
-	if (buf->revoked)
-		return timeout;
-
-	down_write(&buf->revoke_rwsem);
-	WRITE_ONCE(buf->revoked, true);
-	up_write(&buf->revoke_rwsem);
-	/* faults now SIGBUS; drop the PTEs already there */
-	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
-
-	dma_resv_lock(dmabuf->resv, NULL);
-	dma_buf_move_notify(dmabuf);
-	dma_resv_unlock(dmabuf->resv);
-
-	left = wait_event_timeout(buf->wq,
-				  !atomic_read(&buf->map_count) &&
-				  !atomic_read(&buf->pin_count), timeout);
-	idle = !atomic_read(&buf->map_count) && !atomic_read(&buf->pin_count);
-	/* unmapped, but DMA an importer queued may still be running */
-	if (idle) {
-		long ret = dma_resv_wait_timeout(dmabuf->resv,
-						 DMA_RESV_USAGE_BOOKKEEP, false,
-						 max(left, 1UL));
-
-		if (ret <= 0) {
-			idle = false;
-			left = 0;
-		} else {
-			left = ret;
-		}
-	}
-	trace_p2pbuf_revoke(dmabuf, atomic_read(&buf->map_count),
-			    atomic_read(&buf->pin_count), !idle);
-	if (!idle) {
-		if (!atomic_read(&buf->map_count) && !atomic_read(&buf->pin_count))
-			dev_warn(&prov->pdev->dev,
-				 "p2pbuf: fences of a revoked buffer did not signal; its memory stays reserved until release\n");
-		mutex_lock(&buf->lock);
-		list_for_each_entry(pa, &buf->attachments, node)
-			if (pa->maps || pa->pins)
-				dev_warn(pa->attach->dev,
-					 "p2pbuf: still maps (%u) or pins (%u) a revoked buffer of %s; its memory stays reserved until release\n",
-					 pa->maps, pa->pins,
-					 pci_name(prov->pdev));
-		mutex_unlock(&buf->lock);
-		return 0;
-	}
-
-	/*
-	 * No importer reaches it: the P2PDMA core can tear its pages down.
-	 * Pages still pinned by the CPU side (O_DIRECT) are freed later.
-	 */
-	if (prov->kind == P2PBUF_KIND_P2PMEM) {
-		mutex_lock(&prov->lock);
-		p2pbuf_chunk_release_memory(buf->chunk);
-		mutex_unlock(&prov->lock);
-	}
-	return left;
-}
 
 /*
  * buf <inode> provider <id> <pci name> <kind> offset <off> size <size>
@@ -509,9 +510,8 @@ void p2pbuf_exporter_show(struct seq_file *s)
 
 	mutex_lock(&p2pbuf_buffers_lock);
 	list_for_each_entry(buf, &p2pbuf_buffers, all) {
+		/* listed only with its chunk, which release frees after */
 		chunk = buf->chunk;
-		if (!chunk)
-			continue;
 		prov = chunk->prov;
 		seq_printf(s, "buf %lu provider %u %s %s offset %#llx size %llu bus %#llx revoked %d maps %d pins %d cpu %s\n",
 			   file_inode(buf->dmabuf->file)->i_ino, prov->id,

@@ -6,6 +6,7 @@
 #define _P2PBUF_INTERNAL_H
 
 #include <linux/capability.h>
+#include <linux/completion.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
 #include <linux/kref.h>
@@ -41,10 +42,13 @@
  *    by the policy records its reason).
  * 6. The mm's mmap_lock, then a buffer's @revoke_rwsem (CPU faults).
  *
- * Revoke (p2pbuf_revoke()) takes a buffer's @revoke_rwsem, its reservation
- * lock, its @lock and its provider's @lock one after the other, never nested,
- * and holds none of them while it waits for importers; the unregister that
- * calls it holds a dma-buf reference instead of the provider's @lock.
+ * Revoke (p2pbuf_revoke(), p2pbuf_revoke_wait()) takes a buffer's
+ * @revoke_rwsem, its reservation lock, its @lock and its provider's @lock one
+ * after the other, never nested, and holds none of them while it waits for
+ * importers; the unregister that calls it holds a dma-buf reference instead
+ * of the provider's @lock. That wait has no time limit (importers unmap
+ * under the reservation lock, so it must be free), and it may happen under
+ * a PCI device lock (1.).
  */
 
 /**
@@ -78,7 +82,10 @@ struct p2pbuf_walk {
  * @pool: region allocator (P2PBUF_KIND_BAR)
  * @lock: protects @available, @published, @reason, @gone, @allocated and
  *	@buffers; held briefly, never while waiting for importers
- * @gone: unregistered; no new buffers
+ * @gone: unregistered, or being unregistered; no new buffers
+ * @unregistered: completed when the unregister that set @gone is done (no
+ *	importer reaches the region any more): a second, concurrent
+ *	unregister waits for it
  * @allocated: bytes allocated through p2pbuf
  * @buffers: exported buffers (struct p2pbuf_buffer.node)
  * @reason: why it is not available
@@ -100,6 +107,7 @@ struct p2pbuf_provider {
 	struct gen_pool *pool;
 	struct mutex lock; /* state, @allocated, @buffers */
 	bool gone;
+	struct completion unregistered;
 	u64 allocated;
 	struct list_head buffers;
 	char reason[P2PBUF_REASON_LEN];
@@ -138,7 +146,8 @@ struct p2pbuf_charge {
  * @dmabuf: the dma-buf
  * @chunk: the memory; freed by release
  * @node: in the provider's @buffers
- * @all: in the exporter's list of live buffers (p2pbuf_exporter_show())
+ * @all: in the exporter's list of live buffers (p2pbuf_exporter_show()),
+ *	entered after @node, with @chunk set for as long as it is there
  * @lock: protects @attachments, @nr_attach, @last_refusal, @logged
  * @attachments: struct p2pbuf_attachment.node
  * @nr_attach: entries in @attachments
@@ -271,8 +280,11 @@ int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);
 
 /* exporter.c */
 extern const struct dma_buf_ops p2pbuf_dma_buf_ops;
-unsigned long p2pbuf_revoke(struct p2pbuf_buffer *buf, unsigned long timeout);
 void p2pbuf_exporter_show(struct seq_file *s);
+
+/* revoke.c */
+void p2pbuf_revoke(struct p2pbuf_buffer *buf);
+void p2pbuf_revoke_wait(struct p2pbuf_buffer *buf, unsigned int warn_ms);
 
 /* provider.c */
 int p2pbuf_provider_add(struct p2pbuf_provider *prov);

@@ -47,7 +47,7 @@
 static unsigned int p2pbuf_revoke_timeout_ms = 5000;
 module_param_named(revoke_timeout_ms, p2pbuf_revoke_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(revoke_timeout_ms,
-		 "How long a revoke waits for importers to unmap (default: 5000)");
+		 "While a removal waits for importers, warn every so many ms (default: 5000)");
 
 /* protects p2pbuf_providers; taken before any provider's lock */
 static DEFINE_MUTEX(p2pbuf_registry_lock);
@@ -172,47 +172,18 @@ err_put:
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_register, P2PBUF_NS);
 
-/**
- * p2pbuf_provider_unregister - take a provider away, revoking its buffers
- * @prov: the provider, from p2pbuf_provider_register()
- *
- * No new buffers can be allocated. Every exported buffer is revoked: CPU
- * mappings are zapped, dynamic importers get move_notify and new maps fail
- * with -ENODEV. It waits, bounded by the revoke_timeout_ms parameter, for
- * importers to unmap and unpin, and names the ones that do not. Memory that
- * is still mapped is not given back until the buffer is released. The
- * handle p2pbuf_provider_register() returned must not be used after this
- * returns; a reference of one's own (p2pbuf_find_provider()) is still put.
- *
- * Context: process context. Sleeps while importers react to move_notify:
- * about revoke_timeout_ms at most, for all buffers together. May be called
- * under the PCI device's lock (remove(), reset_prepare()); must not be
- * called holding the reservation lock of one of the provider's dma-bufs, or
- * a lock an importer's move_notify or unmap takes.
+/*
+ * Revoke every buffer of @prov (@wait: wait for each revoked one). Each is
+ * handled without prov->lock, on a dma-buf reference taken under it, so that
+ * the release of another buffer, which takes the lock, is not held up.
+ * @gone is set: no buffer is added meanwhile.
  */
-void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
+static void p2pbuf_revoke_all(struct p2pbuf_provider *prov, bool wait)
 {
-	unsigned long timeout = msecs_to_jiffies(p2pbuf_revoke_timeout_ms);
 	struct p2pbuf_buffer *buf;
 	LIST_HEAD(pending);
-	void *old;
 
-	mutex_lock(&p2pbuf_registry_lock);
-	old = xa_erase(&p2pbuf_providers, prov->id);
-	mutex_unlock(&p2pbuf_registry_lock);
-	if (old != prov)
-		return;	/* already unregistered */
-
-	/*
-	 * No buffer can be added once @gone is set. Revoke waits for
-	 * importers, so it runs without prov->lock, one buffer at a time, on
-	 * a dma-buf reference taken under the lock: the release of another
-	 * buffer, which takes the lock, is not held up meanwhile.
-	 */
 	mutex_lock(&prov->lock);
-	prov->gone = true;
-	prov->available = false;
-	strscpy(prov->reason, "removed", sizeof(prov->reason));
 	list_splice_init(&prov->buffers, &pending);
 	while (!list_empty(&pending)) {
 		buf = list_first_entry(&pending, struct p2pbuf_buffer, node);
@@ -225,17 +196,77 @@ void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 		if (!get_file_active(&buf->dmabuf->file))
 			continue;
 		mutex_unlock(&prov->lock);
-		timeout = p2pbuf_revoke(buf, timeout);
+		if (wait)
+			p2pbuf_revoke_wait(buf,
+					   READ_ONCE(p2pbuf_revoke_timeout_ms));
+		else
+			p2pbuf_revoke(buf);
 		dma_buf_put(buf->dmabuf);
 		mutex_lock(&prov->lock);
 	}
 	mutex_unlock(&prov->lock);
+}
+
+/**
+ * p2pbuf_provider_unregister - take a provider away, revoking its buffers
+ * @prov: the provider, from p2pbuf_provider_register()
+ *
+ * No new buffers can be allocated. Every exported buffer is revoked: CPU
+ * mappings are zapped, dynamic importers get move_notify and new maps fail
+ * with -ENODEV. Then it waits, without a time limit, until no importer of
+ * any of the buffers maps or pins it and every fence has signalled; every
+ * revoke_timeout_ms it names, in a rate-limited warning, the importers it
+ * still waits for. Only then does it return, so the caller may let go of
+ * the BAR (or register it again) knowing no device reaches the range.
+ * Meanwhile the provider is listed as unavailable, and a second call for the
+ * same provider (from another context holding its own reference) waits for
+ * the first to finish. The handle p2pbuf_provider_register() returned must
+ * not be used after this returns; a reference of one's own
+ * (p2pbuf_find_provider()) is still put.
+ *
+ * Context: process context. Sleeps until the importers let go, possibly
+ * forever if one never does (by design: see
+ * Documentation/p2pbuf/security.rst). May be called under the PCI device's
+ * lock (remove(), reset_prepare(), error_detected()); must not be called
+ * holding the reservation lock of one of the provider's dma-bufs, or a lock
+ * an importer's move_notify or unmap takes.
+ */
+void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
+{
+	bool first;
+
+	mutex_lock(&prov->lock);
+	first = !prov->gone;
+	prov->gone = true;
+	prov->available = false;
+	if (first)
+		strscpy(prov->reason, "removed, waiting for its importers",
+			sizeof(prov->reason));
+	mutex_unlock(&prov->lock);
+	if (!first) {
+		/* another unregister runs (or ran): it is a barrier too */
+		wait_for_completion_state(&prov->unregistered, TASK_IDLE);
+		return;
+	}
+
+	/* move_notify to every importer first, then wait for each */
+	p2pbuf_revoke_all(prov, false);
+	p2pbuf_revoke_all(prov, true);
+
+	/*
+	 * Listed (as unavailable) until now, so that
+	 * p2pbuf_unregister_matching() finds it and waits too.
+	 */
+	mutex_lock(&p2pbuf_registry_lock);
+	xa_erase(&p2pbuf_providers, prov->id);
+	mutex_unlock(&p2pbuf_registry_lock);
 
 	if (prov->wc_reserved) {
 		arch_io_free_memtype_wc(prov->phys, prov->size);
 		prov->wc_reserved = false;
 	}
 	pci_info(prov->pdev, "p2pbuf provider %u unregistered\n", prov->id);
+	complete_all(&prov->unregistered);
 	p2pbuf_provider_put(prov);
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_unregister, P2PBUF_NS);

@@ -68,18 +68,16 @@ TRACE_EVENT(p2pbuf_unmap,
 );
 
 TRACE_EVENT(p2pbuf_revoke,
-	    TP_PROTO(struct dma_buf *dmabuf, int maps, int pins, bool timed_out),
-	    TP_ARGS(dmabuf, maps, pins, timed_out),
+	    TP_PROTO(struct dma_buf *dmabuf, int maps, int pins),
+	    TP_ARGS(dmabuf, maps, pins),
 	    TP_STRUCT__entry(__field(unsigned long, ino)
 			     __field(int, maps)
-			     __field(int, pins)
-			     __field(bool, timed_out)),
+			     __field(int, pins)),
 	    TP_fast_assign(__entry->ino = file_inode(dmabuf->file)->i_ino;
 			   __entry->maps = maps;
-			   __entry->pins = pins;
-			   __entry->timed_out = timed_out;),
-	    TP_printk("buf=%lu maps=%d pins=%d timed_out=%d", __entry->ino,
-		      __entry->maps, __entry->pins, __entry->timed_out)
+			   __entry->pins = pins;),
+	    TP_printk("buf=%lu maps=%d pins=%d", __entry->ino,
+		      __entry->maps, __entry->pins)
 );
 
 #endif /* _P2PBUF_TRACE_H */

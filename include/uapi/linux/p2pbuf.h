@@ -237,7 +237,9 @@ struct p2pbuf_alloc {
  *
  * A flag of struct p2pbuf_buf_info.flags. New attachments, maps and mmaps
  * of a revoked buffer fail with ENODEV and CPU access to an existing mmap
- * gets SIGBUS; the fd stays valid until closed.
+ * gets SIGBUS; the fd stays valid until closed. The provider's removal
+ * does not complete while an importer still maps or pins the buffer: the
+ * range is not lent out again before.
  */
 #define P2PBUF_BUF_REVOKED		(1U << 0)
 
@@ -254,8 +256,14 @@ struct p2pbuf_alloc {
  * @attachments: out: importers attached now
  * @__pad: zero
  * @provider_name: out: PCI name of the provider device
- * @last_refusal: out: why the most recent refused attach or map was refused,
- *	or ""
+ * @last_refusal: out: why the most recent refused attach, map or pin was
+ *	refused, or "". With the module parameter pinned_importers=refuse,
+ *	dma_buf_pin() fails with EOPNOTSUPP and this reads "pinned importers
+ *	refused (pinned_importers=refuse)"; importers that are not dynamic pin
+ *	at attach, and on kernels without CONFIG_DMABUF_MOVE_NOTIFY (Debian's)
+ *	every map pins, so there every map is refused. With
+ *	pinned_importers=wait (the default) pins are allowed, and removing the
+ *	provider waits until they are dropped.
  * @reserved: zero
  */
 struct p2pbuf_buf_info {
