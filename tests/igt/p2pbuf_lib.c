@@ -76,6 +76,9 @@
 #include "igt.h"
 #include "p2pbuf_igt.h"
 
+/* vram.bin range of this suite's host check: nothing after it allocates there */
+#define HOST_CHECK_FD_PASS_OFFSET	(110ULL << 20)
+
 #define BUF_SIZE	(1u << 20)
 #define HB_ID		"8086:29c0"
 #define ALLOW		"/sys/module/p2pbuf/parameters/allow_bridges"
@@ -327,8 +330,15 @@ static void test_fd_pass_pipeline(void)
 		int b0 = count_open_fds(), bfd;
 
 		ctx = p2pbuf_open(NULL);
+		/*
+		 * The host checks vram.bin after the VM exits, and every later
+		 * allocation clears what it covers: record in a range of its
+		 * own (tools/testing/vm/README.md, host-check offsets).
+		 */
+		b.offset = HOST_CHECK_FD_PASS_OFFSET;
 		bfd = ctx ? p2pbuf_alloc(ctx, id, BUF_SIZE, P2PBUF_F_CLOEXEC |
-					 P2PBUF_F_RDWR, &b) : -1;
+					 P2PBUF_F_RDWR | P2PBUF_F_FIXED_OFFSET,
+					 &b) : -1;
 		if (bfd < 0)
 			_exit(CH_ALLOC);
 		pm.offset = b.offset;
