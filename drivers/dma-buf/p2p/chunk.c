@@ -217,6 +217,8 @@ static int p2pbuf_chunk_clear(struct p2pbuf_chunk *chunk)
 						  ioremap(phys, len);
 			if (va) {
 				memset_io(va, 0, len);
+				/* WC: the zeroes reach the BAR before any DMA */
+				wmb();
 				iounmap(va);
 			} else {
 				ret = -ENOMEM;

@@ -30,9 +30,11 @@
  * Outermost first; a lock is only taken while holding locks above it:
  *
  * 1. The rescan work (p2pmem.c; one at a time on an ordered workqueue)
- *    takes the device lock of one PCI device at a time. Unregister can also
- *    run under a device lock the driver core holds (unbind, reset, remove);
- *    nothing waits for the rescan work holding a device lock.
+ *    takes the device lock of one PCI device at a time, with
+ *    device_trylock(): unregister can run under a device lock the driver
+ *    core holds (unbind, reset, remove) and wait there for importers without
+ *    a time limit, so the rescan skips a locked device and looks again a
+ *    second later. Nothing waits for the rescan work holding a device lock.
  * 2. p2pbuf_registry_lock (provider.c), then one provider's @lock (LIST's
  *    snapshot, p2pbuf_find_provider()).
  * 3. struct p2pbuf_provider.lock, then p2pbuf_deferred_lock (chunk.c; a

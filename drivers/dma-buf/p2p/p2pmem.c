@@ -134,6 +134,12 @@ static bool p2pbuf_match_stale(struct p2pbuf_provider *prov, void *data)
 	return false;
 }
 
+static bool p2pbuf_p2pmem_range(struct pci_dev *pdev, int *bar,
+				struct range *range)
+{
+	return false;
+}
+
 static void p2pbuf_adopt(struct pci_dev *pdev)
 {
 }
@@ -145,22 +151,39 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
  * cannot race with an unbind tearing the p2pmem down; adopted providers
  * whose p2pmem is gone are unregistered. Runs on p2pbuf_wq only.
  */
+static void p2pbuf_rescan_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(p2pbuf_rescan_work, p2pbuf_rescan_fn);
+
 static void p2pbuf_rescan_fn(struct work_struct *work)
 {
 	struct pci_dev *pdev = NULL;
+	struct range range;
+	bool again = false;
+	int bar;
 
 	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
 		return;
 	for_each_pci_dev(pdev) {
-		device_lock(&pdev->dev);
+		/* only a device whose BAR holds p2pmem is worth its lock */
+		if (!p2pbuf_p2pmem_range(pdev, &bar, &range))
+			continue;
+		/*
+		 * An unbind or reset may be waiting for importers under this
+		 * lock, for as long as they hold on: look again later rather
+		 * than block the workqueue behind it.
+		 */
+		if (!device_trylock(&pdev->dev)) {
+			again = true;
+			continue;
+		}
 		if (pdev->driver)
 			p2pbuf_adopt(pdev);
 		device_unlock(&pdev->dev);
 	}
 	p2pbuf_unregister_matching(p2pbuf_match_stale, NULL);
+	if (again)
+		queue_delayed_work(p2pbuf_wq, &p2pbuf_rescan_work, HZ);
 }
-
-static DECLARE_DELAYED_WORK(p2pbuf_rescan_work, p2pbuf_rescan_fn);
 
 /**
  * p2pbuf_p2pmem_rescan - look for new p2pmem now, and wait for it

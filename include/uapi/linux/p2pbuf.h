@@ -167,8 +167,10 @@ struct p2pbuf_list {
  *
  * A flag of struct p2pbuf_alloc.flags. Without it the dma-buf is opened
  * read-only: a writable shared mmap() of it fails with EACCES, and so does
- * mprotect(PROT_WRITE) of a read-only mapping. Devices may attach, and map
- * it DMA_TO_DEVICE (they read it); a map with DMA_FROM_DEVICE or
+ * mprotect(PROT_WRITE) of a read-only mapping. Dynamic importers may
+ * attach, and map it DMA_TO_DEVICE (they read it); importers that are not
+ * dynamic cannot attach at all, since the dma-buf core maps them
+ * DMA_BIDIRECTIONAL inside attach. A map with DMA_FROM_DEVICE or
  * DMA_BIDIRECTIONAL fails with EACCES in the importing driver, and the
  * buffer records "read-only buffer, mapping needs write" (see
  * struct p2pbuf_buf_info.last_refusal). An RDMA memory region always maps
