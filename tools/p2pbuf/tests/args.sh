@@ -11,13 +11,7 @@ src=${P2PBUF_TESTS_SRC:-@SRCDIR@}
 bin=${P2PBUF_BIN:-@BINDIR@/p2pbuf}
 # the build tree's p2pbuf has no RUNPATH: point it at the build tree's library
 [ -n "$P2PBUF_BIN" ] || export LD_LIBRARY_PATH=@LIBDIR@${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 fail=0
-ok() {	# cond-exit-status description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
+. "$src/tap.sh"
 head -c 10000 /dev/zero | tr '\0' 'x' >"$tmp/src"
 truncate -s 16384 "$tmp/buf"
 

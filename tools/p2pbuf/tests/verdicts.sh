@@ -8,13 +8,7 @@
 src=${P2PBUF_TESTS_SRC:-@SRCDIR@}
 bin=${P2PBUF_BIN:-@BINDIR@/p2pbuf}
 [ -n "$P2PBUF_BIN" ] || export LD_LIBRARY_PATH=@LIBDIR@${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 fail=0
-ok() {	# cond-exit-status description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
+. "$src/tap.sh"
 for v in p2pdma nonroot allow; do "$src/mkfakesys.sh" "$tmp/$v" $v; done
 m() { "$bin" --model --sysfs "$tmp/$1" "$@"; }
 
