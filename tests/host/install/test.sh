@@ -18,14 +18,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 fail=0
-ok() {	# exit-status description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
+. "$top/tests/host/lib/tap.sh"
 skip() { n=$((n + 1)); echo "ok $n - # SKIP $*"; }
-note() { sed 's/^/# /'; }
-echo "TAP version 13"
 
 # --- build and install as dpkg-buildpackage would
 export DEB_BUILD_MAINT_OPTIONS=hardening=+all

@@ -19,15 +19,8 @@ build=${P2PBUF_BUILD:-$top/build}
 mkdir -p "$build"
 tmp=$(mktemp -d "$build/intree.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-n=0 fail=0
-ok() {	# exit-status description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-	return "$1"
-}
-note() { sed 's/^/# /'; }
+. "$top/tests/host/lib/tap.sh"
 finish() { echo "1..$n"; exit $fail; }
-echo "TAP version 13"
 
 kout=$("$top/tools/testing/vm/build-kernel.sh" 2>"$tmp/kernel.log")
 ok $? "the test kernel and its source are at hand" || { tail -n 5 "$tmp/kernel.log" | note; finish; }

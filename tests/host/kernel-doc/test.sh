@@ -14,14 +14,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
-n=0 fail=0
-ok() {	# exit-status description
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-	return "$1"
-}
-note() { sed 's/^/# /'; }
-echo "TAP version 13"
+. "$top/tests/host/lib/tap.sh"
 
 eval "$("$top/tools/testing/vm/fetch-kernels.sh" 2>/dev/null)"
 kdoc=${SRC_DIR:-}/scripts/kernel-doc
