@@ -241,7 +241,7 @@ static ssize_t recv_part(int sock, void *buf, size_t len, int64_t wait,
 	}
 }
 
-/* the rest of a stream header, with the deadline; 0 or a positive errno */
+/* the rest of a stream header, with the deadline; 0 or a negative errno */
 static int recv_rest(int sock, unsigned char *buf, size_t len, size_t done,
 		     int64_t deadline, int *fd, int *extra)
 {
@@ -251,13 +251,11 @@ static int recv_rest(int sock, unsigned char *buf, size_t len, size_t done,
 				      fd, extra, &flags);
 
 		if (n < 0)
-			return (int)-n;
-		if (flags & MSG_CTRUNC)
-			return EPROTO;
-		if (*extra)
-			return EPROTO;
+			return (int)n;
+		if ((flags & MSG_CTRUNC) || *extra)
+			return -EPROTO;
 		if (!n)
-			return ECONNABORTED;	/* peer closed inside a header */
+			return -ECONNABORTED;	/* peer closed inside a header */
 		done += n;
 	}
 	return 0;
@@ -337,8 +335,8 @@ P2PBUF_EXPORT int p2pbuf_recv_fd(int sock, struct p2pbuf_fd_meta *meta)
 			goto out_err;
 		}
 		deadline = now_ms() + P2PBUF_FD_WAIT_MS;
-		err = recv_rest(sock, (unsigned char *)&w, sizeof(w), n,
-				deadline, &fd, &extra);
+		err = -recv_rest(sock, (unsigned char *)&w, sizeof(w), n,
+				 deadline, &fd, &extra);
 		if (err)
 			goto out_err;
 	}
@@ -363,8 +361,8 @@ P2PBUF_EXPORT int p2pbuf_recv_fd(int sock, struct p2pbuf_fd_meta *meta)
 		/* a newer sender's fields, on a stream: read and skip them */
 		if (!deadline)
 			deadline = now_ms() + P2PBUF_FD_WAIT_MS;
-		err = skip_rest(sock, len - WIRE_BASE_LEN, deadline, &fd,
-				&extra);
+		err = -skip_rest(sock, len - WIRE_BASE_LEN, deadline, &fd,
+				 &extra);
 		if (err)
 			goto out_err;
 	}

@@ -64,7 +64,7 @@ static int unsupported(int err)
 
 /*
  * Validates a registration of [offset, offset + length) of @fd, before any
- * device is asked: 0, or a positive errno with @msg filled. @what names the
+ * device is asked: 0, or a negative errno with @msg filled. @what names the
  * exporter for later messages.
  */
 static int check_range(int fd, uint64_t offset, size_t length, uint64_t iova,
@@ -77,13 +77,13 @@ static int check_range(int fd, uint64_t offset, size_t length, uint64_t iova,
 	if (fd < 0 || !length) {
 		if (msg)
 			snprintf(msg, msg_len, "%s", fd < 0 ? "no fd" : "length 0");
-		return EINVAL;
+		return -EINVAL;
 	}
 	err = p2pbuf_query(NULL, fd, &b);
 	if (err) {
 		if (msg)
 			snprintf(msg, msg_len, "fd %d: %s", fd, strerror(-err));
-		return -err;
+		return err;
 	}
 	if (b.flags & P2PBUF_BUF_OURS)
 		snprintf(what, what_len, "p2pbuf provider %u (%s)",
@@ -98,7 +98,7 @@ static int check_range(int fd, uint64_t offset, size_t length, uint64_t iova,
 				 "offset %#llx + length %#zx is outside the %llu-byte dma-buf",
 				 (unsigned long long)offset, length,
 				 (unsigned long long)b.size);
-		return EINVAL;
+		return -EINVAL;
 	}
 	/* rdma-core: iova must have the same offset within a page as offset */
 	if ((offset % pg) != (iova % pg)) {
@@ -107,7 +107,7 @@ static int check_range(int fd, uint64_t offset, size_t length, uint64_t iova,
 				 "offset %#llx and iova %#llx differ within a page (offset %% page size must equal iova %% page size)",
 				 (unsigned long long)offset,
 				 (unsigned long long)iova);
-		return EINVAL;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -144,7 +144,7 @@ p2pbuf_ibv_reg_dmabuf_mr(struct ibv_pd *pd, uint64_t offset, size_t length,
 	err = check_range(fd, offset, length, iova, what, sizeof(what), msg,
 			  msg_len);
 	if (err) {
-		errno = err;
+		errno = -err;
 		return NULL;
 	}
 	mr = ibv_reg_dmabuf_mr(pd, offset, length, iova, fd, access);
@@ -193,7 +193,7 @@ p2pbuf_ibv_reg_dmabuf_mr_split(struct ibv_pd *pd, uint64_t offset,
 	err = check_range(fd, offset, length, iova, what, sizeof(what), msg,
 			  msg_len);
 	if (err)
-		return -err;
+		return err;
 	need = (length - 1) / max_len + 1;
 	if (need > (uint64_t)nmrs) {
 		if (msg)
