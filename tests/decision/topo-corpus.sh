@@ -6,7 +6,9 @@
 # line (TAP). Fails on any pair where the command says ALLOWED and the
 # kernel's rules (the corpus) say no, and on any other disagreement of the
 # answer: exit 0 for a bus address or host-bridge path, 2 refused, 3
-# unknown (the "nonroot" lines' ACS_UNKNOWN).
+# unknown (the "nonroot" lines' ACS_UNKNOWN). Checks that no "nonroot" line
+# gives a path that root's "expect" line refuses, and wants 12 or more
+# topologies recorded from real machines (a "# source: URL" line).
 bin=${P2PBUF_BIN:-@BINDIR@/p2pbuf}
 tree=${P2PBUF_PARITY:-@PARITY@}
 corpus=${1:-@CORPUS@}
@@ -53,6 +55,32 @@ for topo in "$corpus"/*.topo; do
 		fi
 	done
 done
+# The lines themselves: an unprivileged reader is never given a path that
+# root's answer refuses, nor another kind of path than root's.
+for topo in "$corpus"/*.topo; do
+	n=$((n + 1))
+	bad=$(awk '$1 == "expect" { root[$2 " " $3] = $4 }
+		   $1 == "nonroot" { non[$2 " " $3] = $4 }
+		   END { for (k in non) if (non[k] != "NONE" && root[k] != non[k])
+				print k ": non-root " non[k] ", root " (k in root ? root[k] : "nothing") }' "$topo")
+	if [ -z "$bad" ]; then
+		echo "ok $n - ${topo##*/}: no non-root path that root does not get"
+	else
+		echo "not ok $n - ${topo##*/}: non-root paths that root does not get"
+		echo "$bad" | sed 's/^/# /'
+		false_yes=$((false_yes + $(echo "$bad" | wc -l)))
+		fail=1
+	fi
+done
+# Recorded machines: a "# source:" line naming the public dump it follows
+recorded=$(grep -l '^# source: https\?://' "$corpus"/*.topo | wc -l)
+n=$((n + 1))
+if [ "$recorded" -ge 12 ]; then
+	echo "ok $n - recorded topologies with a source: $recorded"
+else
+	echo "not ok $n - recorded topologies with a source: $recorded, want 12 or more"
+	fail=1
+fi
 n=$((n + 1))
 if [ $files -ge 12 ]; then
 	echo "ok $n - corpus size: $files topologies"

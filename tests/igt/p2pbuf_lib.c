@@ -19,7 +19,8 @@
  *	in vram.bin. Every process's /proc/self/fd count returns to baseline.
  *
  * SUBTEST: rdma-reg-rxe-unsupported
- * Description: rxe on a veth pair; p2pbuf_ibv_reg_dmabuf_mr() fails with
+ * Description: rxe on a veth pair; NCCL's probe (p2pbuf_ibv_dmabuf_supported())
+ *	says unsupported with EOPNOTSUPP; p2pbuf_ibv_reg_dmabuf_mr() fails with
  *	EOPNOTSUPP and a message naming rxe0 and the provider; out-of-range
  *	offsets get EINVAL before the device is asked.
  *
@@ -426,11 +427,19 @@ static void test_rdma_rxe(void)
 	pd = ibv_alloc_pd(ibctx);
 	igt_assert(pd);
 
+	/* NCCL's probe: rxe has no dma-buf MRs, and says so with EOPNOTSUPP */
+	errno = 0;
+	rc = p2pbuf_ibv_dmabuf_supported(pd);
+	err = errno;
+	igt_info("probe on rxe0: %d (%s)\n", rc, strerror(err));
+	igt_assert_eq(rc, 0);
+	igt_assert_eq(err, EOPNOTSUPP);
+
 	fd = p2pbuf_alloc(ctx, id, BUF_SIZE, P2PBUF_F_CLOEXEC | P2PBUF_F_RDWR, &b);
 	igt_assert_f(fd >= 0, "alloc: %s\n", strerror(errno));
 
 	errno = 0;
-	mr = p2pbuf_ibv_reg_dmabuf_mr(pd, fd, BUF_SIZE, 4096, 0,
+	mr = p2pbuf_ibv_reg_dmabuf_mr(pd, BUF_SIZE, 4096, 0, fd,
 				      IBV_ACCESS_LOCAL_WRITE, msg, sizeof(msg));
 	err = errno;
 	igt_info("offset past the end: %s\n", msg);
@@ -438,7 +447,7 @@ static void test_rdma_rxe(void)
 	igt_assert_eq(err, EINVAL);
 
 	errno = 0;
-	mr = p2pbuf_ibv_reg_dmabuf_mr(pd, fd, 0, BUF_SIZE, 0,
+	mr = p2pbuf_ibv_reg_dmabuf_mr(pd, 0, BUF_SIZE, 0, fd,
 				      IBV_ACCESS_LOCAL_WRITE |
 				      IBV_ACCESS_REMOTE_READ, msg, sizeof(msg));
 	err = errno;

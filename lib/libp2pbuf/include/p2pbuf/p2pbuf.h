@@ -139,13 +139,26 @@ P2PBUF_EXPORT char *p2pbuf_format_bdf(uint32_t bdf, char *buf, size_t len);
 
 /* ---- passing fds (man p2pbuf_send_fd(3)) ---- */
 
+/*
+ * Sent with the fd. p2pbuf_send_fd() sends the first five fields and
+ * ignores the rest; p2pbuf_recv_fd() fills every field, comp_mask naming
+ * those past tag that it filled (rdma-core's output comp_mask).
+ */
 struct p2pbuf_fd_meta {
 	uint64_t size;
 	uint64_t offset;
 	uint32_t provider_id;
 	uint32_t flags;		/* free for the application */
 	uint64_t tag;		/* user tag */
+	uint32_t comp_mask;	/* P2PBUF_FD_META_*, set by p2pbuf_recv_fd() */
+	uint32_t hdr_len;	/* bytes of header the sender sent (48 in 1.0) */
 };
+
+/* struct p2pbuf_fd_meta.comp_mask */
+#define P2PBUF_FD_META_HDR_LEN	(1U << 0)
+
+/* the longest either call waits for the rest of a started header */
+#define P2PBUF_FD_WAIT_MS	1000
 
 P2PBUF_EXPORT int p2pbuf_send_fd(int sock, int fd,
 				 const struct p2pbuf_fd_meta *meta);
