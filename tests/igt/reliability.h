@@ -26,6 +26,8 @@ extern struct rel_figures rel_fig;
 
 /* a knob from the environment, @def when unset or not a number */
 long rel_env(const char *name, long def);
+/* the same for an amount of work, @full scaled down in iommu and stock61 */
+long rel_amount(const char *name, long full);
 
 /* wait until every available provider is back to all free; false on timeout */
 bool rel_wait_all_free(int p2p, int timeout_ms, char *why, size_t len);

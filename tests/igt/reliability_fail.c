@@ -365,19 +365,20 @@ static void drive_buffer_paths(struct fctx *c, const char *what)
 
 void rel_fail_nth(void)
 {
-	int p2p = igt_p2pbuf_open();
 	static const struct fpath bind = { "p2pbuf_bar probe", call_bind, undo_bind };
 	static const struct fpath load = { "module load (init, p2pmem adoption)",
 					   call_load, undo_load };
-	struct fctx c = { .p2p = p2p, .out_fd = -1 };
+	struct fctx c = { .out_fd = -1 };
 	struct p2pbuf_provider_info cmb;
 	char why[256];
-	int holders;
+	int holders, p2p;
 
 	c.nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	igt_require_f(c.nth_fd >= 0, "/proc/thread-self/fail-nth: %s (CONFIG_FAULT_INJECTION)\n",
 		      strerror(errno));
 	fi_setup();
+	p2p = igt_p2pbuf_open();
+	c.p2p = p2p;
 	c.ti = ti_open();
 	pci_driver_name(NAME_IVSHMEM, c.bar_driver, sizeof(c.bar_driver));
 	igt_assert_f(c.bar_driver[0], "%s is not bound\n", NAME_IVSHMEM);

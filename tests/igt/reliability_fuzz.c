@@ -564,7 +564,7 @@ static void fuzz_child(int idx, uint64_t seed, uint64_t calls,
 
 void rel_fuzz(int p2p)
 {
-	long total = rel_env("P2PBUF_FUZZ_CALLS", 1000000);
+	long total = rel_amount("P2PBUF_FUZZ_CALLS", 1000000);
 	int nproc = rel_env("P2PBUF_FUZZ_PROCS", 4);
 	uint64_t seed = rel_env("P2PBUF_FUZZ_SEED", (long)time(NULL));
 	struct fuzz_report *rep;
