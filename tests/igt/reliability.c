@@ -170,7 +170,8 @@ bool rel_wait_all_free(int p2p, int timeout_ms, char *why, size_t len)
 					 snap[i].name, snap[i].kind);
 				break;
 			}
-			if (list[j].free != snap[i].free) {
+			/* a provider that came back new may have more */
+			if (list[j].free < snap[i].free) {
 				snprintf(why, len, "provider %u (%s): %#llx bytes free, %#llx before",
 					 list[j].id, list[j].name,
 					 (unsigned long long)list[j].free,
