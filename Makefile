@@ -27,7 +27,7 @@ MODPROBEDIR ?= $(SYSCONFDIR)/modprobe.d
 
 USER_DIRS := lib/libp2pbuf tools/p2pbuf tests/igt tools/testing/selftests/p2pbuf tools/demo
 
-.PHONY: all user modules modules_install check demo install uninstall clean $(USER_DIRS)
+.PHONY: all user modules modules_install check coverage demo install uninstall clean $(USER_DIRS)
 
 all: user
 
@@ -53,6 +53,11 @@ modules_install:
 check:
 	@$(VM)/deps
 	$(VM)/check
+
+# what the suites reach of the module (gcov), apart from `make check`
+coverage:
+	@$(VM)/deps
+	$(VM)/coverage
 
 demo:
 	@$(VM)/deps

@@ -577,29 +577,6 @@ static void check_cross_allowed(const struct p2pbuf_provider_info *p)
 	close(ti);
 }
 
-static int open_vgem(void)
-{
-	for (int i = 0; i < 16; i++) {
-		char path[32];
-		drmVersionPtr v;
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, "vgem")) {
-			drmFreeVersion(v);
-			return fd;
-		}
-		if (v)
-			drmFreeVersion(v);
-		close(fd);
-	}
-	return -1;
-}
-
 static void check_non_p2p(const struct p2pbuf_provider_info *p)
 {
 	struct p2pbuf_buf_info info;
@@ -625,7 +602,7 @@ static void check_non_p2p(const struct p2pbuf_provider_info *p)
 	igt_assert_eq(info.attachments, 0);
 
 	/* a real non-PCI, non-P2P importer: vgem (a platform device) */
-	vgem = open_vgem();
+	vgem = p2pbuf_open_vgem();
 	if (vgem < 0 && p2pbuf_config() == CONFIG_STOCK) {
 		igt_info("vgem not loaded in the stock config; checked the test importer only\n");
 	} else {

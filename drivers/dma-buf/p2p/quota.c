@@ -149,7 +149,8 @@ static void p2pbuf_quota_user_put(u32 uid, struct p2pbuf_quota_user *user)
  * @bytes: the buffer's size, not 0
  *
  * Charges the real uid of current. Tasks with CAP_SYS_RESOURCE are charged
- * but not limited.
+ * but not limited, except that no user's bytes on a provider may exceed
+ * what the counter holds.
  *
  * Context: process context, may sleep.
  *
@@ -162,11 +163,17 @@ int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
 	u32 uid = from_kuid(&init_user_ns, current_uid());
 	struct p2pbuf_quota_use *use, *new_use = NULL;
 	struct p2pbuf_quota_user *user, *new_user = NULL;
+	u64 sum;
 	int ret;
 
 	mutex_lock(&p2pbuf_quota_lock);
 	user = xa_load(&p2pbuf_quota_users, uid);
 	use = user ? p2pbuf_quota_find_use(user, provider_id) : NULL;
+	/* a charge the counter cannot hold is refused to everyone */
+	if (check_add_overflow(use ? use->bytes : 0, bytes, &sum)) {
+		ret = -EDQUOT;
+		goto out_unlock;
+	}
 	/* capable() only when it matters: it marks the task as privileged */
 	if (p2pbuf_quota_over(user, use, provider_size, bytes) &&
 	    !capable(CAP_SYS_RESOURCE)) {

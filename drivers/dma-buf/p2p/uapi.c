@@ -133,6 +133,11 @@ static int p2pbuf_ioc_alloc(void __user *uarg, size_t usize)
 	prov = p2pbuf_provider_get_by_id(arg.provider_id);
 	if (!prov)
 		return -EINVAL;
+	/* larger than the whole provider never fits: nothing to charge */
+	if (arg.size > prov->size) {
+		ret = -ENOMEM;
+		goto err_put_prov;
+	}
 
 	ret = p2pbuf_quota_charge(&charge, prov->id, prov->size, arg.size);
 	if (ret)

@@ -43,6 +43,7 @@ const char *p2pbuf_config_name(void);
 
 int igt_p2pbuf_open(void);			/* igt_require()s /dev/p2pbuf */
 int ti_open(void);			/* igt_require()s the test importer */
+int p2pbuf_open_vgem(void);		/* the vgem DRM device, or -1 */
 
 /* ioctls: 0 or -errno */
 int p2pbuf_ioctl(int fd, unsigned long cmd, void *arg);

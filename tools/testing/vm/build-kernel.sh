@@ -13,9 +13,10 @@ key=$( (cat "$VM_DIR/p2pbuf.config"; gcc --version | head -n 1) | sha256sum | cu
 kdir="$CACHE/kernel/$SRC_VER-$key"
 
 # One build per kernel directory: a second caller (another worktree, a helper
-# script) waits here for the first instead of reconfiguring its tree mid-build.
+# script) waits here for the first instead of reconfiguring its tree mid-build;
+# callers of other kernel directories (another fragment) do not wait.
 mkdir -p "$CACHE/kernel"
-exec 9>"$CACHE/kernel/.build.lock"
+exec 9>"$CACHE/kernel/.build-$SRC_VER-$key.lock"
 flock 9
 
 if [ -f "$kdir/.p2pbuf-built" ]; then
