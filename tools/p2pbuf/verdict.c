@@ -11,16 +11,33 @@
 
 #include "p2pbuf.h"
 
+/* directions the policy's allow rule for host bridge @id grants, as words */
+static const char *model_dirs(const struct env *e, uint32_t id)
+{
+	static const char *const names[] = { "none", "r", "w", "rw" };
+	struct p2pbuf_policy pol;
+	int i;
+
+	if (p2pbuf_topo_get_policy(e->topo, &pol))
+		return "rw";
+	for (i = 0; i < pol.nallow && i < 16; i++)
+		if (pol.allow[i].id == id)
+			return names[pol.allow[i].dirs & 3];
+	return "rw";	/* the P2PDMA core's whitelist: both */
+}
+
 /* the model's verdict in the module's words (p2pbuf_reason_format()) */
-static void model_why(const struct verdict *v, char *buf, size_t len)
+static void model_why(const struct env *e, const struct verdict *v, char *buf,
+		      size_t len)
 {
 	switch (v->reason) {
 	case P2PBUF_REASON_OK:
 		if (v->map_type == P2PBUF_MAP_BUS_ADDR)
 			snprintf(buf, len, "common switch, no ACS redirect: PCI bus addresses");
 		else
-			snprintf(buf, len, "through host bridge " BDF_FMT " (" ID_FMT "), allowed (rw)",
-				 BDF_ARG(v->via), ID_ARG(v->via_id));
+			snprintf(buf, len, "through host bridge " BDF_FMT " (" ID_FMT "), allowed (%s)",
+				 BDF_ARG(v->via), ID_ARG(v->via_id),
+				 model_dirs(e, v->via_id));
 		break;
 	case P2PBUF_REASON_NO_COMMON_ROOT:
 		snprintf(buf, len, "provider and client are in different PCI domains");
@@ -51,7 +68,7 @@ static void model_because(const struct env *e, const struct p2pbuf_topo_dev *pd,
 			  int kp, int err, char *buf, size_t len)
 {
 	/* a module from before P2PBUF_PATH_BY_BDF: EINVAL for the flag */
-	int old_module = err == EINVAL || err == ENOTTY;
+	int old_module = err == EINVAL;
 
 	if (opt_model)
 		snprintf(buf, len, "--model");
@@ -64,6 +81,9 @@ static void model_because(const struct env *e, const struct p2pbuf_topo_dev *pd,
 	else if (!e->ctx)
 		snprintf(buf, len, "%s: %s", opt_dev ? opt_dev : P2PBUF_DEFAULT_DEV,
 			 strerror(e->ctx_errno));
+	else if (err == ENOTTY)
+		snprintf(buf, len, "%s answers no P2PBUF_IOC_PATH (not p2pbuf's device, or a module too old)",
+			 opt_dev ? opt_dev : P2PBUF_DEFAULT_DEV);
 	else if (!kp && old_module)
 		snprintf(buf, len, "%s is no provider of the loaded module, which predates P2PBUF_PATH_BY_BDF and answers only for its providers",
 			 pd->name);
@@ -199,7 +219,7 @@ void get_verdict(const struct env *e, int p, int c, struct verdict *v)
 		p2pbuf_topo_dev(e->topo, v->path.via)->vendor_device : 0;
 	v->acs_ctrl = v->path.via >= 0 ?
 		p2pbuf_topo_dev(e->topo, v->path.via)->acs_ctrl : 0;
-	model_why(v, v->why, sizeof(v->why));
+	model_why(e, v, v->why, sizeof(v->why));
 	v->source = "model";
 	model_because(e, pd, !!kp, err, v->why_model, sizeof(v->why_model));
 	v->answer = v->map_type == P2PBUF_MAP_NOT_SUPPORTED ? ANSWER_REFUSED :
