@@ -23,6 +23,10 @@
 
 #define EAGAIN_RETRIES	1000
 
+/* the library's direction bits are the kernel's */
+_Static_assert(P2PBUF_PATH_F_READ == P2PBUF_PATH_READ &&
+	       P2PBUF_PATH_F_WRITE == P2PBUF_PATH_WRITE, "direction bits");
+
 P2PBUF_HIDDEN int p2pbuf_xioctl(int fd, unsigned long req, void *arg)
 {
 	int tries = 0;
@@ -59,7 +63,13 @@ P2PBUF_EXPORT struct p2pbuf_ctx *p2pbuf_open(const char *path)
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return NULL;
-	ctx->fd = open(path ? path : P2PBUF_DEFAULT_DEV, O_RDWR | O_CLOEXEC);
+	if (!path)
+		path = P2PBUF_DEFAULT_DEV;
+	ctx->fd = open(path, O_RDWR | O_CLOEXEC);
+	/* who may not allocate may still ask: read-only answers queries */
+	if (ctx->fd < 0 && (errno == EACCES || errno == EPERM ||
+			    errno == EROFS))
+		ctx->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (ctx->fd < 0) {
 		int err = errno;
 
@@ -342,6 +352,33 @@ P2PBUF_EXPORT int p2pbuf_query(struct p2pbuf_ctx *ctx, int fd,
 	return 0;
 }
 
+/* P2PBUF_IOC_PATH, as asked in @p, into @info */
+static int path_ask(struct p2pbuf_ctx *ctx, struct p2pbuf_path *p,
+		    struct p2pbuf_path_info *info)
+{
+	int ret;
+
+	ret = p2pbuf_xioctl(ctx->fd, P2PBUF_IOC_PATH, p);
+	if (ret)
+		return ret;
+	memset(info, 0, sizeof(*info));
+	info->provider_id = p->provider_id;
+	info->provider_bdf = p->provider_bdf;
+	info->client = p->client;
+	info->map_type = p->map_type;
+	info->reason = p->reason;
+	info->distance = p->distance;
+	info->via = p->via;
+	info->via_id = p->via_id;
+	info->dirs = p->dirs & (P2PBUF_PATH_F_READ | P2PBUF_PATH_F_WRITE);
+	/* an older kernel leaves dirs zero: an allowed path with none */
+	if (p->map_type == P2PBUF_MAP_NOT_SUPPORTED || info->dirs)
+		info->comp_mask |= P2PBUF_PATH_INFO_DIRS;
+	copy_str(info->reason_str, sizeof(info->reason_str), p->reason_str,
+		 sizeof(p->reason_str));
+	return 0;
+}
+
 P2PBUF_EXPORT int p2pbuf_path(struct p2pbuf_ctx *ctx, uint32_t provider_id,
 			      uint32_t client_bdf,
 			      struct p2pbuf_path_info *info)
@@ -354,25 +391,40 @@ P2PBUF_EXPORT int p2pbuf_path(struct p2pbuf_ctx *ctx, uint32_t provider_id,
 	memset(&p, 0, sizeof(p));
 	p.provider_id = provider_id;
 	p.client = client_bdf;
-	ret = p2pbuf_xioctl(ctx->fd, P2PBUF_IOC_PATH, &p);
+	ret = path_ask(ctx, &p, info);
 	if (ret)
 		return ret;
-	memset(info, 0, sizeof(*info));
-	info->provider_id = provider_id;
-	info->client = client_bdf;
-	info->map_type = p.map_type;
-	info->reason = p.reason;
-	info->distance = p.distance;
-	info->via = p.via;
-	info->via_id = p.via_id;
-	copy_str(info->reason_str, sizeof(info->reason_str), p.reason_str,
-		 sizeof(p.reason_str));
+	/* asked by id: the caller has the address from the provider list */
+	info->provider_bdf = P2PBUF_BDF_NONE;
 	return 0;
+}
+
+/*
+ * Any two PCI devices, the first named by address (P2PBUF_PATH_BY_BDF),
+ * provider or not; flags: P2PBUF_PATH_F_READ/WRITE, none for any direction.
+ */
+P2PBUF_EXPORT int p2pbuf_path_bdf(struct p2pbuf_ctx *ctx,
+				  uint32_t provider_bdf, uint32_t client_bdf,
+				  uint32_t flags,
+				  struct p2pbuf_path_info *info)
+{
+	struct p2pbuf_path p;
+
+	if (!ctx || !info ||
+	    (flags & ~(P2PBUF_PATH_F_READ | P2PBUF_PATH_F_WRITE)))
+		return -EINVAL;
+	memset(&p, 0, sizeof(p));
+	p.flags = P2PBUF_PATH_BY_BDF |
+		  (flags & P2PBUF_PATH_F_READ ? P2PBUF_PATH_READ : 0) |
+		  (flags & P2PBUF_PATH_F_WRITE ? P2PBUF_PATH_WRITE : 0);
+	p.provider_bdf = provider_bdf;
+	p.client = client_bdf;
+	return path_ask(ctx, &p, info);
 }
 
 /* 1: reachable, 0: not (why says so), < 0: error */
 P2PBUF_EXPORT int p2pbuf_can_reach(struct p2pbuf_ctx *ctx,
-				   uint32_t client_bdf, uint32_t provider_id,
+				   uint32_t provider_id, uint32_t client_bdf,
 				   char *why, size_t why_len)
 {
 	struct p2pbuf_path_info pi;

@@ -19,13 +19,34 @@
  *	leave a bounded number of "refused buffer" lines in the kernel log (the
  *	printk rate limit: 10 per 5 s), the first of them included, while each
  *	buffer still records its reason for BUF_INFO.
+ *
+ * SUBTEST: kernel-answers-any-pair
+ * Description: the installed command, `p2pbuf check A B` between two
+ *	endpoints that are no providers (06:00.0 edu, 07:00.0 nvme without CMB,
+ *	08:00.0 edu), is answered by the kernel (P2PBUF_IOC_PATH by address)
+ *	and gives the sysfs model's verdict. Without a direction-limited rule
+ *	both argument orders give the same verdict, refused and then allowed as
+ *	allow_bridges changes; with allow_bridges=8086:29c0:r each direction
+ *	has its own verdict, the read allowed and the write refused for
+ *	DIRECTION, as the raw ioctl says and the command's output states.
+ *
+ * SUBTEST: unprivileged-verdicts
+ * Description: a user outside the group p2pbuf, and root, run `p2pbuf
+ *	check` on the same pairs under an empty policy, a deny rule on the
+ *	switch's downstream ports and a read-only allow rule: the user opens
+ *	/dev/p2pbuf read-only (0664), gets the kernel's verdict, the same as
+ *	root's, and the user's --model answer is never ALLOWED where the
+ *	kernel refuses (UNKNOWN with its reason instead, where it could not
+ *	read the ACS state).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "igt.h"
@@ -34,6 +55,11 @@
 #define DEBUGFS_BUFFERS	"/sys/kernel/debug/p2pbuf/buffers"
 #define TRACING		"/sys/kernel/tracing"
 #define IVSHMEM_SYSFS	"/sys/bus/pci/devices/" NAME_IVSHMEM
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define P2PBUF_BIN	"/p2pbuf/bin/p2pbuf"
+#define DENY_BRIDGES	P2PBUF_PARAMS "deny_bridges"
+#define UID_USER	1000	/* no group p2pbuf */
+#define EXIT_UNKNOWN	3
 
 static int p2p = -1, ti = -1;
 
@@ -245,6 +271,354 @@ static void test_refusal_log(void)
 		     lines, REFUSALS, elapsed, bound);
 }
 
+/* ---- kernel-answers-any-pair, unprivileged-verdicts --------------------- */
+
+/*
+ * Run the installed command with @args (NULL-terminated), as @uid (0: as
+ * the test, else with no supplementary group and gid = uid); its stdout in
+ * @out. Returns its exit status, or -1 if it did not exit.
+ */
+static int run_p2pbuf(uid_t uid, char *out, size_t len, const char *const *args)
+{
+	const char *argv[16] = { P2PBUF_BIN };
+	int pfd[2], status, n;
+	size_t got = 0;
+	ssize_t r;
+	pid_t pid;
+
+	for (n = 1; args[n - 1] && n < 15; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	igt_assert_eq(pipe(pfd), 0);
+	pid = fork();
+	igt_assert(pid >= 0);
+	if (!pid) {
+		close(pfd[0]);
+		if (dup2(pfd[1], 1) < 0)
+			_exit(126);
+		if (uid && (setgroups(0, NULL) || setgid(uid) || setuid(uid) ||
+			    getuid() != uid))
+			_exit(126);
+		execv(P2PBUF_BIN, (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (got < len - 1 && (r = read(pfd[0], out + got, len - 1 - got)) > 0)
+		got += r;
+	out[got] = '\0';
+	close(pfd[0]);
+	igt_assert_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* the string or literal value of the first "@key" at or after @from */
+static const char *json_val(const char *from, const char *key, char *buf,
+			    size_t len)
+{
+	char k[64];
+	const char *p;
+	size_t n;
+
+	snprintf(k, sizeof(k), "\"%s\": ", key);
+	p = from ? strstr(from, k) : NULL;
+	if (!p) {
+		snprintf(buf, len, "(no %s)", key);
+		return buf;
+	}
+	p += strlen(k);
+	if (*p == '"') {
+		p++;
+		n = strcspn(p, "\"");
+	} else {
+		n = strcspn(p, ",\n}");
+	}
+	snprintf(buf, len, "%.*s", (int)n, p);
+	return buf;
+}
+
+/* what a verdict is compared on */
+struct cli_verdict {
+	int rc;
+	char answer[16], source[16], reason[40], map_type[16], why[200];
+	char rd[16], wr[16], wr_reason[40];	/* the kernel's per direction */
+	char text[8192];
+};
+
+static void cli_check(uid_t uid, bool model, bool json, const char *a,
+		      const char *b, struct cli_verdict *v)
+{
+	const char *args[6] = { NULL };
+	const char *dirs;
+	char tmp[64];
+	int i = 0;
+
+	if (model)
+		args[i++] = "--model";
+	if (json)
+		args[i++] = "--json";
+	args[i++] = "check";
+	args[i++] = a;
+	args[i++] = b;
+	memset(v, 0, sizeof(*v));
+	v->rc = run_p2pbuf(uid, v->text, sizeof(v->text), args);
+	igt_assert_f(v->rc >= 0 && v->rc <= EXIT_UNKNOWN && v->rc != 1,
+		     "uid %u: p2pbuf %scheck %s %s exited %d:\n%s\n", uid,
+		     model ? "--model " : "", a, b, v->rc, v->text);
+	if (!json)
+		return;
+	json_val(v->text, "answer", v->answer, sizeof(v->answer));
+	json_val(v->text, "source", v->source, sizeof(v->source));
+	json_val(v->text, "reason", v->reason, sizeof(v->reason));
+	json_val(v->text, "map_type", v->map_type, sizeof(v->map_type));
+	json_val(v->text, "why", v->why, sizeof(v->why));
+	dirs = strstr(v->text, "\"directions\": {");
+	json_val(dirs ? strstr(dirs, "\"read\"") : NULL, "answer", v->rd,
+		 sizeof(v->rd));
+	dirs = dirs ? strstr(dirs, "\"write\"") : NULL;
+	json_val(dirs, "answer", v->wr, sizeof(v->wr));
+	json_val(dirs, "reason", v->wr_reason, sizeof(v->wr_reason));
+	igt_debug("uid %u %s%s %s: %s %s %s (%s) read %s write %s\n", uid,
+		  model ? "model " : "", a, b, v->answer, v->source, v->reason,
+		  json_val(v->text, "kernel_not_asked", tmp, sizeof(tmp)),
+		  v->rd, v->wr);
+}
+
+static void set_param(const char *name, const char *val)
+{
+	int ret = p2pbuf_param_set(name, val);
+
+	igt_assert_f(ret == 0, "%s = %s: %s\n", name, val, strerror(-ret));
+}
+
+/* the kernel's raw answer by address, for one direction */
+static struct p2pbuf_path path_by_bdf(uint32_t first, uint32_t client,
+				      uint32_t dirs)
+{
+	struct p2pbuf_path p = {
+		.flags = P2PBUF_PATH_BY_BDF | dirs,
+		.provider_bdf = first,
+		.client = client,
+	};
+
+	igt_assert_eq(p2pbuf_ioctl(p2p, P2PBUF_IOC_PATH, &p), 0);
+	return p;
+}
+
+static const struct { const char *a, *b; uint32_t a_bdf, b_bdf; } any_pairs[] = {
+	{ NAME_EDU, NAME_NVME2, BDF_EDU, BDF_NVME2 },
+	{ NAME_NVME2, NAME_EDU2, BDF_NVME2, BDF_EDU2 },
+	{ NAME_EDU, NAME_EDU2, BDF_EDU, BDF_EDU2 },
+};
+
+/* one pair, both orders: the kernel answers, as the model, and alike */
+static void check_pair_both_orders(const char *a, const char *b,
+				   const char *answer, const char *reason)
+{
+	struct cli_verdict ab, ba, model;
+
+	cli_check(0, false, true, a, b, &ab);
+	cli_check(0, false, true, b, a, &ba);
+	cli_check(0, true, true, a, b, &model);
+	igt_assert_f(!strcmp(ab.source, "kernel") && !strcmp(ba.source, "kernel"),
+		     "check %s %s: answered by the %s / %s, not the kernel:\n%s\n",
+		     a, b, ab.source, ba.source, ab.text);
+	igt_assert_f(!strstr(ab.text, "\"swapped\": true"),
+		     "check %s %s swapped its arguments\n", a, b);
+	igt_assert_f(!strcmp(ab.answer, answer) && !strcmp(ab.reason, reason),
+		     "check %s %s: %s %s, expected %s %s (%s)\n", a, b,
+		     ab.answer, ab.reason, answer, reason, ab.why);
+	igt_assert_f(!strcmp(ab.answer, ba.answer) &&
+		     !strcmp(ab.reason, ba.reason) &&
+		     !strcmp(ab.map_type, ba.map_type),
+		     "check %s %s says %s %s %s, the other order %s %s %s\n", a, b,
+		     ab.answer, ab.reason, ab.map_type, ba.answer, ba.reason,
+		     ba.map_type);
+	igt_assert_f(!strcmp(model.source, "model") &&
+		     !strcmp(ab.answer, model.answer) &&
+		     !strcmp(ab.reason, model.reason) &&
+		     !strcmp(ab.map_type, model.map_type),
+		     "check %s %s: the kernel says %s %s %s, the model %s %s %s\n",
+		     a, b, ab.answer, ab.reason, ab.map_type, model.answer,
+		     model.reason, model.map_type);
+	/* no direction-limited rule: both directions alike, no extra lines */
+	igt_assert_f(!strcmp(ab.rd, ab.wr) && !strcmp(ba.rd, ba.wr),
+		     "check %s %s: read %s, write %s\n", a, b, ab.rd, ab.wr);
+	cli_check(0, false, false, a, b, &ab);
+	igt_assert_f(strstr(ab.text, "verdicts from: the kernel") &&
+		     !strstr(ab.text, "\ndirection "),
+		     "check %s %s:\n%s\n", a, b, ab.text);
+}
+
+static void test_kernel_answers_any_pair(void)
+{
+	char want[128], rule[32];
+	unsigned int i;
+
+	igt_require_f(access(P2PBUF_BIN, X_OK) == 0, "no %s\n", P2PBUF_BIN);
+	set_param("deny_bridges", "\n");
+	set_param("allow_bridges", "\n");
+	for (i = 0; i < ARRAY_SIZE(any_pairs); i++)
+		check_pair_both_orders(any_pairs[i].a, any_pairs[i].b, "refused",
+				       "HOST_BRIDGE_NOT_ALLOWED");
+
+	set_param("allow_bridges", HOST_BRIDGE_ID);
+	for (i = 0; i < ARRAY_SIZE(any_pairs); i++)
+		check_pair_both_orders(any_pairs[i].a, any_pairs[i].b, "allowed",
+				       "OK");
+
+	/* reads only: each direction its own verdict, in both orders */
+	snprintf(rule, sizeof(rule), "%s:r", HOST_BRIDGE_ID);
+	set_param("allow_bridges", rule);
+	for (i = 0; i < ARRAY_SIZE(any_pairs); i++) {
+		for (int order = 0; order < 2; order++) {
+			const char *a = order ? any_pairs[i].b : any_pairs[i].a;
+			const char *b = order ? any_pairs[i].a : any_pairs[i].b;
+			uint32_t abdf = order ? any_pairs[i].b_bdf : any_pairs[i].a_bdf;
+			uint32_t bbdf = order ? any_pairs[i].a_bdf : any_pairs[i].b_bdf;
+			struct p2pbuf_path rd, wr, any;
+			struct cli_verdict v;
+
+			rd = path_by_bdf(abdf, bbdf, P2PBUF_PATH_READ);
+			wr = path_by_bdf(abdf, bbdf, P2PBUF_PATH_WRITE);
+			any = path_by_bdf(abdf, bbdf, 0);
+			igt_assert_f(rd.map_type == P2PBUF_MAP_THRU_HOST_BRIDGE &&
+				     rd.dirs == P2PBUF_PATH_READ,
+				     "%s reads %s: map %u dirs %#x: %s\n", b, a,
+				     rd.map_type, rd.dirs, rd.reason_str);
+			igt_assert_f(wr.map_type == P2PBUF_MAP_NOT_SUPPORTED &&
+				     wr.reason == P2PBUF_REASON_DIRECTION &&
+				     strstr(wr.reason_str, "allowed for r only") &&
+				     strstr(wr.reason_str, "needs w") && !wr.dirs,
+				     "%s writes %s: map %u reason %u dirs %#x: %s\n",
+				     b, a, wr.map_type, wr.reason, wr.dirs,
+				     wr.reason_str);
+			igt_assert_f(any.map_type == P2PBUF_MAP_THRU_HOST_BRIDGE &&
+				     any.dirs == P2PBUF_PATH_READ &&
+				     strstr(any.reason_str, "allowed (r)"),
+				     "%s -> %s, any direction: %s\n", a, b,
+				     any.reason_str);
+
+			cli_check(0, false, true, a, b, &v);
+			igt_assert_f(!strcmp(v.source, "kernel") &&
+				     !strcmp(v.rd, "allowed") &&
+				     !strcmp(v.wr, "refused") &&
+				     !strcmp(v.wr_reason, "DIRECTION"),
+				     "check %s %s: %s, read %s, write %s %s:\n%s\n",
+				     a, b, v.source, v.rd, v.wr, v.wr_reason,
+				     v.text);
+			cli_check(0, false, false, a, b, &v);
+			snprintf(want, sizeof(want),
+				 "direction %s reads %s's memory: ALLOWED", b, a);
+			igt_assert_f(strstr(v.text, want), "no \"%s\" in:\n%s\n",
+				     want, v.text);
+			snprintf(want, sizeof(want),
+				 "direction %s writes %s's memory: REFUSED: host bridge", b, a);
+			igt_assert_f(strstr(v.text, want) &&
+				     strstr(v.text, "allowed for r only, mapping needs w"),
+				     "no \"%s ... allowed for r only\" in:\n%s\n",
+				     want, v.text);
+		}
+	}
+	p2pbuf_params_restore();
+}
+
+/* "vvvv:dddd" of a PCI device, from sysfs */
+static void pci_id_of(const char *name, char *buf, size_t len)
+{
+	char path[128], vendor[16], device[16];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", name);
+	igt_assert_eq(sysfs_read(path, vendor, sizeof(vendor)), 0);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", name);
+	igt_assert_eq(sysfs_read(path, device, sizeof(device)), 0);
+	snprintf(buf, len, "%s:%s", vendor + 2, device + 2);
+}
+
+static void test_unprivileged_verdicts(void)
+{
+	static const struct { const char *a, *b; } pairs[] = {
+		{ NAME_NVME0, NAME_EDU },	/* below the switch */
+		{ NAME_IVSHMEM, NAME_EDU },	/* below the switch */
+		{ NAME_EDU, NAME_NVME2 },	/* through the host bridge */
+		{ NAME_IVSHMEM, NAME_EDU2 },	/* through the host bridge */
+	};
+	char deny[32], allow_r[32];
+	const char *policies[3][2];
+	struct stat st;
+	int fd, refused = 0;
+
+	igt_require_f(access(P2PBUF_BIN, X_OK) == 0, "no %s\n", P2PBUF_BIN);
+	igt_assert_eq(stat("/dev/p2pbuf", &st), 0);
+	igt_assert_f((st.st_mode & 0777) == 0664,
+		     "/dev/p2pbuf is %04o, expected 0664\n", st.st_mode & 0777);
+	/* the switch's downstream port, as a broken switch would be denied */
+	pci_id_of("0000:02:00.0", deny, sizeof(deny));
+	snprintf(allow_r, sizeof(allow_r), "%s:r", HOST_BRIDGE_ID);
+	policies[0][0] = "\n";
+	policies[0][1] = "\n";
+	policies[1][0] = "\n";
+	policies[1][1] = deny;
+	policies[2][0] = allow_r;
+	policies[2][1] = "\n";
+
+	for (int pol = 0; pol < 3; pol++) {
+		set_param("allow_bridges", policies[pol][0]);
+		set_param("deny_bridges", policies[pol][1]);
+		igt_info("allow_bridges=%s deny_bridges=%s\n",
+			 policies[pol][0][0] == '\n' ? "" : policies[pol][0],
+			 policies[pol][1][0] == '\n' ? "" : policies[pol][1]);
+		for (unsigned int i = 0; i < ARRAY_SIZE(pairs); i++) {
+			struct cli_verdict root, user, user_model, user_text;
+
+			cli_check(0, false, true, pairs[i].a, pairs[i].b, &root);
+			cli_check(UID_USER, false, true, pairs[i].a, pairs[i].b, &user);
+			cli_check(UID_USER, true, true, pairs[i].a, pairs[i].b,
+				  &user_model);
+			igt_info("  %s %s: root %s %s (%s); uid %d %s %s (%s), its model %s %s\n",
+				 pairs[i].a, pairs[i].b, root.answer, root.reason,
+				 root.source, UID_USER, user.answer, user.reason,
+				 user.source, user_model.answer, user_model.reason);
+			igt_assert_f(!strcmp(root.source, "kernel"),
+				     "root was not answered by the kernel:\n%s\n",
+				     root.text);
+			igt_assert_f(!strcmp(user.source, "kernel"),
+				     "uid %d was not answered by the kernel:\n%s\n",
+				     UID_USER, user.text);
+			igt_assert_f(!strcmp(user.answer, root.answer) &&
+				     !strcmp(user.reason, root.reason) &&
+				     user.rc == root.rc,
+				     "uid %d gets %s %s (exit %d), root %s %s (exit %d)\n",
+				     UID_USER, user.answer, user.reason, user.rc,
+				     root.answer, root.reason, root.rc);
+			/* the model may not know, but never says yes to a no */
+			igt_assert_f(!(strcmp(root.answer, "allowed") &&
+				       !strcmp(user_model.answer, "allowed")),
+				     "uid %d's model says ALLOWED where the kernel says %s %s:\n%s\n",
+				     UID_USER, root.answer, root.reason,
+				     user_model.text);
+			if (!strcmp(user_model.answer, "unknown"))
+				igt_assert_f(strstr(user_model.text,
+						    "\"what\": \"the ACS control of") &&
+					     user_model.rc == EXIT_UNKNOWN,
+					     "an UNKNOWN without its reason:\n%s\n",
+					     user_model.text);
+			refused += !strcmp(root.answer, "refused");
+			cli_check(UID_USER, false, false, pairs[i].a, pairs[i].b,
+				  &user_text);
+			igt_assert_f(strstr(user_text.text, "verdicts from: the kernel"),
+				     "uid %d:\n%s\n", UID_USER, user_text.text);
+		}
+	}
+	/* the deny rule and the empty policy refused something to compare */
+	igt_assert_f(refused >= 4, "only %d refusals over the policies\n", refused);
+
+	/* the user may ask, not allocate: no write open */
+	fd = open("/dev/p2pbuf", O_RDONLY);
+	igt_assert(fd >= 0);
+	close(fd);
+	p2pbuf_params_restore();
+}
+
 igt_main
 {
 	igt_fixture {
@@ -264,7 +638,21 @@ igt_main
 	igt_subtest("refusal-log-bounded")
 		test_refusal_log();
 
+	igt_describe("p2pbuf check on two non-providers: the kernel answers, as the model, per direction.");
+	igt_subtest("kernel-answers-any-pair") {
+		p2pbuf_params_restore();
+		test_kernel_answers_any_pair();
+	}
+
+	igt_describe("A user outside the group gets the kernel's verdict through a read-only open.");
+	igt_subtest("unprivileged-verdicts") {
+		p2pbuf_params_restore();
+		test_unprivileged_verdicts();
+	}
+
 	igt_fixture {
+		/* the policy the two subtests above change, also after a failure */
+		p2pbuf_params_restore();
 		close(ti);
 		close(p2p);
 	}

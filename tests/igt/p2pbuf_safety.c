@@ -60,8 +60,10 @@
  *	second user is not affected; CAP_SYS_RESOURCE is exempt.
  *
  * SUBTEST: unprivileged
- * Description: /dev/p2pbuf is 0660 root:root from devtmpfs (the udev rule
- *	gives it group p2pbuf); without the group it cannot be opened; with it a
+ * Description: /dev/p2pbuf is 0664 root:root from devtmpfs (the udev rule
+ *	gives it group p2pbuf); without the group it opens read-only only, and
+ *	there lists providers but P2PBUF_IOC_ALLOC fails with EBADF and
+ *	allocates nothing; with the group a
  *	user allocates but gets EPERM for P2PBUF_ALLOC_FIXED_OFFSET; without
  *	CAP_SYS_ADMIN no policy or quota parameter can be changed (EPERM, value
  *	unchanged).
@@ -95,9 +97,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -214,7 +218,7 @@ static void stop_user(struct p2pbuf_user *u)
 	p2pbuf_user_stop(u);
 }
 
-/* /dev/p2pbuf as the udev rule leaves it: group P2PBUF_GID, 0660 */
+/* /dev/p2pbuf as the udev rule leaves it: group P2PBUF_GID, 0664 */
 static void emulate_udev_rule(void)
 {
 	if (!dev_changed) {
@@ -222,7 +226,7 @@ static void emulate_udev_rule(void)
 		dev_changed = true;
 	}
 	igt_assert_eq(chown("/dev/p2pbuf", 0, P2PBUF_GID), 0);
-	igt_assert_eq(chmod("/dev/p2pbuf", 0660), 0);
+	igt_assert_eq(chmod("/dev/p2pbuf", 0664), 0);
 }
 
 static bool ivshmem_provider(struct p2pbuf_provider_info *p)
@@ -1290,6 +1294,43 @@ static const char *other_value(const char *name, const char *cur)
 	return strcmp(cur, "7") ? "7" : "8";
 }
 
+/*
+ * As @uid without the group: /dev/p2pbuf opens read-only, lists, and
+ * refuses P2PBUF_IOC_ALLOC with EBADF; nothing is allocated.
+ */
+static void check_readonly_user(uid_t uid, uint32_t provider)
+{
+	uint64_t free_before = p2pbuf_free_bytes(p2p, provider);
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	igt_assert(pid >= 0);
+	if (!pid) {
+		struct p2pbuf_list l = { .entry_size = sizeof(struct p2pbuf_provider_info) };
+		struct p2pbuf_alloc a = { .size = SZ_1M, .provider_id = provider,
+					  .flags = P2PBUF_ALLOC_RDWR, .fd = -1 };
+		int fd;
+
+		if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
+			_exit(10);
+		fd = open("/dev/p2pbuf", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			_exit(11);
+		if (ioctl(fd, P2PBUF_IOC_LIST, &l) || !l.count)
+			_exit(12);
+		if (ioctl(fd, P2PBUF_IOC_ALLOC, &a) == 0)
+			_exit(13);
+		_exit(errno == EBADF && a.fd == -1 ? 0 : 14);
+	}
+	igt_assert_eq(waitpid(pid, &status, 0), pid);
+	expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "uid %d read-only: status %#x (11: no read-only open, 12: no list, 13: allocated, 14: not EBADF)\n",
+	       uid, status);
+	expect(p2pbuf_free_bytes(p2p, provider) == free_before,
+	       "a refused read-only allocation changed the provider's free bytes\n");
+}
+
 static void test_unprivileged(void)
 {
 	struct p2pbuf_provider_info p;
@@ -1304,16 +1345,17 @@ static void test_unprivileged(void)
 	igt_assert_eq(stat("/dev/p2pbuf", &st), 0);
 	igt_info("/dev/p2pbuf: mode %04o, %u:%u\n", st.st_mode & 07777,
 		 st.st_uid, st.st_gid);
-	expect((st.st_mode & 07777) == 0660 && st.st_uid == 0 && st.st_gid == 0,
-	       "/dev/p2pbuf is %04o %u:%u, expected 0660 root:root\n",
+	expect((st.st_mode & 07777) == 0664 && st.st_uid == 0 && st.st_gid == 0,
+	       "/dev/p2pbuf is %04o %u:%u, expected 0664 root:root\n",
 	       st.st_mode & 07777, st.st_uid, st.st_gid);
 
 	emulate_udev_rule();
-	/* without the group */
+	/* without the group: no write open, a read-only one that only asks */
 	u = start_user(UID_B, false, 0);
 	ret = p2pbuf_user_open(u);
-	expect(ret == -EACCES, "uid %d without the group opens /dev/p2pbuf: %s\n",
+	expect(ret == -EACCES, "uid %d without the group opens /dev/p2pbuf for writing: %s\n",
 	       UID_B, ret ? strerror(-ret) : "opened");
+	check_readonly_user(UID_B, p.id);
 
 	/* with it: allocate, but no fixed offset and no policy */
 	u = start_user(UID_A, true, 0);

@@ -97,7 +97,7 @@ int cmd_alloc(int argc, char **argv, const struct cmd *cmd)
 	fd = p2pbuf_alloc(e.ctx, id, size, P2PBUF_F_CLOEXEC | P2PBUF_F_RDWR, &b);
 	if (fd < 0)
 		die("allocating %" PRIu64 " bytes on provider %u: %s", size, id,
-		    strerror(errno));
+		    alloc_strerror(errno));
 	if (fill >= 0) {
 		void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 

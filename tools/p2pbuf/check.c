@@ -3,7 +3,9 @@
  * p2pbuf check PROVIDER DEVICE: the path between two devices hop by hop,
  * the verdict (allowed, refused, or unknown with what could not be read
  * and what would settle it), who answered, why, and what would fix a
- * refusal. Exit status 0, 2 (refused) or 3 (unknown).
+ * refusal; where the kernel answered and an allow rule covers one
+ * direction only, each direction's own answer. Exit status 0, 2 (refused)
+ * or 3 (unknown).
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 struct check {
 	const struct p2pbuf_topo_dev *pd, *cd, *hbd;
 	struct verdict v;
+	struct verdict rd, wr;	/* the kernel's per direction, when has_dirs */
+	int has_dirs;
 	char fix[512], desc[160];
 	int p, c, crosses_hb, swapped;
 };
@@ -28,6 +32,16 @@ static void acs_text(const struct p2pbuf_topo_dev *d, char *buf, size_t len)
 			 d->acs_ctrl, d->acs_ctrl & 0x4 ? '+' : '-',
 			 d->acs_ctrl & 0x8 ? '+' : '-',
 			 d->acs_ctrl & 0x20 ? '+' : '-');
+}
+
+/* one direction's answer from the kernel: answer, reason, why */
+static void j_dir(struct json *j, const char *key, const struct verdict *v)
+{
+	j_obj(j, key);
+	j_str(j, "answer", verdict_code(v));
+	j_str(j, "reason", reason_code(v->reason));
+	j_str(j, "why", v->why);
+	j_end(j, '}');
 }
 
 static void check_json(const struct env *e, const struct check *ck)
@@ -52,6 +66,14 @@ static void check_json(const struct env *e, const struct check *ck)
 	j_str(&j, "why", v->why);
 	j_str(&j, "fix", ck->fix);
 	j_bool(&j, "iommu", p2pbuf_topo_iommu(e->topo));
+	if (ck->has_dirs) {
+		j_obj(&j, "directions");
+		j_dir(&j, "read", &ck->rd);
+		j_dir(&j, "write", &ck->wr);
+		j_end(&j, '}');
+	} else {
+		j_null(&j, "directions");
+	}
 	j_arr(&j, "hops");
 	for (i = 0; i < v->path.nhops; i++) {
 		int h = v->path.hops[i];
@@ -94,6 +116,14 @@ static void check_plain(const struct env *e, const struct check *ck)
 		printf("settle   %s\n", v->settle);
 	}
 	printf("verdicts from: %s\n", verdict_source_str(v));
+	/* an allow rule for one direction only: each says its own */
+	if (ck->has_dirs && (ck->rd.answer != ck->wr.answer ||
+			     ck->rd.reason != ck->wr.reason)) {
+		printf("direction %s reads %s's memory: %s: %s\n", ck->cd->name,
+		       ck->pd->name, verdict_word(&ck->rd), ck->rd.why);
+		printf("direction %s writes %s's memory: %s: %s\n", ck->cd->name,
+		       ck->pd->name, verdict_word(&ck->wr), ck->wr.why);
+	}
 	if (v->reason == P2PBUF_REASON_NO_COMMON_ROOT)
 		printf("path (none: the devices are in different PCI domains):\n");
 	else
@@ -153,6 +183,8 @@ int cmd_check(int argc, char **argv, const struct cmd *cmd)
 	ck.pd = p2pbuf_topo_dev(e.topo, ck.p);
 	ck.cd = p2pbuf_topo_dev(e.topo, ck.c);
 	get_verdict(&e, ck.p, ck.c, &ck.v);
+	if (!strcmp(ck.v.source, "kernel"))
+		ck.has_dirs = !get_directions(&e, ck.p, ck.c, &ck.rd, &ck.wr);
 	fix_text(&e, &ck.v, ck.fix, sizeof(ck.fix));
 	provider_desc(&e, ck.p, ck.desc, sizeof(ck.desc));
 	hb = p2pbuf_topo_host_bridge(e.topo, ck.p);

@@ -168,7 +168,7 @@ static void copy_open_buf(const struct env *e, struct copy_job *cj)
 				       P2PBUF_F_CLOEXEC | P2PBUF_F_RDWR, &cj->b);
 		if (cj->bfd < 0)
 			die("allocating %" PRIu64 " bytes on provider %u: %s",
-			    asz, id, strerror(errno));
+			    asz, id, alloc_strerror(errno));
 		snprintf(cj->how, sizeof(cj->how), "new buffer on provider %u (%s)",
 			 id, provider_name(e, id));
 		cj->own = 1;

@@ -62,6 +62,17 @@ void env_need_ctx(const struct env *e)
 	}
 }
 
+/*
+ * An allocation error in words: EBADF from a context that p2pbuf_open()
+ * could only open read-only, since the user may query but not allocate.
+ */
+const char *alloc_strerror(int err)
+{
+	if (err == EBADF)
+		return "permission denied: /dev/p2pbuf is open read-only, which answers queries only; allocating needs the group p2pbuf (sudo usermod -aG p2pbuf $USER, then log in again)";
+	return strerror(err);
+}
+
 /* first kernel provider on a device, or NULL */
 const struct p2pbuf_provider *kprov_of(const struct env *e, uint32_t bdf)
 {

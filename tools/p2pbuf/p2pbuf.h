@@ -84,6 +84,7 @@ struct env {
 void env_load(struct env *e, int need_topo);
 void env_free(struct env *e);
 void env_need_ctx(const struct env *e);
+const char *alloc_strerror(int err);
 const struct p2pbuf_provider *kprov_of(const struct env *e, uint32_t bdf);
 int is_provider(const struct env *e, int idx);
 int find_dev(const struct env *e, const char *arg);
@@ -120,6 +121,8 @@ struct verdict {
 };
 
 void get_verdict(const struct env *e, int p, int c, struct verdict *v);
+int get_directions(const struct env *e, int p, int c, struct verdict *rd,
+		   struct verdict *wr);
 const char *cell(const struct verdict *v);
 int verdict_refused(const struct verdict *v);
 const char *verdict_word(const struct verdict *v);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Verdicts on a P2P path: the kernel's (P2PBUF_IOC_PATH) when the module has
- * a provider on the device, else the sysfs model's, put in the module's
- * words; one of three answers (allowed, refused, unknown: the model could
+ * Verdicts on a P2P path: the kernel's (P2PBUF_IOC_PATH) whenever the module
+ * is loaded and /dev/p2pbuf opens, read-only will do, for any two PCI
+ * devices; else the sysfs model's, put in the module's words; one of three answers (allowed, refused, unknown: the model could
  * not read what decides), who gave it, the matrix cell, the fix.
  */
 #include <errno.h>
@@ -11,16 +11,33 @@
 
 #include "p2pbuf.h"
 
+/* directions the policy's allow rule for host bridge @id grants, as words */
+static const char *model_dirs(const struct env *e, uint32_t id)
+{
+	static const char *const names[] = { "none", "r", "w", "rw" };
+	struct p2pbuf_policy pol;
+	int i;
+
+	if (p2pbuf_topo_get_policy(e->topo, &pol))
+		return "rw";
+	for (i = 0; i < pol.nallow && i < 16; i++)
+		if (pol.allow[i].id == id)
+			return names[pol.allow[i].dirs & 3];
+	return "rw";	/* the P2PDMA core's whitelist: both */
+}
+
 /* the model's verdict in the module's words (p2pbuf_reason_format()) */
-static void model_why(const struct verdict *v, char *buf, size_t len)
+static void model_why(const struct env *e, const struct verdict *v, char *buf,
+		      size_t len)
 {
 	switch (v->reason) {
 	case P2PBUF_REASON_OK:
 		if (v->map_type == P2PBUF_MAP_BUS_ADDR)
 			snprintf(buf, len, "common switch, no ACS redirect: PCI bus addresses");
 		else
-			snprintf(buf, len, "through host bridge " BDF_FMT " (" ID_FMT "), allowed (rw)",
-				 BDF_ARG(v->via), ID_ARG(v->via_id));
+			snprintf(buf, len, "through host bridge " BDF_FMT " (" ID_FMT "), allowed (%s)",
+				 BDF_ARG(v->via), ID_ARG(v->via_id),
+				 model_dirs(e, v->via_id));
 		break;
 	case P2PBUF_REASON_NO_COMMON_ROOT:
 		snprintf(buf, len, "provider and client are in different PCI domains");
@@ -50,6 +67,9 @@ static void model_why(const struct verdict *v, char *buf, size_t len)
 static void model_because(const struct env *e, const struct p2pbuf_topo_dev *pd,
 			  int kp, int err, char *buf, size_t len)
 {
+	/* a module from before P2PBUF_PATH_BY_BDF: EINVAL for the flag */
+	int old_module = err == EINVAL;
+
 	if (opt_model)
 		snprintf(buf, len, "--model");
 	else if (!e->ctx && e->ctx_errno == EACCES)
@@ -61,8 +81,11 @@ static void model_because(const struct env *e, const struct p2pbuf_topo_dev *pd,
 	else if (!e->ctx)
 		snprintf(buf, len, "%s: %s", opt_dev ? opt_dev : P2PBUF_DEFAULT_DEV,
 			 strerror(e->ctx_errno));
-	else if (!kp)
-		snprintf(buf, len, "%s is no provider of the module, and P2PBUF_IOC_PATH answers only for providers",
+	else if (err == ENOTTY)
+		snprintf(buf, len, "%s answers no P2PBUF_IOC_PATH (not p2pbuf's device, or a module too old)",
+			 opt_dev ? opt_dev : P2PBUF_DEFAULT_DEV);
+	else if (!kp && old_module)
+		snprintf(buf, len, "%s is no provider of the loaded module, which predates P2PBUF_PATH_BY_BDF and answers only for its providers",
 			 pd->name);
 	else
 		snprintf(buf, len, "P2PBUF_IOC_PATH failed: %s", strerror(err));
@@ -100,21 +123,76 @@ static void unknown_text(const struct env *e, const struct p2pbuf_topo_dev *pd,
 		     "run as root (sudo p2pbuf check %s %s)", pd->name, cd->name);
 	if (n >= sizeof(v->settle))
 		return;
-	if (pd->roles & P2PBUF_DEV_PROVIDER)
-		snprintf(v->settle + n, sizeof(v->settle) - n,
-			 ", or load the p2pbuf module and open %s: the kernel reads ACS itself",
-			 P2PBUF_DEFAULT_DEV);
-	else
-		snprintf(v->settle + n, sizeof(v->settle) - n,
-			 " (the module answers only for its providers, and %s is none)",
-			 pd->name);
+	snprintf(v->settle + n, sizeof(v->settle) - n,
+		 ", or load the p2pbuf module: the kernel reads ACS itself and answers any user who can open %s read-only",
+		 P2PBUF_DEFAULT_DEV);
+}
+
+/* the kernel's answer in @pi, into @v */
+static void kernel_verdict(const struct p2pbuf_path_info *pi, struct verdict *v)
+{
+	v->map_type = pi->map_type;
+	v->reason = pi->reason;
+	v->distance = pi->distance;
+	v->via = pi->via;
+	v->via_id = pi->via_id;
+	v->answer = pi->map_type == P2PBUF_MAP_NOT_SUPPORTED ?
+		    ANSWER_REFUSED : ANSWER_ALLOWED;
+	snprintf(v->why, sizeof(v->why), "%s", pi->reason_str);
+	v->source = "kernel";
+}
+
+/*
+ * Ask the kernel about devices p (whose memory) and c (the client): any
+ * pair by address; a module from before P2PBUF_PATH_BY_BDF only by
+ * provider id. 0 or a positive errno.
+ */
+static int kernel_path(const struct env *e, const struct p2pbuf_topo_dev *pd,
+		       const struct p2pbuf_topo_dev *cd,
+		       const struct p2pbuf_provider *kp, uint32_t dirs,
+		       struct p2pbuf_path_info *pi)
+{
+	int err;
+
+	err = -p2pbuf_path_bdf(e->ctx, pd->bdf, cd->bdf, dirs, pi);
+	if ((err == EINVAL || err == ENOTTY) && kp && !dirs)
+		err = -p2pbuf_path(e->ctx, kp->id, cd->bdf, pi);
+	return err;
+}
+
+/*
+ * The kernel's answer for each direction on its own (the client reads the
+ * memory, the client writes it): they differ where an allow rule covers one
+ * direction only. 0 when the kernel gave both, else a positive errno.
+ */
+int get_directions(const struct env *e, int p, int c,
+		   struct verdict *rd, struct verdict *wr)
+{
+	const struct p2pbuf_topo_dev *pd = p2pbuf_topo_dev(e->topo, p);
+	const struct p2pbuf_topo_dev *cd = p2pbuf_topo_dev(e->topo, c);
+	struct p2pbuf_path_info pi;
+	int err;
+
+	if (!e->ctx || opt_model)
+		return ENODEV;
+	memset(rd, 0, sizeof(*rd));
+	memset(wr, 0, sizeof(*wr));
+	err = kernel_path(e, pd, cd, NULL, P2PBUF_PATH_F_READ, &pi);
+	if (err)
+		return err;
+	kernel_verdict(&pi, rd);
+	err = kernel_path(e, pd, cd, NULL, P2PBUF_PATH_F_WRITE, &pi);
+	if (err)
+		return err;
+	kernel_verdict(&pi, wr);
+	return 0;
 }
 
 /*
  * The verdict on provider p serving client c (indices in e->topo): the
- * kernel's when it has a provider on p, else the model's. The model never
- * says allowed where it could not read the ACS state of a bridge between
- * the two: that is UNKNOWN.
+ * kernel's whenever it can be asked, for any two devices, else the
+ * model's. The model never says allowed where it could not read the ACS
+ * state of a bridge between the two: that is UNKNOWN.
  */
 void get_verdict(const struct env *e, int p, int c, struct verdict *v)
 {
@@ -126,18 +204,10 @@ void get_verdict(const struct env *e, int p, int c, struct verdict *v)
 
 	memset(v, 0, sizeof(*v));
 	p2pbuf_topo_path(e->topo, p, c, NULL, &v->path);
-	if (e->ctx && kp) {
-		err = -p2pbuf_path(e->ctx, kp->id, cd->bdf, &pi);
+	if (e->ctx) {
+		err = kernel_path(e, pd, cd, kp, 0, &pi);
 		if (!err) {
-			v->map_type = pi.map_type;
-			v->reason = pi.reason;
-			v->distance = pi.distance;
-			v->via = pi.via;
-			v->via_id = pi.via_id;
-			v->answer = pi.map_type == P2PBUF_MAP_NOT_SUPPORTED ?
-				    ANSWER_REFUSED : ANSWER_ALLOWED;
-			snprintf(v->why, sizeof(v->why), "%s", pi.reason_str);
-			v->source = "kernel";
+			kernel_verdict(&pi, v);
 			return;
 		}
 	}
@@ -149,7 +219,7 @@ void get_verdict(const struct env *e, int p, int c, struct verdict *v)
 		p2pbuf_topo_dev(e->topo, v->path.via)->vendor_device : 0;
 	v->acs_ctrl = v->path.via >= 0 ?
 		p2pbuf_topo_dev(e->topo, v->path.via)->acs_ctrl : 0;
-	model_why(v, v->why, sizeof(v->why));
+	model_why(e, v, v->why, sizeof(v->why));
 	v->source = "model";
 	model_because(e, pd, !!kp, err, v->why_model, sizeof(v->why_model));
 	v->answer = v->map_type == P2PBUF_MAP_NOT_SUPPORTED ? ANSWER_REFUSED :

@@ -32,9 +32,17 @@
  * one that went away ENODEV; a full provider ENOMEM; a buffer over the
  * caller's quota (DOC: quota) EDQUOT; a fixed offset
  * without CAP_SYS_ADMIN EPERM, a taken one EBUSY, one on a p2pmem provider
- * EOPNOTSUPP; P2PBUF_IOC_PATH
- * for a client address with no PCI device ENODEV; P2PBUF_IOC_BUF_INFO on a
+ * EOPNOTSUPP; P2PBUF_IOC_ALLOC on a file not opened for writing EBADF;
+ * P2PBUF_IOC_PATH for an address (client, or the first device with
+ * P2PBUF_PATH_BY_BDF) with no PCI device ENODEV; P2PBUF_IOC_BUF_INFO on a
  * non-p2pbuf fd EINVAL, on a non-fd EBADF.
+ *
+ * Who may ask: LIST, PATH and BUF_INFO only read state, and work on any
+ * open of /dev/p2pbuf, read-only too (the node is 0664, so that every user
+ * gets the kernel's answer); ALLOC needs FMODE_WRITE. The queries print
+ * nothing to the kernel log, and cost a bounded walk: one PCI device lookup
+ * per address, two upstream chains of at most P2PBUF_MAX_CHAIN devices, and
+ * a snapshot of the providers or of the policy.
  */
 
 static bool p2pbuf_zeroed(const void *p, size_t len)
@@ -42,7 +50,8 @@ static bool p2pbuf_zeroed(const void *p, size_t len)
 	return !memchr_inv(p, 0, len);
 }
 
-static int p2pbuf_ioc_list(void __user *uarg, size_t usize)
+static int p2pbuf_ioc_list(struct file *file, void __user *uarg,
+			   size_t usize)
 {
 	struct p2pbuf_provider_info *infos;
 	struct p2pbuf_list arg;
@@ -113,7 +122,8 @@ static int p2pbuf_alloc_check(const struct p2pbuf_alloc *a)
 	return 0;
 }
 
-static int p2pbuf_ioc_alloc(void __user *uarg, size_t usize)
+static int p2pbuf_ioc_alloc(struct file *file, void __user *uarg,
+			    size_t usize)
 {
 	struct p2pbuf_provider *prov;
 	struct p2pbuf_charge charge;
@@ -123,6 +133,9 @@ static int p2pbuf_ioc_alloc(void __user *uarg, size_t usize)
 	struct dma_buf *dmabuf;
 	int fd, ret;
 
+	/* queries are for everyone, allocation for those who may write */
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
@@ -198,7 +211,8 @@ err_put_prov:
 	return ret;
 }
 
-static int p2pbuf_ioc_buf_info(void __user *uarg, size_t usize)
+static int p2pbuf_ioc_buf_info(struct file *file, void __user *uarg,
+			       size_t usize)
 {
 	struct p2pbuf_buf_info arg;
 	struct p2pbuf_provider *prov;
@@ -248,52 +262,110 @@ out:
 	return ret;
 }
 
-static int p2pbuf_ioc_path(void __user *uarg, size_t usize)
+/* everything about a path request that can be checked up front */
+static int p2pbuf_path_check(const struct p2pbuf_path *p, size_t usize)
 {
-	struct p2pbuf_provider *prov;
+	if (p->flags & ~P2PBUF_PATH_VALID_FLAGS)
+		return -EINVAL;
+	if (!p2pbuf_zeroed(p->reserved, sizeof(p->reserved)))
+		return -EINVAL;
+	if (p->flags & P2PBUF_PATH_BY_BDF) {
+		/* a flag whose field the caller's struct does not have */
+		if (usize < offsetofend(struct p2pbuf_path, provider_bdf))
+			return -EINVAL;
+		if (p->provider_id)
+			return -EINVAL;
+	} else if (p->provider_bdf) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct pci_dev *p2pbuf_pci_get_bdf(u32 bdf)
+{
+	return pci_get_domain_bus_and_slot(P2PBUF_BDF_DOMAIN(bdf),
+					   P2PBUF_BDF_BUS(bdf),
+					   P2PBUF_BDF_DEVFN(bdf));
+}
+
+/* uapi P2PBUF_PATH_READ/WRITE to and from decision.h's P2PBUF_DIR_* */
+static u8 p2pbuf_path_want(u32 flags)
+{
+	return (flags & P2PBUF_PATH_READ ? P2PBUF_DIR_READ : 0) |
+	       (flags & P2PBUF_PATH_WRITE ? P2PBUF_DIR_WRITE : 0);
+}
+
+static u32 p2pbuf_path_dirs(const struct p2pbuf_verdict *v)
+{
+	u8 dirs;
+
+	if (v->map_type == P2PBUF_MAP_NOT_SUPPORTED)
+		return 0;
+	dirs = v->map_type == P2PBUF_MAP_BUS_ADDR ? P2PBUF_DIR_RW : v->dirs;
+	return (dirs & P2PBUF_DIR_READ ? P2PBUF_PATH_READ : 0) |
+	       (dirs & P2PBUF_DIR_WRITE ? P2PBUF_PATH_WRITE : 0);
+}
+
+/*
+ * The kernel's verdict on any two PCI devices: the first named by provider
+ * id or, with P2PBUF_PATH_BY_BDF, by address. Reads state only.
+ */
+static int p2pbuf_ioc_path(struct file *file, void __user *uarg,
+			   size_t usize)
+{
+	struct p2pbuf_provider *prov = NULL;
+	struct pci_dev *first, *client;
 	struct p2pbuf_verdict v;
 	struct p2pbuf_path arg;
-	struct pci_dev *client;
 	int ret;
 
 	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
-	if (arg.flags || !p2pbuf_zeroed(arg.reserved, sizeof(arg.reserved)))
-		return -EINVAL;
+	ret = p2pbuf_path_check(&arg, usize);
+	if (ret)
+		return ret;
 
-	prov = p2pbuf_provider_get_by_id(arg.provider_id);
-	if (!prov)
-		return -EINVAL;
-	client = pci_get_domain_bus_and_slot(P2PBUF_BDF_DOMAIN(arg.client),
-					     P2PBUF_BDF_BUS(arg.client),
-					     P2PBUF_BDF_DEVFN(arg.client));
+	if (arg.flags & P2PBUF_PATH_BY_BDF) {
+		first = p2pbuf_pci_get_bdf(arg.provider_bdf);
+		if (!first)
+			return -ENODEV;
+	} else {
+		prov = p2pbuf_provider_get_by_id(arg.provider_id);
+		if (!prov)
+			return -EINVAL;
+		first = pci_dev_get(prov->pdev);
+	}
+	client = p2pbuf_pci_get_bdf(arg.client);
 	if (!client) {
 		ret = -ENODEV;
-		goto out_put_prov;
+		goto out_put_first;
 	}
 
-	p2pbuf_path_verdict(prov->pdev, client, 0, &v);
+	p2pbuf_path_verdict(first, client, p2pbuf_path_want(arg.flags), &v);
 	arg.map_type = v.map_type;
 	arg.reason = v.reason;
 	arg.distance = v.distance;
 	arg.via = v.via;
 	arg.via_id = v.via_id;
+	arg.dirs = p2pbuf_path_dirs(&v);
 	memset(arg.reason_str, 0, sizeof(arg.reason_str));
 	p2pbuf_reason_format(&v, arg.reason_str, sizeof(arg.reason_str));
 	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
 		ret = -EFAULT;
 
 	pci_dev_put(client);
-out_put_prov:
-	p2pbuf_provider_put(prov);
+out_put_first:
+	pci_dev_put(first);
+	if (prov)
+		p2pbuf_provider_put(prov);
 	return ret;
 }
 
 struct p2pbuf_ioctl_desc {
 	unsigned int cmd;
 	size_t min_size;
-	int (*fn)(void __user *uarg, size_t usize);
+	int (*fn)(struct file *file, void __user *uarg, size_t usize);
 };
 
 static const struct p2pbuf_ioctl_desc p2pbuf_ioctls[] = {
@@ -314,7 +386,8 @@ static const struct p2pbuf_ioctl_desc p2pbuf_ioctls[] = {
 	},
 	[_IOC_NR(P2PBUF_IOC_PATH)] = {
 		.cmd = P2PBUF_IOC_PATH,
-		.min_size = offsetof(struct p2pbuf_path, reserved),
+		/* provider_bdf and dirs came later, from reserved */
+		.min_size = offsetof(struct p2pbuf_path, provider_bdf),
 		.fn = p2pbuf_ioc_path,
 	},
 };
@@ -336,7 +409,7 @@ static long p2pbuf_ioctl(struct file *file, unsigned int cmd,
 		return -ENOTTY;
 	if (usize < d->min_size)
 		return -EINVAL;
-	return d->fn(u64_to_user_ptr((u64)arg), usize);
+	return d->fn(file, u64_to_user_ptr((u64)arg), usize);
 }
 
 static const struct file_operations p2pbuf_fops = {
@@ -392,15 +465,17 @@ static struct attribute *p2pbuf_attrs[] = {
 ATTRIBUTE_GROUPS(p2pbuf);
 
 /*
- * root:root 0660 from devtmpfs; udev/60-p2pbuf.rules gives the node to the
- * group p2pbuf (Documentation/p2pbuf/security.rst)
+ * root:root 0664 from devtmpfs: anyone may open it read-only and query,
+ * only root allocates; udev/60-p2pbuf.rules gives the node to the group
+ * p2pbuf, whose members may open it for writing and allocate
+ * (Documentation/p2pbuf/security.rst)
  */
 static struct miscdevice p2pbuf_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "p2pbuf",
 	.fops = &p2pbuf_fops,
 	.groups = p2pbuf_groups,
-	.mode = 0660,
+	.mode = 0664,
 };
 
 int p2pbuf_uapi_init(void)

@@ -8,10 +8,13 @@
  * not zero (E2BIG). Reserved fields must be zero (EINVAL), unknown flags get
  * EINVAL and unknown ioctls get ENOTTY.
  *
- * Access: the module creates /dev/p2pbuf with mode 0660, owned by root;
- * udev/60-p2pbuf.rules gives it to the group "p2pbuf", whose members may
- * list, query and allocate. Documentation/p2pbuf/security.rst says who may
- * do what and why.
+ * Access: the module creates /dev/p2pbuf with mode 0664, owned by root;
+ * udev/60-p2pbuf.rules gives it to the group "p2pbuf". Anyone may open it
+ * read-only and query: P2PBUF_IOC_LIST, P2PBUF_IOC_PATH and
+ * P2PBUF_IOC_BUF_INFO. P2PBUF_IOC_ALLOC needs a file opened for writing,
+ * which only root and the group may open; on a read-only open it fails with
+ * EBADF, as write(2) does, and allocates nothing.
+ * Documentation/p2pbuf/security.rst says who may do what and why.
  *
  * Quota: each user (real uid of the allocating process) may hold at once
  * user_max_pct percent (default 50) of each provider's size and
@@ -222,6 +225,9 @@ struct p2pbuf_list {
  * The new buffer reads zero: the kernel clears the range before it hands it
  * out, whatever its previous user left there (ENOMEM also when no mapping
  * to clear it through could be made).
+ *
+ * Allocating needs /dev/p2pbuf open for writing: on a read-only open
+ * P2PBUF_IOC_ALLOC fails with EBADF before it looks at the argument.
  */
 struct p2pbuf_alloc {
 	__u64 size;
@@ -332,19 +338,75 @@ enum p2pbuf_reason {
 };
 
 /**
+ * define P2PBUF_PATH_BY_BDF - name the first device by PCI address
+ *
+ * A flag of struct p2pbuf_path.flags: the path is asked between the PCI
+ * device at struct p2pbuf_path.provider_bdf, whose memory the client would
+ * reach, and the client, whether or not either device is a provider of
+ * p2pbuf. struct p2pbuf_path.provider_id must then be zero. Without the
+ * flag the first device is the provider struct p2pbuf_path.provider_id
+ * names, and struct p2pbuf_path.provider_bdf must be zero.
+ */
+#define P2PBUF_PATH_BY_BDF		(1U << 0)
+
+/**
+ * define P2PBUF_PATH_READ - ask whether the client may read the memory
+ *
+ * A flag of struct p2pbuf_path.flags, and a bit of struct p2pbuf_path.dirs:
+ * the client reads the first device's memory (its driver maps
+ * DMA_TO_DEVICE). Allow rules of the policy may cover one direction only
+ * (allow_bridges entries "vvvv:dddd:r" or ":w"). With neither this flag nor
+ * P2PBUF_PATH_WRITE the path is asked for any direction, as a dma-buf
+ * attach is.
+ */
+#define P2PBUF_PATH_READ		(1U << 1)
+
+/**
+ * define P2PBUF_PATH_WRITE - ask whether the client may write the memory
+ *
+ * A flag of struct p2pbuf_path.flags, and a bit of struct p2pbuf_path.dirs:
+ * the client writes the first device's memory (DMA_FROM_DEVICE). With
+ * P2PBUF_PATH_READ too, both are asked (DMA_BIDIRECTIONAL, an RDMA MR).
+ */
+#define P2PBUF_PATH_WRITE		(1U << 2)
+
+/**
+ * define P2PBUF_PATH_VALID_FLAGS - every flag P2PBUF_IOC_PATH knows
+ *
+ * Any other bit in struct p2pbuf_path.flags gets EINVAL.
+ */
+#define P2PBUF_PATH_VALID_FLAGS \
+	(P2PBUF_PATH_BY_BDF | P2PBUF_PATH_READ | P2PBUF_PATH_WRITE)
+
+/**
  * struct p2pbuf_path - argument of P2PBUF_IOC_PATH
- * @provider_id: in: the provider (unknown: EINVAL)
+ * @provider_id: in: the provider (unknown: EINVAL); zero with
+ *	P2PBUF_PATH_BY_BDF
  * @client: in: PCI address of the importing device, see P2PBUF_BDF();
  *	ENODEV when there is no PCI device at that address
- * @flags: in: zero
+ * @flags: in: P2PBUF_PATH_* flags
  * @map_type: out: enum p2pbuf_map_type
  * @reason: out: enum p2pbuf_reason
  * @distance: out: PCI distance as pci_p2pdma_distance() counts it, -1 if refused
  * @via: out: PCI address of the bridge that decided (host bridge, ACS port,
  *	denied switch), 0xffffffff when none did
  * @via_id: out: PCI vendor << 16 | device of @via, 0 when none
- * @reason_str: out: the reason in words, with the fix when there is one
+ * @reason_str: out: the reason in words, with the fix when there is one; a
+ *	path an allow rule grants in one direction only says which
+ * @provider_bdf: in with P2PBUF_PATH_BY_BDF: PCI address of the device whose
+ *	memory the client reaches, see P2PBUF_BDF() (ENODEV when there is no
+ *	PCI device there; EINVAL when the struct ends before this field); zero
+ *	without the flag
+ * @dirs: out: the directions the path allows the client, P2PBUF_PATH_READ
+ *	and P2PBUF_PATH_WRITE bits; 0 when refused. A path below a common
+ *	switch allows both; one through a host bridge what its allow rules
+ *	grant.
  * @reserved: zero
+ *
+ * @provider_bdf and @dirs took the place of the first reserved word, so the
+ * size, and the ioctl number, did not change; a caller whose struct ends
+ * before them (at @reserved, the smallest size the kernel takes) still
+ * works. Reading a path changes nothing and needs no write access.
  */
 struct p2pbuf_path {
 	__u32 provider_id;
@@ -356,7 +418,9 @@ struct p2pbuf_path {
 	__u32 via;
 	__u32 via_id;
 	char reason_str[P2PBUF_REASON_LEN];
-	__u64 reserved[4];
+	__u32 provider_bdf;
+	__u32 dirs;
+	__u64 reserved[3];
 };
 
 #define P2PBUF_IOC_LIST		_IOWR(P2PBUF_IOCTL_BASE, 0x00, struct p2pbuf_list)

@@ -2,6 +2,7 @@
 /* BDF parsing and formatting, strings for the uapi enums, bad arguments. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -70,5 +71,26 @@ int main(void)
 		close(p[1]);
 	}
 	tap_ok(p2pbuf_query(NULL, -1, &q) == -EINVAL, "query of -1: -EINVAL");
+	{
+		/* a node that refuses read-write (as /dev/p2pbuf to others) */
+		struct p2pbuf_ctx *ro = p2pbuf_open("/sys/devices/system/cpu/possible");
+		struct p2pbuf_path_info pi;
+		int flags = ro ? fcntl(p2pbuf_ctx_fd(ro), F_GETFL) : -1;
+
+		tap_ok(ro && (flags & O_ACCMODE) == O_RDONLY,
+		       "a device that refuses read-write is opened read-only (%s)",
+		       ro ? "opened" : strerror(errno));
+		tap_ok(p2pbuf_path_bdf(NULL, 0, 0, 0, &pi) == -EINVAL &&
+		       p2pbuf_path_bdf(ro, 0, 0, 1U << 0, &pi) == -EINVAL &&
+		       p2pbuf_path_bdf(ro, 0, 0, 1U << 3, &pi) == -EINVAL,
+		       "path_bdf without a context or with an unknown flag: -EINVAL");
+		/* not p2pbuf's ioctl: the error comes back, info untouched */
+		memset(&pi, 0x5a, sizeof(pi));
+		tap_ok(ro && p2pbuf_path_bdf(ro, 0, 0, P2PBUF_PATH_F_READ |
+					     P2PBUF_PATH_F_WRITE, &pi) == -ENOTTY &&
+		       pi.comp_mask == 0x5a5a5a5a,
+		       "path_bdf on a device that is not p2pbuf: -ENOTTY");
+		p2pbuf_close(ro);
+	}
 	return tap_done();
 }

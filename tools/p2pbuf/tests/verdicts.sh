@@ -60,5 +60,17 @@ ok $? "EACCES on the device node: said as such: $(echo "$out" | grep verdicts)"
 out=$($as_user "$bin" --dev "$tmp/dev" list 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "permission denied" && ! echo "$out" | grep -q "module loaded"
 ok $? "list with EACCES: a permission error, not 'is the module loaded?': $out"
+# a node that may be read but not written: opened read-only and asked
+chmod 644 "$tmp/dev"
+out=$($as_user "$bin" --dev "$tmp/dev" --sysfs "$tmp/p2pdma" check 03:00.0 04:00.0 2>&1)
+echo "$out" | grep -q "the kernel was not asked: $tmp/dev answers no P2PBUF_IOC_PATH"
+ok $? "read-only access to the device node: opened and asked: $(echo "$out" | grep verdicts)"
+
+# a host bridge allowed for reads only: the model says so, not "rw"
+"$src/mkfakesys.sh" "$tmp/allowr" allow >/dev/null
+printf '8086:29c0:r\n' >"$tmp/allowr/module/p2pbuf/parameters/allow_bridges"
+out=$("$bin" --model --sysfs "$tmp/allowr" check 07:00.0 08:00.0 2>&1); rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q '^why      through host bridge 0000:00:00.0 (8086:29c0), allowed (r)$'
+ok $? "allow rule for reads only: the model's why says (r) (got $rc)"
 echo "1..$n"
 exit $fail

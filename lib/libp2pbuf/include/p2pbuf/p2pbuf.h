@@ -3,11 +3,22 @@
  * libp2pbuf: PCI BAR memory as dma-buf fds, moved between processes and
  * devices.
  *
- * Return conventions (as rdma-core):
+ * Return conventions:
  *   calls returning a pointer return NULL and set errno on failure;
- *   calls returning int return 0 or a negative errno;
+ *   calls returning int return 0 (or a documented count or yes/no) on
+ *   success and a negative errno value on failure, as libdrm's drmMode*()
+ *   calls do; this is not rdma-core's convention, whose verbs return a
+ *   positive errno value;
  *   calls returning a file descriptor return it (>= 0), or -1 and set errno.
- * ioctls are retried on EINTR and EAGAIN.
+ * ioctls are retried on EINTR, and on EAGAIN at most 1000 times 1 ms apart
+ * (then the call fails with EAGAIN).
+ *
+ * Growth: struct p2pbuf_provider, struct p2pbuf_buf and
+ * struct p2pbuf_path_info keep their size; fields added later take words of
+ * their reserved[] and a bit of their comp_mask, which the library sets for
+ * every such field it filled (rdma-core's comp_mask, as an output). A field
+ * whose bit is clear was not filled: an older library or kernel. Until the
+ * 1.0 release the version node LIBP2PBUF_1 is not frozen (README.md).
  *
  * The core (this header) depends on libc only. The importer helpers live in
  * their own small libraries: <p2pbuf/verbs.h> (libp2pbuf-verbs, links
@@ -52,19 +63,23 @@ P2PBUF_EXPORT int p2pbuf_ctx_fd(const struct p2pbuf_ctx *ctx);
 #define P2PBUF_PROV_PUBLISHED		(1U << 1)
 #define P2PBUF_PROV_PAGES		(1U << 2)
 
+/* a provider, as p2pbuf_get_providers() lists it */
 struct p2pbuf_provider {
+	uint32_t comp_mask;	/* no optional field yet: 0 */
 	uint32_t id;
 	uint32_t kind;		/* P2PBUF_LIB_KIND_* */
 	uint32_t flags;		/* P2PBUF_PROV_* */
 	uint32_t bar;
 	uint32_t bdf;		/* domain << 16 | bus << 8 | devfn */
 	uint32_t vendor_device;	/* vendor << 16 | device */
+	uint32_t reserved0;	/* zero */
 	uint64_t bar_offset;
 	uint64_t size;
 	uint64_t free;
 	uint64_t bus_addr;
 	char name[32];
 	char reason[128];
+	uint64_t reserved[4];	/* zero, room to grow */
 };
 
 P2PBUF_EXPORT struct p2pbuf_provider *
@@ -94,10 +109,11 @@ struct p2pbuf_buf {
 	uint32_t provider_id;
 	uint32_t kind;
 	uint32_t attachments;
-	uint32_t reserved;
+	uint32_t comp_mask;	/* no optional field yet: 0 */
 	char exporter[32];	/* exp_name from fdinfo, "" if unknown */
 	char provider_name[32];
 	char last_refusal[128];
+	uint64_t reserved[4];	/* zero, room to grow */
 };
 
 P2PBUF_EXPORT int p2pbuf_alloc(struct p2pbuf_ctx *ctx, uint32_t provider_id,
@@ -108,24 +124,44 @@ P2PBUF_EXPORT int p2pbuf_query(struct p2pbuf_ctx *ctx, int fd,
 
 /* ---- paths and orchestration (man p2pbuf_path(3)) ---- */
 
+/*
+ * Directions a client needs or gets: the flags of p2pbuf_path_bdf() and the
+ * bits of struct p2pbuf_path_info.dirs, the values of P2PBUF_PATH_READ and
+ * P2PBUF_PATH_WRITE in <linux/p2pbuf.h>. Read: the client reads the first
+ * device's memory; write: it writes it.
+ */
+#define P2PBUF_PATH_F_READ	(1U << 1)
+#define P2PBUF_PATH_F_WRITE	(1U << 2)
+
+/* struct p2pbuf_path_info.comp_mask: the kernel said which directions */
+#define P2PBUF_PATH_INFO_DIRS	(1U << 0)
+
 /* map types and reasons: the values of <linux/p2pbuf.h> */
 struct p2pbuf_path_info {
-	uint32_t provider_id;
+	uint32_t comp_mask;	/* P2PBUF_PATH_INFO_* fields filled */
+	uint32_t provider_id;	/* 0 when asked by PCI address */
+	uint32_t provider_bdf;	/* BDF of the first device (the memory) */
 	uint32_t client;	/* BDF */
 	uint32_t map_type;	/* enum p2pbuf_map_type */
 	uint32_t reason;	/* enum p2pbuf_reason */
 	int32_t distance;	/* -1 if refused */
 	uint32_t via;		/* BDF of the deciding bridge, P2PBUF_BDF_NONE */
 	uint32_t via_id;	/* vendor << 16 | device of via */
-	uint32_t reserved;
+	uint32_t dirs;		/* P2PBUF_PATH_F_* allowed, with _INFO_DIRS */
 	char reason_str[128];
+	uint64_t reserved[4];	/* zero, room to grow */
 };
 
+/* every call here takes the provider (the memory) first, then the client */
 P2PBUF_EXPORT int p2pbuf_path(struct p2pbuf_ctx *ctx, uint32_t provider_id,
 			      uint32_t client_bdf,
 			      struct p2pbuf_path_info *info);
+P2PBUF_EXPORT int p2pbuf_path_bdf(struct p2pbuf_ctx *ctx,
+				  uint32_t provider_bdf, uint32_t client_bdf,
+				  uint32_t flags,
+				  struct p2pbuf_path_info *info);
 P2PBUF_EXPORT int p2pbuf_can_reach(struct p2pbuf_ctx *ctx,
-				   uint32_t client_bdf, uint32_t provider_id,
+				   uint32_t provider_id, uint32_t client_bdf,
 				   char *why, size_t why_len);
 P2PBUF_EXPORT int p2pbuf_pick_provider(struct p2pbuf_ctx *ctx,
 				       const uint32_t *clients, int nclients,

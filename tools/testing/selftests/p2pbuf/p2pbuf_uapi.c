@@ -23,6 +23,9 @@
 #define PAGE		4096ULL
 #define IVSHMEM		"0000:05:00.0"
 #define BDF_NVME0	P2PBUF_BDF(0, 3, 0)
+#define BDF_EDU		P2PBUF_BDF(0, 6, 0)
+#define BDF_NVME2	P2PBUF_BDF(0, 7, 0)
+#define BDF_EDU2	P2PBUF_BDF(0, 8, 0)
 #define MAX_PROV	64
 
 /* The same ioctl number with another argument size. */
@@ -404,10 +407,14 @@ TEST_F(p2pbuf, path_bad_input_einval)
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_PATH, &p)) \
 		TH_LOG("case: %s", #setup); \
 } while (0)
-	PATH_EINVAL(p.flags = 1);
+	/* by address, but a provider id too */
+	PATH_EINVAL(p.flags = P2PBUF_PATH_BY_BDF);
+	PATH_EINVAL(p.flags = P2PBUF_PATH_VALID_FLAGS + 1);
 	PATH_EINVAL(p.flags = 1U << 31);
+	/* an address without the flag that says to use it */
+	PATH_EINVAL(p.provider_bdf = BDF_NVME0);
 	PATH_EINVAL(p.reserved[0] = 1);
-	PATH_EINVAL(p.reserved[3] = 1);
+	PATH_EINVAL(p.reserved[2] = 1);
 #undef PATH_EINVAL
 }
 
@@ -443,8 +450,21 @@ TEST_F(p2pbuf, path_short_and_long_struct)
 	memset(&p, 0, sizeof(p));
 	p.provider_id = self->provider;
 	p.client = BDF_NVME0;
+	/* the struct as it was before provider_bdf and dirs */
 	EXPECT_EQ(0, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_PATH,
-				offsetof(struct p2pbuf_path, reserved)), &p));
+				offsetof(struct p2pbuf_path, provider_bdf)), &p));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd,
+				  IOC_SIZED(P2PBUF_IOC_PATH,
+					    offsetof(struct p2pbuf_path, provider_bdf) - 4),
+				  &p));
+	/* a flag whose field that struct does not have */
+	memset(&p, 0, sizeof(p));
+	p.flags = P2PBUF_PATH_BY_BDF;
+	p.client = BDF_NVME0;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd,
+				  IOC_SIZED(P2PBUF_IOC_PATH,
+					    offsetof(struct p2pbuf_path, provider_bdf)),
+				  &p));
 
 	memset(&big, 0, sizeof(big));
 	big.p.provider_id = self->provider;
@@ -454,6 +474,138 @@ TEST_F(p2pbuf, path_short_and_long_struct)
 	big.tail = 1;
 	EXPECT_EQ(-E2BIG, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_PATH,
 						     sizeof(big)), &big));
+
+	/* a newer caller's longer struct, zero past ours: by address too */
+	memset(&big, 0, sizeof(big));
+	big.p.flags = P2PBUF_PATH_BY_BDF;
+	big.p.provider_bdf = BDF_EDU;
+	big.p.client = BDF_NVME0;
+	EXPECT_EQ(0, xioctl(self->fd, IOC_SIZED(P2PBUF_IOC_PATH, sizeof(big)),
+			    &big));
+	EXPECT_NE(0, big.p.reason_str[0]);
+}
+
+/* the provider's id and its address give one answer, in every direction */
+TEST_F(p2pbuf, path_by_bdf_matches_provider_id)
+{
+	static const __u32 dirs[] = { 0, P2PBUF_PATH_READ, P2PBUF_PATH_WRITE,
+				      P2PBUF_PATH_READ | P2PBUF_PATH_WRITE };
+	static const __u32 clients[] = { BDF_NVME0, BDF_EDU, BDF_NVME2,
+					 BDF_EDU2 };
+	struct p2pbuf_provider_info info[MAX_PROV];
+	struct p2pbuf_list l = {
+		.count = MAX_PROV,
+		.entry_size = sizeof(info[0]),
+		.entries = (uintptr_t)info,
+	};
+	struct p2pbuf_path a, b;
+	__u32 bdf = 0;
+
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	for (unsigned int i = 0; i < l.count && i < MAX_PROV; i++)
+		if (info[i].id == self->provider)
+			bdf = info[i].bdf;
+	for (unsigned int d = 0; d < 4; d++) {
+		for (unsigned int c = 0; c < 4; c++) {
+			memset(&a, 0, sizeof(a));
+			a.provider_id = self->provider;
+			a.client = clients[c];
+			a.flags = dirs[d];
+			memset(&b, 0, sizeof(b));
+			b.flags = P2PBUF_PATH_BY_BDF | dirs[d];
+			b.provider_bdf = bdf;
+			b.client = clients[c];
+			if (xioctl(self->fd, P2PBUF_IOC_PATH, &a))
+				continue;	/* no such device in this VM */
+			ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_PATH, &b));
+			EXPECT_EQ(a.map_type, b.map_type);
+			EXPECT_EQ(a.reason, b.reason);
+			EXPECT_EQ(a.distance, b.distance);
+			EXPECT_EQ(a.via, b.via);
+			EXPECT_EQ(a.dirs, b.dirs);
+			EXPECT_STREQ(a.reason_str, b.reason_str);
+			/* allowed: in some direction, and in the one asked */
+			if (a.map_type == P2PBUF_MAP_NOT_SUPPORTED) {
+				EXPECT_EQ(0, a.dirs);
+			} else {
+				EXPECT_TRUE(a.dirs && (a.dirs & dirs[d]) == dirs[d])
+					TH_LOG("dirs %#x asked %#x", a.dirs, dirs[d]);
+			}
+		}
+	}
+}
+
+TEST_F(p2pbuf, path_by_bdf_no_device_enodev)
+{
+	struct p2pbuf_path p;
+
+	/* nothing at 0000:ff:1f.7, as the first device or the client */
+	memset(&p, 0, sizeof(p));
+	p.flags = P2PBUF_PATH_BY_BDF;
+	p.provider_bdf = P2PBUF_BDF(0, 0xff, 0xff);
+	p.client = BDF_NVME0;
+	EXPECT_EQ(-ENODEV, xioctl(self->fd, P2PBUF_IOC_PATH, &p));
+	EXPECT_EQ(0, p.map_type);
+	EXPECT_EQ(0, p.reason_str[0]);
+	memset(&p, 0, sizeof(p));
+	p.flags = P2PBUF_PATH_BY_BDF;
+	p.provider_bdf = BDF_NVME0;
+	p.client = P2PBUF_BDF(0, 0xff, 0xff);
+	EXPECT_EQ(-ENODEV, xioctl(self->fd, P2PBUF_IOC_PATH, &p));
+	/* and in another domain */
+	p.client = P2PBUF_BDF(0x1234, 0, 0);
+	EXPECT_EQ(-ENODEV, xioctl(self->fd, P2PBUF_IOC_PATH, &p));
+}
+
+/* ---- read-only opens: queries yes, allocation no ------------------------ */
+
+TEST_F(p2pbuf, readonly_open_queries_not_alloc)
+{
+	struct p2pbuf_provider_info info[MAX_PROV];
+	struct p2pbuf_list l = {
+		.count = MAX_PROV,
+		.entry_size = sizeof(info[0]),
+		.entries = (uintptr_t)info,
+	};
+	struct p2pbuf_alloc a = { .size = 2 * PAGE, .flags = P2PBUF_ALLOC_RDWR };
+	struct p2pbuf_buf_info bi = { .fd = self->buf };
+	struct p2pbuf_path p = { .flags = P2PBUF_PATH_BY_BDF,
+				 .provider_bdf = BDF_EDU,
+				 .client = BDF_NVME0 };
+	int ro, fds_before, fds_after;
+	uint64_t free_before;
+
+	ro = open("/dev/p2pbuf", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(0, xioctl(ro, P2PBUF_IOC_LIST, &l));
+	EXPECT_LT(0, l.count);
+	EXPECT_EQ(0, xioctl(ro, P2PBUF_IOC_PATH, &p));
+	EXPECT_NE(0, p.reason_str[0]);
+	EXPECT_EQ(0, xioctl(ro, P2PBUF_IOC_BUF_INFO, &bi));
+	EXPECT_EQ(2 * PAGE, bi.size);
+
+	free_before = provider_free(self->fd, self->provider);
+	fds_before = dup(0);
+	close(fds_before);
+	a.provider_id = self->provider;
+	a.fd = -1;
+	EXPECT_EQ(-EBADF, xioctl(ro, P2PBUF_IOC_ALLOC, &a));
+	EXPECT_EQ(-1, a.fd);
+	/* nothing allocated, no fd installed */
+	EXPECT_EQ(free_before, provider_free(self->fd, self->provider));
+	fds_after = dup(0);
+	close(fds_after);
+	EXPECT_EQ(fds_before, fds_after);
+	/* before anything else: even a request that is wrong otherwise */
+	a.size = 0;
+	EXPECT_EQ(-EBADF, xioctl(ro, P2PBUF_IOC_ALLOC, &a));
+	close(ro);
+
+	/* the same caller, opened for writing, allocates */
+	a.size = 2 * PAGE;
+	EXPECT_EQ(0, xioctl(self->fd, P2PBUF_IOC_ALLOC, &a));
+	if (a.fd >= 0)
+		close(a.fd);
 }
 
 /* ---- the dma-buf itself ------------------------------------------------ */
