@@ -368,7 +368,7 @@ int main(int argc, char **argv)
 		}
 	} else {
 		/* iova 0: the MR's addresses are offsets into the dma-buf */
-		dmr = p2pbuf_ibv_reg_dmabuf_mr(pd, fd, 0, size, 0, access, msg, sizeof(msg));
+		dmr = p2pbuf_ibv_reg_dmabuf_mr(pd, 0, size, 0, fd, access, msg, sizeof(msg));
 		if (!dmr) {
 			int err = errno;
 
