@@ -54,6 +54,16 @@
  * Description: p2pbuf_pick_provider() picks a provider under the same
  *	switch for the edu DMA engine, and none for a set that includes the
  *	NVMe behind the other root port.
+ *
+ * SUBTEST: foreign-dmabuf
+ * Description: the helpers take a dma-buf p2pbuf did not export: a
+ *	udmabuf made from a sealed memfd. p2pbuf_query() says it is a dma-buf,
+ *	not p2pbuf's, exporter "udmabuf", with its exact size;
+ *	p2pbuf_send_fd()/p2pbuf_recv_fd() carry it to a
+ *	second process, which maps it, checks the pattern and writes another,
+ *	found through the memfd (outside the dma-buf); p2pbuf_copy() moves a
+ *	file into it and back, every byte counted direct or bounced; and
+ *	p2pbuf_drm_import() imports it into vgem.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -71,8 +81,12 @@
 
 #include <infiniband/verbs.h>
 #include <linux/p2pbuf.h>
+#include <linux/udmabuf.h>
+#include <p2pbuf/drm.h>
 #include <p2pbuf/p2pbuf.h>
 #include <p2pbuf/verbs.h>
+#include <sys/ioctl.h>
+#include <xf86drm.h>
 
 #include "igt.h"
 #include "p2pbuf_igt.h"
@@ -767,6 +781,168 @@ static void test_pick_nearest(void)
 	p2pbuf_close(ctx);
 }
 
+/* ---- foreign-dmabuf ---- */
+
+/* a udmabuf over @mfd, a memfd of BUF_SIZE bytes; -1 with errno */
+static int udmabuf_of(int mfd)
+{
+	struct udmabuf_create c = {
+		.memfd = mfd, .flags = UDMABUF_FLAGS_CLOEXEC, .size = BUF_SIZE,
+	};
+	int dev, fd, err;
+
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -1;
+	fd = ioctl(dev, UDMABUF_CREATE, &c);
+	err = errno;
+	close(dev);
+	errno = err;
+	return fd;
+}
+
+static int vgem_open(void)
+{
+	char path[32];
+	int i, fd;
+
+	for (i = 0; i < 16; i++) {
+		drmVersionPtr v;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		v = drmGetVersion(fd);
+		if (v && !strcmp(v->name, "vgem")) {
+			drmFreeVersion(v);
+			return fd;
+		}
+		if (v)
+			drmFreeVersion(v);
+		close(fd);
+	}
+	return -1;
+}
+
+/* the memfd's bytes against pattern(@seed): the view from outside the dma-buf */
+static long memfd_mismatch(int mfd, uint32_t seed)
+{
+	static uint8_t got[BUF_SIZE];
+
+	igt_assert_eq(pread(mfd, got, BUF_SIZE, 0), (ssize_t)BUF_SIZE);
+	return mismatch(got, BUF_SIZE, seed);
+}
+
+static void test_foreign_dmabuf(void)
+{
+	struct p2pbuf_fd_meta m = { .size = BUF_SIZE, .tag = 0xd3ab };
+	static uint8_t data[BUF_SIZE];
+	struct p2pbuf_copy_stats st;
+	struct p2pbuf_ctx *ctx;
+	struct p2pbuf_buf b;
+	char tmpl[] = "/tmp/foreign-XXXXXX", msg[256];
+	int mfd, ufd, sv[2], st_child, file, vgem;
+	uint32_t handle = 0;
+	pid_t pid;
+
+	mfd = memfd_create("foreign-dmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	igt_assert(mfd >= 0);
+	pattern(data, BUF_SIZE, 31);
+	igt_assert_eq(pwrite(mfd, data, BUF_SIZE, 0), (ssize_t)BUF_SIZE);
+	igt_assert(!fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK));
+	ufd = udmabuf_of(mfd);
+	igt_require_f(ufd >= 0, "no udmabuf to stand for a foreign dma-buf: %s\n",
+		      strerror(errno));
+
+	/* what the library says about it, with and without a context */
+	igt_assert_eq(p2pbuf_query(NULL, ufd, &b), 0);
+	igt_assert_f((b.flags & P2PBUF_BUF_IS_DMABUF) && !(b.flags & P2PBUF_BUF_OURS),
+		     "flags %#x: want a dma-buf that is not p2pbuf's\n", b.flags);
+	igt_assert_eq_u64(b.size, BUF_SIZE);
+	igt_assert_f(!strcmp(b.exporter, "udmabuf"), "exporter '%s'\n", b.exporter);
+	ctx = p2pbuf_open(NULL);
+	if (ctx) {
+		memset(&b, 0xff, sizeof(b));
+		igt_assert_eq(p2pbuf_query(ctx, ufd, &b), 0);
+		igt_assert(!(b.flags & P2PBUF_BUF_OURS) && b.size == BUF_SIZE &&
+			   !b.provider_name[0]);
+		p2pbuf_close(ctx);
+	}
+
+	/* to another process and back: it maps, checks, writes */
+	igt_assert(!socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	pid = fork();
+	igt_assert(pid >= 0);
+	if (!pid) {
+		struct p2pbuf_fd_meta rm;
+		struct p2pbuf_buf cb;
+		uint8_t *p;
+		int fd;
+
+		close(sv[0]);
+		fd = p2pbuf_recv_fd(sv[1], &rm);
+		if (fd < 0)
+			_exit(CH_RECV);
+		if (rm.size != BUF_SIZE || rm.tag != 0xd3ab)
+			_exit(CH_META);
+		if (p2pbuf_query(NULL, fd, &cb) || strcmp(cb.exporter, "udmabuf") ||
+		    cb.size != BUF_SIZE)
+			_exit(CH_QUERY);
+		p = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			_exit(CH_MAP);
+		if (mismatch(p, BUF_SIZE, 31) >= 0)
+			_exit(CH_DATA);
+		pattern(p, BUF_SIZE, 32);
+		_exit(CH_OK);
+	}
+	close(sv[1]);
+	igt_assert_eq(p2pbuf_send_fd(sv[0], ufd, &m), 0);
+	igt_assert_eq(waitpid(pid, &st_child, 0), pid);
+	close(sv[0]);
+	igt_assert_f(WIFEXITED(st_child) && !WEXITSTATUS(st_child),
+		     "receiver failed: exit %d (10 recv, 11 meta, 12 mmap, 13 data, 17 query)\n",
+		     WIFEXITED(st_child) ? WEXITSTATUS(st_child) : -1);
+	igt_assert_eq(memfd_mismatch(mfd, 32), -1);
+
+	/* p2pbuf_copy: a file into it, and out of it into the file */
+	file = mkstemp(tmpl);
+	igt_assert(file >= 0);
+	unlink(tmpl);
+	pattern(data, BUF_SIZE, 33);
+	igt_assert_eq(pwrite(file, data, BUF_SIZE, 0), (ssize_t)BUF_SIZE);
+	igt_assert_eq(p2pbuf_copy(file, 0, ufd, 0, BUF_SIZE, P2PBUF_COPY_TO_BUF, &st,
+				  NULL, NULL), 0);
+	igt_info("copy into the udmabuf: %llu direct, %llu bounced%s%s\n",
+		 (unsigned long long)st.bytes_direct, (unsigned long long)st.bytes_bounced,
+		 st.why[0] ? ": " : "", st.why);
+	igt_assert_eq_u64(st.bytes_direct + st.bytes_bounced, BUF_SIZE);
+	igt_assert_eq(memfd_mismatch(mfd, 33), -1);
+	pattern(data, BUF_SIZE, 34);
+	igt_assert_eq(pwrite(mfd, data, BUF_SIZE, 0), (ssize_t)BUF_SIZE);
+	igt_assert_eq(p2pbuf_copy(file, 0, ufd, 0, BUF_SIZE, P2PBUF_COPY_FROM_BUF, &st,
+				  NULL, NULL), 0);
+	igt_assert_eq_u64(st.bytes_direct + st.bytes_bounced, BUF_SIZE);
+	igt_assert_eq(pread(file, data, BUF_SIZE, 0), (ssize_t)BUF_SIZE);
+	igt_assert_eq(mismatch(data, BUF_SIZE, 34), -1);
+	close(file);
+
+	/* PRIME import into vgem */
+	vgem = vgem_open();
+	if (vgem < 0) {
+		igt_info("no vgem: p2pbuf_drm_import() not tried\n");
+	} else {
+		igt_assert_f(!p2pbuf_drm_import(vgem, ufd, &handle, msg, sizeof(msg)),
+			     "vgem refused a udmabuf: %s\n", msg);
+		igt_assert(handle);
+		drmCloseBufferHandle(vgem, handle);
+		close(vgem);
+	}
+	close(ufd);
+	close(mfd);
+}
+
 igt_main
 {
 	igt_describe("A dma-buf fd from the ivshmem BAR travels through four processes over UNIX sockets; data and fd counts checked.");
@@ -790,4 +966,7 @@ igt_main
 	igt_describe("The library picks the nearest provider for a set of clients.");
 	igt_subtest("pick-nearest")
 		test_pick_nearest();
+	igt_describe("The helpers take a dma-buf that another exporter made (udmabuf).");
+	igt_subtest("foreign-dmabuf")
+		test_foreign_dmabuf();
 }

@@ -6,7 +6,8 @@
 #   build-initramfs.sh stock61 STOCK61_ROOT ABI61 -> $BUILD/vm/stock61/...
 # Contents: busybox, guest-init, our modules built against that kernel,
 # the userspace from build/user with every shared library it needs,
-# rdma-core's rxe provider, and (stock, stock61) Debian's nvme/rxe/vgem/veth
+# rdma-core's rxe provider, p2pbuf as `make install` puts it (test), and
+# (stock, stock61) Debian's nvme/rxe/vgem/veth
 # modules.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -83,6 +84,12 @@ rm -rf "$root/p2pbuf/tests/host"
 cp -a "$TOP/tests/vm/." "$root/p2pbuf/tests/"
 mkdir -p "$root/p2pbuf/examples"
 cp -a "$TOP/examples/." "$root/p2pbuf/examples/"
+
+# --- install-from-destdir (test kernel): `make install DESTDIR=` into this root
+if [ "$kind" = test ]; then
+	"$TOP/tests/install-from-destdir/stage.sh" "$out/install" "$root" ||
+		log "install-from-destdir: staging failed; the suite reports it"
+fi
 
 # --- host tools the tests call, rdma-core for rxe, and all their libraries
 extra_bins="/usr/bin/rdma /usr/sbin/ip /usr/bin/ibv_devices /usr/bin/ibv_devinfo"
