@@ -44,7 +44,7 @@
 #define BDF_IVSHMEM	BDF(5, 0, 0)	/* BAR2 128 MiB, the "GPU" */
 #define BDF_EDU		BDF(6, 0, 0)	/* DMA engine, 64 KiB segments */
 
-static int repeats = 7;
+static int repeats = 11;
 static bool quiet;
 static struct p2pbuf_ctx *ctx;
 static int p2pfd, ti = -1, udmabuf_dev = -1;
@@ -182,12 +182,12 @@ static double p2pmem_loop(uint32_t provider, uint64_t size,
 	return *err ? 0 : (double)b.ns / iters;
 }
 
-/* loop count for about 20 ms per measurement, from one probe of @ns */
+/* loop count for about 50 ms per measurement, from a probe of @ns */
 static uint32_t iters_for(double ns)
 {
-	double n = 20e6 / (ns > 1 ? ns : 1);
+	double n = 50e6 / (ns > 1 ? ns : 1);
 
-	return n < 3 ? 3 : n > 20000 ? 20000 : (uint32_t)n;
+	return n < 5 ? 5 : n > 50000 ? 50000 : (uint32_t)n;
 }
 
 static void emit_pair(const char *key, const char *extra, const double *a,
@@ -234,14 +234,14 @@ static void bench_map(const char *fig, uint32_t prov, uint64_t size,
 			goto out;
 		}
 	}
-	/* probe both once, then loops sized for the slower */
-	map_loop(fd, imp, 3, &na, &err);
+	/* warm both up, probe them, then loops sized for the slower */
+	map_loop(fd, imp, 10, &na, &err);
 	if (!err) {
-		double pa = map_loop(fd, imp, 3, &na, &err), pb;
+		double pa = map_loop(fd, imp, 10, &na, &err), pb;
 
-		pb = upstream ? p2pmem_loop(BDF_NVME1, size, imp, 3,
+		pb = upstream ? p2pmem_loop(BDF_NVME1, size, imp, 10,
 					    &nb, &err) :
-				map_loop(ufd, imp, 3, &nb, &err);
+				map_loop(ufd, imp, 10, &nb, &err);
 		it = iters_for(pa > pb ? pa : pb);
 		for (int r = 0; r < repeats && !err; r++) {
 			a[r] = map_loop(fd, imp, it, &na, &err);
@@ -318,12 +318,15 @@ static void bench_alloc(uint64_t size)
 		return;
 	}
 	{
-		double pa = alloc_loop(bar_prov, size, 2, &err);
-		double pb = udmabuf_loop(memfd, size, 2, &err);
+		double pa, pb;
 
+		alloc_loop(bar_prov, size, 3, &err);
+		udmabuf_loop(memfd, size, 3, &err);
+		pa = alloc_loop(bar_prov, size, 5, &err);
+		pb = udmabuf_loop(memfd, size, 5, &err);
 		n = (int)iters_for(pa > pb ? pa : pb);
-		if (n > 2000)
-			n = 2000;
+		if (n > 5000)
+			n = 5000;
 	}
 	for (int r = 0; r < repeats && !err; r++) {
 		a[r] = alloc_loop(bar_prov, size, n, &err);
@@ -375,7 +378,7 @@ static struct kmem kmem_now(void)
 	return k;
 }
 
-#define KMEM_N	128
+#define KMEM_N	512
 
 /* per-buffer deltas of KMEM_N live buffers of @size, p2pbuf and udmabuf */
 static void bench_kmem(uint64_t size)
@@ -429,11 +432,13 @@ static void bench_kmem(uint64_t size)
 	     u1.vmalloc - u0.vmalloc);
 }
 
-/* kernel memory of registering a whole BAR (ivshmem BAR2) once more */
+#define REG_N	16
+
+/* kernel memory of registering the ivshmem BAR2 REG_N times more */
 static void bench_kmem_register(void)
 {
 	struct p2pbuf_ti_bench b = {
-		.op = P2PBUF_TI_BENCH_REGISTER, .iters = 1,
+		.op = P2PBUF_TI_BENCH_REGISTER, .iters = REG_N,
 		.provider = BDF_IVSHMEM, .bar = 2, .size = 128 * MiB,
 	};
 	struct kmem k0, k1;
@@ -450,7 +455,7 @@ static void bench_kmem_register(void)
 		return;
 	}
 	jraw("kmem_register", "{\"bytes\": %llu, \"slab\": %lld, \"vmalloc\": %lld}",
-	     128 * MiB, k1.slab - k0.slab, k1.vmalloc - k0.vmalloc);
+	     REG_N * 128 * MiB, k1.slab - k0.slab, k1.vmalloc - k0.vmalloc);
 }
 
 /* ---- fd hand-offs ----------------------------------------------------------- */
@@ -924,7 +929,13 @@ int main(int argc, char **argv)
 			quiet = true;
 	}
 	if (repeats < 1 || repeats > 64)
-		repeats = 7;
+		repeats = 11;
+	{
+		/* KMEM_N buffers and as many memfds and udmabufs at once */
+		struct rlimit rl = { 4096, 4096 };
+
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	ctx = p2pbuf_open(NULL);
 	ti = open("/dev/p2pbuf_test_importer", O_RDWR | O_CLOEXEC);
 	udmabuf_dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
@@ -969,7 +980,7 @@ int main(int argc, char **argv)
 		bench_alloc(alloc_sizes[i]);
 	note("kmem\n");
 	bench_kmem(4 * KiB);
-	bench_kmem(512 * KiB);
+	bench_kmem(128 * KiB);
 	bench_kmem_register();
 	note("handoff\n");
 	bench_handoff();

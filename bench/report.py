@@ -121,7 +121,8 @@ class Report:
         d = self.data[c]
         core = d.get("core_kmalloc", 0)
         owns = []
-        for size in (4 * KiB, 512 * KiB):
+        sizes = sorted(int(k.split("/")[1]) for k in d if k.startswith("kmem/"))
+        for size in sizes:
             e = d.get(f"kmem/{size}")
             label = f"{size_str(size)} buffers"
             if not e or "error" in e:
@@ -141,7 +142,8 @@ class Report:
                      udmabuf_slab_per_buf=e["base_slab"] / n)
         if len(owns) == 2:
             diff = owns[1] - owns[0]
-            self.add("kmem-flat", c, "own share, 512 KiB - 4 KiB", f"{diff:+.0f} B",
+            self.add("kmem-flat", c, f"own share, {size_str(sizes[1])} - {size_str(sizes[0])}",
+                     f"{diff:+.0f} B",
                      "flat in size (within 32 B)", abs(diff) <= 32 if judged else None,
                      "slab rounding and per-CPU caches move single figures by a few bytes")
         e = d.get("kmem_register")
@@ -349,7 +351,7 @@ def write_md(path, m, rows, judged):
         "map-flat": "map cost flat in size (large-segment importer)",
         "sg": "sg entries per mapping",
         "cmb": "p2pmem (CMB) buffer vs upstream's p2pmem path (ratio of times)",
-        "kmem": "kernel memory per buffer (slabinfo delta over 128 live buffers)",
+        "kmem": "kernel memory per buffer (slabinfo delta over the live buffers)",
         "kmem-flat": "kernel memory flat in size",
         "kmem-register": "kernel memory per GiB of BAR registered",
         "clear": "clearing on allocation",

@@ -27,6 +27,7 @@
 #include <linux/dma-resv.h>
 #include <linux/io.h>
 #include <linux/iopoll.h>
+#include <linux/math64.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -814,7 +815,7 @@ static int ti_bench_register(struct p2pbuf_ti_bench *b)
 {
 	struct p2pbuf_provider *prov;
 	struct pci_dev *pdev;
-	u64 off;
+	u64 off, bar_len;
 	u32 i;
 	int ret = 0;
 
@@ -825,16 +826,22 @@ static int ti_bench_register(struct p2pbuf_ti_bench *b)
 					   b->provider & 0xff);
 	if (!pdev)
 		return -ENODEV;
+	bar_len = pci_resource_len(pdev, b->bar);
 	mutex_lock(&ti_bench_lock);
 	if (ti_bench_nr_provs + b->iters > TI_BENCH_MAX_PROVIDERS) {
 		ret = -ENOSPC;
 		goto out;
 	}
 	for (i = 0; i < b->iters; i++) {
-		if (check_mul_overflow((u64)ti_bench_nr_provs, b->size, &off)) {
+		/* one after the other, from offset 0 again at the BAR's end */
+		if (!bar_len ||
+		    check_mul_overflow((u64)ti_bench_nr_provs, b->size, &off)) {
 			ret = -EINVAL;
 			break;
 		}
+		div64_u64_rem(off, bar_len, &off);
+		if (b->size > bar_len - off)
+			off = 0;
 		prov = p2pbuf_provider_register(pdev, b->bar, off, b->size);
 		if (IS_ERR(prov)) {
 			ret = PTR_ERR(prov);

@@ -148,7 +148,8 @@ struct p2pbuf_ti_pin {
  * @bar: in: REGISTER: the BAR
  * @nents: out: ATTACH_MAP, P2PMEM_MAP: DMA segments of the last mapping
  * @size: in: P2PMEM_MAP: bytes; REGISTER: bytes per provider, placed one
- *	after the other from offset 0 of @bar
+ *	after the other from offset 0 of @bar, and from 0 again past its end
+ *	(providers may overlap: nothing is allocated from them)
  * @ns: out: ATTACH_MAP, P2PMEM_MAP: nanoseconds the whole loop took
  * @value: out: INFO: bytes the dma-buf core kmallocs per exported dma-buf
  *	(struct dma_buf and its embedded reservation object), rounded up to
