@@ -115,6 +115,7 @@ static int p2pbuf_attach(struct dma_buf *dmabuf,
 {
 	struct p2pbuf_buffer *buf = dmabuf->priv;
 	struct p2pbuf_attachment *pa;
+	struct p2pbuf_verdicts vs;
 	struct p2pbuf_verdict v;
 	struct pci_dev *client;
 	int ret;
@@ -135,7 +136,9 @@ static int p2pbuf_attach(struct dma_buf *dmabuf,
 		ret = -EOPNOTSUPP;
 		goto err_put_client;
 	}
-	p2pbuf_path_verdict(buf->chunk->prov->pdev, client, 0, &v);
+	/* decided once per importer; see DOC: verdict cache */
+	p2pbuf_verdicts_get(buf->chunk->prov, client, &vs);
+	v = vs.v[0];
 	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
 	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&
 	     !p2pbuf_bus_reachable(buf, attach->dev, &v))) {
@@ -151,6 +154,7 @@ static int p2pbuf_attach(struct dma_buf *dmabuf,
 	pa->attach = attach;
 	pa->client = client;
 	pa->map_type = v.map_type;
+	pa->vs = vs;
 	attach->priv = pa;
 
 	mutex_lock(&buf->lock);
@@ -313,9 +317,13 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 		return ERR_PTR(-EACCES);
 	}
 
-	/* the policy may have changed since attach; directions count now */
-	p2pbuf_path_verdict(prov->pdev, pa->client, p2pbuf_dir_to_mask(dir),
-			    &v);
+	/*
+	 * Directions count now; the policy or the topology may have changed
+	 * since attach, and then the verdicts are decided again.
+	 */
+	if (!p2pbuf_verdicts_fresh(&pa->vs))
+		p2pbuf_verdicts_get(prov, pa->client, &pa->vs);
+	v = pa->vs.v[p2pbuf_dir_to_mask(dir)];
 	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
 	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&
 	     !p2pbuf_bus_reachable(buf, dev, &v))) {

@@ -17,6 +17,7 @@
 #include <linux/rwsem.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <uapi/linux/p2pbuf.h>
@@ -66,6 +67,24 @@ struct p2pbuf_walk {
 };
 
 /**
+ * struct p2pbuf_verdicts - how one importer reaches one provider
+ * @valid: decided (a walk that found no memory leaves it false)
+ * @gen: p2pbuf_topo_generation() when decided
+ * @client: the importing device; compared, never dereferenced: removing a
+ *	device moves the generation on before its memory can be reused
+ * @v: the verdict for each set of P2PBUF_DIR_* bits, 0 for any direction
+ */
+struct p2pbuf_verdicts {
+	bool valid;
+	u32 gen;
+	struct pci_dev *client;
+	struct p2pbuf_verdict v[P2PBUF_DIR_RW + 1];
+};
+
+/* (provider, importer) pairs each provider remembers, see DOC: verdict cache */
+#define P2PBUF_VCACHE	4
+
+/**
  * struct p2pbuf_provider - a BAR region lent out as dma-bufs
  * @kref: lifetime; every chunk holds a reference
  * @id: id in the registry and the uapi
@@ -91,6 +110,9 @@ struct p2pbuf_walk {
  * @allocated: bytes allocated through p2pbuf
  * @buffers: exported buffers (struct p2pbuf_buffer.node)
  * @reason: why it is not available
+ * @vcache_lock: protects @vcache and @vcache_next
+ * @vcache: verdicts of the importers seen last (verdict.c)
+ * @vcache_next: the entry to replace next
  */
 struct p2pbuf_provider {
 	struct kref kref;
@@ -113,6 +135,9 @@ struct p2pbuf_provider {
 	u64 allocated;
 	struct list_head buffers;
 	char reason[P2PBUF_REASON_LEN];
+	spinlock_t vcache_lock;	/* @vcache, @vcache_next */
+	struct p2pbuf_verdicts vcache[P2PBUF_VCACHE];
+	unsigned int vcache_next;
 };
 
 /**
@@ -194,6 +219,8 @@ struct p2pbuf_buffer {
  * @nents: sg entries of the last mapping
  * @maps: live mappings
  * @pins: pins held
+ * @vs: the verdicts for this importer, refreshed by a map once stale;
+ *	under the reservation lock after attach
  */
 struct p2pbuf_attachment {
 	struct list_head node;
@@ -203,6 +230,7 @@ struct p2pbuf_attachment {
 	unsigned int nents;
 	unsigned int maps;
 	unsigned int pins;
+	struct p2pbuf_verdicts vs;
 };
 
 /* topology.c; the decision itself is in decision.h */
@@ -211,6 +239,8 @@ void p2pbuf_topo_walk(struct pci_dev *provider, struct pci_dev *client,
 		      struct p2pbuf_walk *s);
 void p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
 			 u8 want, struct p2pbuf_verdict *v);
+u32 p2pbuf_topo_generation(void);
+void p2pbuf_topo_changed(void);
 u8 p2pbuf_dir_to_mask(enum dma_data_direction dir);
 bool p2pbuf_dma_reachable(u64 addr, u64 size, const u64 *dma_mask,
 			  u64 bus_dma_limit, struct p2pbuf_verdict *v);
@@ -261,6 +291,11 @@ static inline int p2pbuf_param_may_set(void)
 int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
 			u64 provider_size, u64 bytes);
 void p2pbuf_quota_uncharge(struct p2pbuf_charge *charge);
+
+/* verdict.c */
+bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs);
+void p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
+			 struct p2pbuf_verdicts *vs);
 
 /* sgt.c */
 u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
