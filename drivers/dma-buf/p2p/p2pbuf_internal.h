@@ -343,6 +343,7 @@ int p2pbuf_p2pmem_init(void);
 void p2pbuf_p2pmem_exit(void);
 
 /* uapi.c */
+int p2pbuf_provider_count(void);
 int p2pbuf_uapi_init(void);
 void p2pbuf_uapi_exit(void);
 

@@ -323,6 +323,24 @@ void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 }
 
 /**
+/**
+ * p2pbuf_provider_count - how many providers are registered
+ *
+ * Return: the number of entries p2pbuf_provider_snapshot() would give now.
+ */
+int p2pbuf_provider_count(void)
+{
+	struct p2pbuf_provider *prov;
+	unsigned long id;
+	int n = 0;
+
+	mutex_lock(&p2pbuf_registry_lock);
+	xa_for_each(&p2pbuf_providers, id, prov)
+		n++;
+	mutex_unlock(&p2pbuf_registry_lock);
+	return n;
+}
+
  * p2pbuf_provider_snapshot - describe every registered provider
  * @infos: output: an array to kvfree(), or NULL when there are none
  *

@@ -63,6 +63,13 @@ static int p2pbuf_ioc_list(void __user *uarg, size_t usize)
 	if (arg.entry_size > PAGE_SIZE)
 		return -EINVAL;
 
+	/* counting only (how callers size their array): nothing to describe */
+	if (!arg.count) {
+		arg.count = p2pbuf_provider_count();
+		return copy_to_user(uarg, &arg, min(usize, sizeof(arg))) ?
+		       -EFAULT : 0;
+	}
+
 	/* state only: no rescan, no device lock, nothing waits for a revoke */
 	n = p2pbuf_provider_snapshot(&infos);
 	if (n < 0)
