@@ -497,7 +497,13 @@ void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
 	if (chunk->released)
 		return;
 	chunk->released = true;
-	if (prov->kind == P2PBUF_KIND_P2PMEM &&
+	/*
+	 * Only an mmap() lets anyone reference the pages: a chunk never
+	 * mapped is idle without a look at each page. A concurrent mmap()
+	 * cannot insert a page any more: release comes after revoke or after
+	 * the last reference to the dma-buf, and faults check @revoked.
+	 */
+	if (prov->kind == P2PBUF_KIND_P2PMEM && READ_ONCE(chunk->cpu_mapped) &&
 	    !p2pbuf_pages_idle(chunk->kaddr, chunk->size)) {
 		p2pbuf_deferred_queue(chunk);
 		return;

@@ -147,6 +147,9 @@ struct p2pbuf_provider {
  * @size: bytes
  * @kaddr: P2PBUF_KIND_P2PMEM: address from pci_alloc_p2pmem()
  * @released: the memory went back to the provider (early, on revoke)
+ * @cpu_mapped: P2PBUF_KIND_P2PMEM: mmap() put its P2P pages in reach of
+ *	CPU page tables and GUP; until then no page can be referenced by
+ *	anyone, and its free needs no look at them
  */
 struct p2pbuf_chunk {
 	struct p2pbuf_provider *prov;
@@ -154,6 +157,7 @@ struct p2pbuf_chunk {
 	u64 size;
 	void *kaddr;
 	bool released;
+	bool cpu_mapped;
 };
 
 /**
