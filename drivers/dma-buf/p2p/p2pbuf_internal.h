@@ -100,7 +100,7 @@ struct p2pbuf_verdicts {
  * @prefetchable: P2PBUF_KIND_BAR: the BAR is prefetchable, so the CPU may
  *	map it write-combined; otherwise it maps uncached
  * @wc_reserved: a write-combining memtype is reserved for the region
- * @pool: region allocator (P2PBUF_KIND_BAR)
+ * @region: free ranges of the region (P2PBUF_KIND_BAR), under @lock
  * @lock: protects @available, @published, @reason, @gone, @allocated and
  *	@buffers; held briefly, never while waiting for importers
  * @gone: unregistered, or being unregistered; no new buffers
@@ -128,7 +128,7 @@ struct p2pbuf_provider {
 	bool published;
 	bool prefetchable;
 	bool wc_reserved;
-	struct gen_pool *pool;
+	struct p2pbuf_region *region;
 	struct mutex lock; /* state, @allocated, @buffers */
 	bool gone;
 	struct completion unregistered;
@@ -296,6 +296,17 @@ int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
 			u64 provider_size, u64 bytes);
 void p2pbuf_quota_uncharge(struct p2pbuf_charge *charge);
 
+/* region.c */
+struct p2pbuf_region;
+struct p2pbuf_region *p2pbuf_region_create(u64 size);
+void p2pbuf_region_destroy(struct p2pbuf_region *r);
+u64 p2pbuf_region_avail(const struct p2pbuf_region *r);
+u64 p2pbuf_region_largest(const struct p2pbuf_region *r);
+int p2pbuf_region_alloc(struct p2pbuf_region *r, u64 size, u64 align, u64 base,
+			u64 *offset);
+int p2pbuf_region_alloc_fixed(struct p2pbuf_region *r, u64 offset, u64 size);
+void p2pbuf_region_free(struct p2pbuf_region *r, u64 offset, u64 size);
+
 /* verdict.c */
 bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs);
 void p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
@@ -332,6 +343,7 @@ int p2pbuf_provider_add(struct p2pbuf_provider *prov);
 struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id);
 void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 			       struct p2pbuf_provider_info *info);
+int p2pbuf_provider_count(void);
 int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos);
 struct p2pbuf_provider *
 p2pbuf_find_first(bool (*match)(struct p2pbuf_provider *prov, void *data),
@@ -347,7 +359,6 @@ int p2pbuf_p2pmem_init(void);
 void p2pbuf_p2pmem_exit(void);
 
 /* uapi.c */
-int p2pbuf_provider_count(void);
 int p2pbuf_uapi_init(void);
 void p2pbuf_uapi_exit(void);
 

@@ -26,9 +26,10 @@
  * DOC: providers
  *
  * A provider is a page-aligned region of one PCI memory BAR. Kind BAR
- * regions are carved with a genalloc pool (best fit, page aligned, with the
- * bus address of buffers of 2 MiB or more 2 MiB aligned where there is room,
- * or at a fixed offset) and need no struct pages: this works on kernels
+ * regions are carved by the region allocator (best fit, page aligned, with
+ * the bus address of buffers of 2 MiB or more 2 MiB aligned where there is
+ * room, or at a fixed offset; see DOC: region allocator) and need no struct
+ * pages: this works on kernels
  * without CONFIG_PCI_P2PDMA.
  *
  * Kind P2PMEM regions are the p2pmem a driver published through the P2PDMA
@@ -323,7 +324,6 @@ void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 }
 
 /**
-/**
  * p2pbuf_provider_count - how many providers are registered
  *
  * Return: the number of entries p2pbuf_provider_snapshot() would give now.
@@ -341,6 +341,7 @@ int p2pbuf_provider_count(void)
 	return n;
 }
 
+/**
  * p2pbuf_provider_snapshot - describe every registered provider
  * @infos: output: an array to kvfree(), or NULL when there are none
  *
