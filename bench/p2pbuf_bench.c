@@ -972,8 +972,12 @@ int main(int argc, char **argv)
 			jraw(key, "{\"error\": \"no p2pmem provider in this kernel\"}");
 			continue;
 		}
+		/*
+		 * NVMe only: upstream's sgl is one entry, which a 64 KiB-segment
+		 * importer (edu) could not take past 64 KiB (DMA-API debug
+		 * says so); p2pbuf splits at the importer's limit.
+		 */
 		bench_map("cmb", cmb_prov, cmb_sizes[i], &nvme, true);
-		bench_map("cmb", cmb_prov, cmb_sizes[i], &edu, true);
 	}
 	note("alloc\n");
 	for (unsigned int i = 0; i < 4; i++)

@@ -98,7 +98,7 @@ class Report:
 
     def fig_cmb(self, c):
         d = self.data[c]
-        for imp in ("nvme", "edu"):
+        for imp in ("nvme",):
             for size in (4 * KiB, 2 * MiB, 4 * MiB):
                 e = d.get(f"cmb/{imp}/{size}")
                 label = f"{imp}, {size_str(size)}"
