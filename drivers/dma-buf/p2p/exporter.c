@@ -67,6 +67,8 @@ static LIST_HEAD(p2pbuf_buffers);
  * @dir: direction it was mapped with
  * @dma: P2PBUF_MAP_THRU_HOST_BRIDGE: what dma_map_resource() returned
  * @size: P2PBUF_MAP_THRU_HOST_BRIDGE: bytes mapped there
+ * @inline_sg: the entries of a table that needs no more (most: a buffer is
+ *	contiguous), so that such a map allocates one object, not two
  */
 struct p2pbuf_mapping {
 	struct sg_table sgt;
@@ -75,6 +77,7 @@ struct p2pbuf_mapping {
 	enum dma_data_direction dir;
 	dma_addr_t dma;
 	size_t size;
+	struct scatterlist inline_sg[2];
 };
 
 /*
@@ -338,9 +341,11 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	m->dir = dir;
 
 	if (v.map_type == P2PBUF_MAP_BUS_ADDR) {
-		ret = p2pbuf_sg_fill(&m->sgt, prov->bus_addr + chunk->offset,
-				     chunk->size, dma_get_max_seg_size(dev),
-				     dma_get_seg_boundary(dev));
+		ret = p2pbuf_sg_fill_into(&m->sgt, m->inline_sg,
+					  ARRAY_SIZE(m->inline_sg),
+					  prov->bus_addr + chunk->offset,
+					  chunk->size, dma_get_max_seg_size(dev),
+					  dma_get_seg_boundary(dev));
 		if (ret)
 			goto err_free;
 		for_each_sgtable_dma_sg(&m->sgt, sg, i)
@@ -355,9 +360,10 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 		}
 		m->dma = dma;
 		m->size = chunk->size;
-		ret = p2pbuf_sg_fill(&m->sgt, dma, chunk->size,
-				     dma_get_max_seg_size(dev),
-				     dma_get_seg_boundary(dev));
+		ret = p2pbuf_sg_fill_into(&m->sgt, m->inline_sg,
+					  ARRAY_SIZE(m->inline_sg), dma,
+					  chunk->size, dma_get_max_seg_size(dev),
+					  dma_get_seg_boundary(dev));
 		if (ret)
 			goto err_unmap;
 	}
@@ -390,7 +396,8 @@ static void p2pbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 	if (m->map_type == P2PBUF_MAP_THRU_HOST_BRIDGE)
 		dma_unmap_resource(attach->dev, m->dma, m->size, m->dir,
 				   DMA_ATTR_SKIP_CPU_SYNC);
-	p2pbuf_sg_free(sgt, m->nents);
+	if (sgt->sgl != m->inline_sg)
+		p2pbuf_sg_free(sgt, m->nents);
 	kfree(m);
 
 	pa->maps--;

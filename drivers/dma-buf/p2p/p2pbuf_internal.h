@@ -317,6 +317,9 @@ u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
 		    u64 boundary_mask);
 int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		   unsigned int max_seg, u64 boundary_mask);
+int p2pbuf_sg_fill_into(struct sg_table *sgt, struct scatterlist *sg,
+			unsigned int nsg, u64 addr, u64 len,
+			unsigned int max_seg, u64 boundary_mask);
 void p2pbuf_sg_free(struct sg_table *sgt, unsigned int nents);
 
 /* chunk.c */
