@@ -128,13 +128,14 @@ p2pbuf_get_providers(struct p2pbuf_ctx *ctx, int *num)
 		return NULL;
 	}
 	/*
-	 * One call when the guess holds them all (most machines); else again
-	 * with room for the count it returned. Providers can come and go
-	 * between calls: retry a few times.
+	 * One call when the guess holds them all (a server's GPUs, NICs and
+	 * CMBs); else again with room for the count it returned. Providers
+	 * can come and go between calls: retry a few times. The kernel
+	 * writes every entry it counts, so nothing needs clearing first.
 	 */
-	for (tries = 0, want = 16; tries < 8; tries++) {
+	for (tries = 0, want = 64; tries < 8; tries++) {
 		free(raw);
-		raw = calloc(want + 1, sizeof(*raw));
+		raw = malloc((want + 1) * sizeof(*raw));
 		if (!raw) {
 			ret = -ENOMEM;
 			goto err;

@@ -117,6 +117,20 @@ static int p2pbuf_pool_alloc(struct p2pbuf_provider *prov, u64 size,
 }
 
 /**
+ * p2pbuf_provider_avail_locked - bytes left to allocate, lock held
+ * @prov: the provider, its lock held
+ *
+ * Return: bytes available; for P2PMEM, an upper bound (see DOC: providers).
+ */
+u64 p2pbuf_provider_avail_locked(struct p2pbuf_provider *prov)
+{
+	lockdep_assert_held(&prov->lock);
+	if (prov->region)
+		return p2pbuf_region_avail(prov->region);
+	return prov->available ? prov->size - prov->allocated : 0;
+}
+
+/**
  * p2pbuf_provider_avail - bytes left to allocate
  * @prov: the provider
  *
@@ -127,12 +141,7 @@ u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov)
 	u64 avail;
 
 	mutex_lock(&prov->lock);
-	if (prov->region)
-		avail = p2pbuf_region_avail(prov->region);
-	else if (prov->available)
-		avail = prov->size - prov->allocated;
-	else
-		avail = 0;
+	avail = p2pbuf_provider_avail_locked(prov);
 	mutex_unlock(&prov->lock);
 	return avail;
 }

@@ -326,6 +326,7 @@ void p2pbuf_sg_free(struct sg_table *sgt, unsigned int nents);
 struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
 					    enum p2pbuf_kind kind);
 int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov);
+u64 p2pbuf_provider_avail_locked(struct p2pbuf_provider *prov);
 u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov);
 void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
 void p2pbuf_deferred_drain(void);

@@ -301,8 +301,9 @@ void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 	struct pci_dev *pdev = prov->pdev;
 
 	memset(info, 0, sizeof(*info));
-	info->free = p2pbuf_provider_avail(prov);
+	/* one hold of the lock per provider: LIST is in every command */
 	mutex_lock(&prov->lock);
+	info->free = p2pbuf_provider_avail_locked(prov);
 	info->id = prov->id;
 	info->kind = prov->kind;
 	if (prov->available)

@@ -253,6 +253,7 @@ out:
 static int p2pbuf_ioc_path(void __user *uarg, size_t usize)
 {
 	struct p2pbuf_provider *prov;
+	struct p2pbuf_verdicts vs;
 	struct p2pbuf_verdict v;
 	struct p2pbuf_path arg;
 	struct pci_dev *client;
@@ -275,7 +276,9 @@ static int p2pbuf_ioc_path(void __user *uarg, size_t usize)
 		goto out_put_prov;
 	}
 
-	p2pbuf_path_verdict(prov->pdev, client, 0, &v);
+	/* the verdict attach would get (DOC: verdict cache) */
+	p2pbuf_verdicts_get(prov, client, &vs);
+	v = vs.v[0];
 	arg.map_type = v.map_type;
 	arg.reason = v.reason;
 	arg.distance = v.distance;
