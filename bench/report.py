@@ -301,9 +301,10 @@ def sh(cmd, cwd=None):
 
 
 def meta(args, raw, configs):
+    commit = args.commit or sh("git describe --always --dirty --abbrev=12", args.top)
     m = {
-        "commit": sh("git describe --always --dirty --abbrev=12", args.top),
-        "commit_subject": sh("git log -1 --format=%s", args.top),
+        "commit": commit,
+        "commit_subject": sh(f"git log -1 --format=%s {commit.replace('-dirty', '')}", args.top),
         "machine": {
             "cpu": sh("sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1"),
             "cpus": os.cpu_count(),
@@ -393,6 +394,7 @@ def main():
     ap.add_argument("--configs", required=True)
     ap.add_argument("--top", required=True)
     ap.add_argument("--wall", type=int, default=0)
+    ap.add_argument("--commit", default="", help="the commit the VMs ran (default: HEAD now)")
     ap.add_argument("--json", required=True)
     ap.add_argument("--md", required=True)
     args = ap.parse_args()
