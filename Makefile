@@ -8,6 +8,8 @@
 #   make modules     p2pbuf.ko and test modules (KDIR=... or the test kernel)
 #   make check       host tests, then every suite in the p2pdma, iommu, stock VMs
 #   make demo        the pipeline demo in the reference VM
+#   make bench       benchmarks in the stock and test-kernel VMs; rewrites
+#                    bench/results.md and bench/results.json (not part of check)
 #   make install     library, headers, pkg-config, man pages, p2pbuf command,
 #                    udev rule, modprobe.d example (make uninstall removes them)
 #   make modules_install   p2pbuf.ko alone, for KDIR (default: the running kernel)
@@ -27,7 +29,7 @@ MODPROBEDIR ?= $(SYSCONFDIR)/modprobe.d
 
 USER_DIRS := lib/libp2pbuf tools/p2pbuf tests/igt tools/testing/selftests/p2pbuf tools/demo
 
-.PHONY: all user modules modules_install check coverage demo install uninstall clean $(USER_DIRS)
+.PHONY: all user modules modules_install check coverage demo bench install uninstall clean $(USER_DIRS)
 
 all: user
 
@@ -62,6 +64,10 @@ coverage:
 demo:
 	@$(VM)/deps
 	$(TOP)/tools/demo/run-demo
+
+bench:
+	@$(VM)/deps
+	$(TOP)/bench/run
 
 # install builds only what it installs (no tests: no kernel source, no
 # libdrm or libibverbs needed; their helpers are built where pkg-config

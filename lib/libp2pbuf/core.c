@@ -131,37 +131,35 @@ p2pbuf_get_providers(struct p2pbuf_ctx *ctx, int *num)
 	struct p2pbuf_list l;
 	unsigned int i;
 	int ret, tries;
+	__u32 want;
 
 	if (!ctx) {
 		errno = EINVAL;
 		return NULL;
 	}
-	/* providers can come and go between the two calls: retry a few times */
-	for (tries = 0; tries < 8; tries++) {
-		memset(&l, 0, sizeof(l));
-		l.entry_size = sizeof(*raw);
-		ret = p2pbuf_xioctl(ctx->fd, P2PBUF_IOC_LIST, &l);
-		if (ret)
-			goto err;
+	/*
+	 * One call when the guess holds them all (a server's GPUs, NICs and
+	 * CMBs); else again with room for the count it returned. Providers
+	 * can come and go between calls: retry a few times. The kernel
+	 * writes every entry it counts, so nothing needs clearing first.
+	 */
+	for (tries = 0, want = 64; tries < 8; tries++) {
 		free(raw);
-		raw = calloc(l.count + 1, sizeof(*raw));
+		raw = malloc((want + 1) * sizeof(*raw));
 		if (!raw) {
 			ret = -ENOMEM;
 			goto err;
 		}
-		{
-			__u32 want = l.count;
-
-			memset(&l, 0, sizeof(l));
-			l.count = want;
-			l.entry_size = sizeof(*raw);
-			l.entries = (uintptr_t)raw;
-			ret = p2pbuf_xioctl(ctx->fd, P2PBUF_IOC_LIST, &l);
-			if (ret)
-				goto err;
-			if (l.count <= want)
-				break;
-		}
+		memset(&l, 0, sizeof(l));
+		l.count = want;
+		l.entry_size = sizeof(*raw);
+		l.entries = (uintptr_t)raw;
+		ret = p2pbuf_xioctl(ctx->fd, P2PBUF_IOC_LIST, &l);
+		if (ret)
+			goto err;
+		if (l.count <= want)
+			break;
+		want = l.count;
 	}
 	if (tries == 8) {
 		ret = -EAGAIN;

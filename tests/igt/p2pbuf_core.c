@@ -45,6 +45,12 @@
  * Description: after allowing 8086:29c0 the same importer is accepted and
  *	mapped through the DMA API (IOMMU addresses in the iommu config).
  *
+ * SUBTEST: policy-change-reaches-attached
+ * Description: an importer attached while 8086:29c0 was allowed is refused
+ *	at its next map once the rule is withdrawn (the verdict decided at
+ *	attach is not kept past a policy change), and mapped again once the
+ *	rule is back.
+ *
  * SUBTEST: attach-non-p2p-importer-refused
  * Description: importers without allow_peer2peer, a non-PCI device, and vgem
  *	(through drmPrimeFDToHandle) are refused with EOPNOTSUPP and a reason.
@@ -577,6 +583,47 @@ static void check_cross_allowed(const struct p2pbuf_provider_info *p)
 	close(ti);
 }
 
+static void check_policy_change(const struct p2pbuf_provider_info *p)
+{
+	struct p2pbuf_buf_info info;
+	struct p2pbuf_ti_map m;
+	int ti = ti_open(), buf, ret;
+	uint32_t h;
+
+	allow_bridges_default();
+	buf = p2pbuf_alloc_rw(p2p, p->id, SZ_1M, NULL);
+	allow_bridges_set(HOST_BRIDGE_ID);
+	ret = ti_import(ti, buf, BDF_NVME2, P2PBUF_TI_DYNAMIC, &h);
+	igt_assert_f(ret == 0, "import with %s allowed: %s\n", HOST_BRIDGE_ID,
+		     strerror(-ret));
+	igt_assert_eq(ti_map(ti, h, 0, &m), 0);
+	igt_assert_eq(ti_unmap(ti, h), 0);
+
+	/* the attachment stays; its next map must see the rule gone */
+	allow_bridges_restore();
+	ret = ti_map(ti, h, 0, &m);
+	igt_assert_f(ret == -EOPNOTSUPP,
+		     "map after the rule was withdrawn: %s (want EOPNOTSUPP)\n",
+		     ret ? strerror(-ret) : "mapped");
+	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+	igt_info("last_refusal: %s\n", info.last_refusal);
+	igt_assert_eq(info.attachments, 1);
+	igt_assert_f(strstr(info.last_refusal, "0000:00:00.0"),
+		     "the refused map does not name the host bridge: \"%s\"\n",
+		     info.last_refusal);
+
+	/* and the rule given back again */
+	allow_bridges_set(HOST_BRIDGE_ID);
+	ret = ti_map(ti, h, 0, &m);
+	igt_assert_f(ret == 0, "map after the rule came back: %s\n",
+		     strerror(-ret));
+	check_contiguous(&m, SZ_1M);
+	allow_bridges_restore();
+
+	igt_assert_eq(ti_detach(ti, h), 0);
+	close(buf);
+	close(ti);
+}
 static void check_non_p2p(const struct p2pbuf_provider_info *p)
 {
 	struct p2pbuf_buf_info info;
@@ -891,6 +938,12 @@ igt_main
 	igt_subtest("attach-cross-root-port-allowed") {
 		need_ivshmem(&ivshmem);
 		check_cross_allowed(&ivshmem);
+	}
+
+	igt_describe("A withdrawn or restored allow rule reaches the next map of an existing attachment.");
+	igt_subtest("policy-change-reaches-attached") {
+		need_ivshmem(&ivshmem);
+		check_policy_change(&ivshmem);
 	}
 
 	igt_describe("Importers without allow_peer2peer, non-PCI importers and vgem are refused.");

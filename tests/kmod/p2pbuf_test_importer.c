@@ -27,14 +27,18 @@
 #include <linux/dma-resv.h>
 #include <linux/io.h>
 #include <linux/iopoll.h>
+#include <linux/math64.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/p2pbuf.h>
 #include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 
@@ -689,6 +693,213 @@ static int ti_ioctl_pin_user(struct ti_file *tf, void __user *uarg)
 	return 0;
 }
 
+/* ---- timing loops and fixtures for bench/ -------------------------------- */
+
+#define TI_BENCH_MAX_ITERS	1000000
+#define TI_BENCH_MAX_PROVIDERS	256
+
+/* providers REGISTER added, under ti_bench_lock */
+static DEFINE_MUTEX(ti_bench_lock);
+static struct p2pbuf_provider *ti_bench_provs[TI_BENCH_MAX_PROVIDERS];
+static unsigned int ti_bench_nr_provs;
+
+/*
+ * The loop maps and unmaps under one hold of the reservation lock, so a
+ * move_notify (which comes with that lock held) never finds a mapping.
+ */
+static void ti_bench_move_notify(struct dma_buf_attachment *attach)
+{
+	dma_resv_assert_held(attach->dmabuf->resv);
+}
+
+static const struct dma_buf_attach_ops ti_bench_ops = {
+	.allow_peer2peer = true,
+	.move_notify = ti_bench_move_notify,
+};
+
+/* attach + map + unmap + detach, the way ib_umem_dmabuf's dynamic form does */
+static int ti_bench_attach_map(struct p2pbuf_ti_bench *b, struct device *dev)
+{
+	struct dma_buf_attachment *attach;
+	struct dma_buf *dmabuf;
+	struct sg_table *sgt;
+	u64 start;
+	u32 i;
+	int ret = 0;
+
+	dmabuf = dma_buf_get(b->fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	start = ktime_get_ns();
+	for (i = 0; i < b->iters; i++) {
+		attach = dma_buf_dynamic_attach(dmabuf, dev, &ti_bench_ops, NULL);
+		if (IS_ERR(attach)) {
+			ret = PTR_ERR(attach);
+			break;
+		}
+		dma_resv_lock(dmabuf->resv, NULL);
+		sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+		if (IS_ERR(sgt)) {
+			ret = PTR_ERR(sgt);
+		} else {
+			b->nents = sgt->nents;
+			dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
+		}
+		dma_resv_unlock(dmabuf->resv);
+		dma_buf_detach(dmabuf, attach);
+		if (ret)
+			break;
+	}
+	b->ns = ktime_get_ns() - start;
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+#if IS_ENABLED(CONFIG_PCI_P2PDMA)
+/* upstream's own path: one p2pmem sgl, mapped and unmapped by the DMA API */
+static int ti_bench_p2pmem_map(struct p2pbuf_ti_bench *b, struct device *dev)
+{
+	struct pci_dev *prov;
+	struct scatterlist *sgl;
+	struct sg_table sgt = {};
+	unsigned int nents;
+	u64 start;
+	u32 i;
+	int ret = 0;
+
+	if (!b->size || !PAGE_ALIGNED(b->size) || b->size > U32_MAX)
+		return -EINVAL;
+	prov = pci_get_domain_bus_and_slot(b->provider >> 16,
+					   (b->provider >> 8) & 0xff,
+					   b->provider & 0xff);
+	if (!prov)
+		return -ENODEV;
+	sgl = pci_p2pmem_alloc_sgl(prov, &nents, b->size);
+	if (!sgl) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	sgt.sgl = sgl;
+	sgt.orig_nents = nents;
+	start = ktime_get_ns();
+	for (i = 0; i < b->iters; i++) {
+		ret = dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+		if (ret)
+			break;
+		b->nents = sgt.nents;
+		dma_unmap_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+	}
+	b->ns = ktime_get_ns() - start;
+	pci_p2pmem_free_sgl(prov, sgl);
+out_put:
+	pci_dev_put(prov);
+	return ret;
+}
+#else
+static int ti_bench_p2pmem_map(struct p2pbuf_ti_bench *b, struct device *dev)
+{
+	return -EOPNOTSUPP;	/* no P2PDMA core, no p2pmem */
+}
+#endif
+
+static void ti_bench_unregister(void)
+{
+	mutex_lock(&ti_bench_lock);
+	while (ti_bench_nr_provs)
+		p2pbuf_provider_unregister(ti_bench_provs[--ti_bench_nr_provs]);
+	mutex_unlock(&ti_bench_lock);
+}
+
+/* @b->iters more providers on @b->bar of @b->provider, @b->size bytes each */
+static int ti_bench_register(struct p2pbuf_ti_bench *b)
+{
+	struct p2pbuf_provider *prov;
+	struct pci_dev *pdev;
+	u64 off, bar_len;
+	u32 i;
+	int ret = 0;
+
+	if (!b->size || b->iters > TI_BENCH_MAX_PROVIDERS || b->bar > 5)
+		return -EINVAL;
+	pdev = pci_get_domain_bus_and_slot(b->provider >> 16,
+					   (b->provider >> 8) & 0xff,
+					   b->provider & 0xff);
+	if (!pdev)
+		return -ENODEV;
+	bar_len = pci_resource_len(pdev, b->bar);
+	mutex_lock(&ti_bench_lock);
+	if (ti_bench_nr_provs + b->iters > TI_BENCH_MAX_PROVIDERS) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	for (i = 0; i < b->iters; i++) {
+		/* one after the other, from offset 0 again at the BAR's end */
+		if (!bar_len ||
+		    check_mul_overflow((u64)ti_bench_nr_provs, b->size, &off)) {
+			ret = -EINVAL;
+			break;
+		}
+		div64_u64_rem(off, bar_len, &off);
+		if (b->size > bar_len - off)
+			off = 0;
+		prov = p2pbuf_provider_register(pdev, b->bar, off, b->size);
+		if (IS_ERR(prov)) {
+			ret = PTR_ERR(prov);
+			break;
+		}
+		ti_bench_provs[ti_bench_nr_provs++] = prov;
+	}
+	b->value = ti_bench_nr_provs;
+out:
+	mutex_unlock(&ti_bench_lock);
+	pci_dev_put(pdev);
+	return ret;
+}
+
+static int ti_ioctl_bench(void __user *uarg)
+{
+	struct p2pbuf_ti_bench b;
+	struct device *dev = NULL;
+	int ret;
+
+	if (copy_from_user(&b, uarg, sizeof(b)))
+		return -EFAULT;
+	if (b.flags & ~P2PBUF_TI_EDU)
+		return -EINVAL;
+	switch (b.op) {
+	case P2PBUF_TI_BENCH_ATTACH_MAP:
+	case P2PBUF_TI_BENCH_P2PMEM_MAP:
+		if (!b.iters || b.iters > TI_BENCH_MAX_ITERS)
+			return -EINVAL;
+		dev = ti_get_client(b.flags, b.client);
+		if (IS_ERR(dev))
+			return PTR_ERR(dev);
+		if (b.op == P2PBUF_TI_BENCH_ATTACH_MAP)
+			ret = ti_bench_attach_map(&b, dev);
+		else
+			ret = ti_bench_p2pmem_map(&b, dev);
+		put_device(dev);
+		break;
+	case P2PBUF_TI_BENCH_REGISTER:
+		ret = ti_bench_register(&b);
+		break;
+	case P2PBUF_TI_BENCH_UNREGISTER:
+		ti_bench_unregister();
+		ret = 0;
+		break;
+	case P2PBUF_TI_BENCH_INFO:
+		b.value = kmalloc_size_roundup(sizeof(struct dma_buf) +
+					       sizeof(struct dma_resv));
+		ret = 0;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!ret && copy_to_user(uarg, &b, sizeof(b)))
+		ret = -EFAULT;
+	return ret;
+}
+
 static long ti_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct ti_file *tf = file->private_data;
@@ -721,6 +932,9 @@ static long ti_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case P2PBUF_TI_UNPIN_USER:
 		ti_unpin_user(tf);
 		ret = 0;
+		break;
+	case P2PBUF_TI_BENCH:
+		ret = ti_ioctl_bench(uarg);
 		break;
 	default:
 		ret = -ENOTTY;
@@ -871,6 +1085,7 @@ err_platform:
 static void __exit ti_exit(void)
 {
 	misc_deregister(&ti_misc);
+	ti_bench_unregister();
 	pci_unregister_driver(&edu_driver);
 	platform_device_unregister(ti_not_pci);
 }
@@ -881,3 +1096,4 @@ module_exit(ti_exit);
 MODULE_DESCRIPTION("FOR TESTS ONLY: p2pbuf test importer and QEMU edu DMA-engine driver");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(P2PBUF_NS_DMA_BUF);
+MODULE_IMPORT_NS(P2PBUF_NS);

@@ -128,6 +128,52 @@ struct p2pbuf_ti_pin {
 
 #define P2PBUF_TI_MAX_PIN	1024
 
+/* struct p2pbuf_ti_bench.op */
+#define P2PBUF_TI_BENCH_ATTACH_MAP	0 /* attach + map + unmap + detach @fd */
+#define P2PBUF_TI_BENCH_P2PMEM_MAP	1 /* upstream: p2pmem sgl, dma_map_sgtable */
+#define P2PBUF_TI_BENCH_REGISTER	2 /* register @iters BAR providers */
+#define P2PBUF_TI_BENCH_UNREGISTER	3 /* unregister what REGISTER added */
+#define P2PBUF_TI_BENCH_INFO		4 /* what the dma-buf core allocates */
+
+/**
+ * struct p2pbuf_ti_bench - timing loops and fixtures for bench/ (`make bench`)
+ * @op: in: P2PBUF_TI_BENCH_*
+ * @iters: in: loop count (ATTACH_MAP, P2PMEM_MAP) or providers to register
+ *	(REGISTER), 1 .. 1000000
+ * @fd: in: ATTACH_MAP: the dma-buf fd
+ * @client: in: importing device, as struct p2pbuf_ti_import.client
+ * @flags: in: 0 or P2PBUF_TI_EDU, as struct p2pbuf_ti_import.flags
+ * @provider: in: P2PMEM_MAP: PCI address of the device whose published
+ *	p2pmem is allocated; REGISTER: of the device whose @bar is registered
+ * @bar: in: REGISTER: the BAR
+ * @nents: out: ATTACH_MAP, P2PMEM_MAP: DMA segments of the last mapping
+ * @size: in: P2PMEM_MAP: bytes; REGISTER: bytes per provider, placed one
+ *	after the other from offset 0 of @bar, and from 0 again past its end
+ *	(providers may overlap: nothing is allocated from them)
+ * @ns: out: ATTACH_MAP, P2PMEM_MAP: nanoseconds the whole loop took
+ * @value: out: INFO: bytes the dma-buf core kmallocs per exported dma-buf
+ *	(struct dma_buf and its embedded reservation object), rounded up to
+ *	the kmalloc bucket; REGISTER: providers registered by the module now
+ *
+ * The loop runs in the kernel so that a ratio against a baseline measured
+ * the same way compares the exporters, not the system call overhead. The
+ * dynamic attach is made the way ib_umem_dmabuf's is (allow_peer2peer).
+ * Providers added by REGISTER stay until UNREGISTER or module unload.
+ */
+struct p2pbuf_ti_bench {
+	__u32 op;
+	__u32 iters;
+	__s32 fd;
+	__u32 client;
+	__u32 flags;
+	__u32 provider;
+	__u32 bar;
+	__u32 nents;
+	__u64 size;
+	__u64 ns;
+	__u64 value;
+};
+
 #define P2PBUF_TI_IMPORT _IOWR(P2PBUF_TI_BASE, 0, struct p2pbuf_ti_import)
 #define P2PBUF_TI_MAP    _IOWR(P2PBUF_TI_BASE, 1, struct p2pbuf_ti_map)
 #define P2PBUF_TI_UNMAP  _IOW(P2PBUF_TI_BASE, 2, __u32)
@@ -136,5 +182,6 @@ struct p2pbuf_ti_pin {
 #define P2PBUF_TI_STATUS _IOWR(P2PBUF_TI_BASE, 5, struct p2pbuf_ti_status)
 #define P2PBUF_TI_PIN_USER   _IOW(P2PBUF_TI_BASE, 6, struct p2pbuf_ti_pin)
 #define P2PBUF_TI_UNPIN_USER _IO(P2PBUF_TI_BASE, 7)
+#define P2PBUF_TI_BENCH  _IOWR(P2PBUF_TI_BASE, 8, struct p2pbuf_ti_bench)
 
 #endif

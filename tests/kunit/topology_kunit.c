@@ -644,7 +644,36 @@ static void sg_count_over_uint(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, sgt.sgl);
 }
 
+/*
+ * The caller's entries are used when the range needs no more (the table is
+ * then the caller's to drop), and an allocated table otherwise.
+ */
+static void sg_fill_into_inline(struct kunit *test)
+{
+	const u64 addr = 0xe8000000ULL;
+	struct scatterlist sg[2];
+	struct sg_table sgt = {};
+
+	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill_into(&sgt, sg, 2, addr, SZ_128K,
+						  SZ_64K, U64_MAX), 0);
+	KUNIT_EXPECT_PTR_EQ(test, sgt.sgl, &sg[0]);
+	KUNIT_EXPECT_EQ(test, sgt.nents, 2);
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 0);
+	KUNIT_EXPECT_EQ(test, sg_dma_address(&sg[1]), addr + SZ_64K);
+	KUNIT_EXPECT_EQ(test, sg_dma_len(&sg[1]), SZ_64K);
+	KUNIT_EXPECT_TRUE(test, sg_is_last(&sg[1]));
+
+	memset(&sgt, 0, sizeof(sgt));
+	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill_into(&sgt, sg, 2, addr, SZ_256K,
+						  SZ_64K, U64_MAX), 0);
+	KUNIT_EXPECT_TRUE(test, sgt.sgl != &sg[0]);
+	KUNIT_EXPECT_EQ(test, sgt.nents, 4);
+	sg_check_contiguous(test, &sgt, addr, SZ_256K, SZ_64K, U64_MAX);
+	p2pbuf_sg_free(&sgt, sgt.nents);
+}
+
 static struct kunit_case p2pbuf_sg_cases[] = {
+	KUNIT_CASE(sg_fill_into_inline),
 	KUNIT_CASE(sg_coalesced_64m),
 	KUNIT_CASE(sg_pageless),
 	KUNIT_CASE(sg_split_max_seg),

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pbuf chunks: the provider object's lifetime, the region allocator
- * (genalloc for BARs, pci_alloc_p2pmem() for p2pmem), chunk allocation (and
+ * p2pbuf chunks: the provider object's lifetime, the choice of allocator
+ * (region.c for BARs, pci_alloc_p2pmem() for p2pmem), chunk allocation (and
  * clearing) and freeing, and the deferred free of p2pmem whose pages are
  * still pinned.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
-#include <linux/genalloc.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -21,7 +20,6 @@
 
 #include "p2pbuf_internal.h"
 
-#define P2PBUF_POOL_BIAS	PAGE_SIZE	/* genalloc cannot hand out 0 */
 #define P2PBUF_CLEAR_STEP	SZ_4M		/* zeroed under the lock at once */
 
 static void p2pbuf_provider_release(struct kref *kref)
@@ -29,8 +27,7 @@ static void p2pbuf_provider_release(struct kref *kref)
 	struct p2pbuf_provider *prov =
 		container_of(kref, struct p2pbuf_provider, kref);
 
-	if (prov->pool)
-		gen_pool_destroy(prov->pool);
+	p2pbuf_region_destroy(prov->region);
 	pci_dev_put(prov->pdev);
 	mutex_destroy(&prov->lock);
 	kfree(prov);
@@ -70,6 +67,7 @@ struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
 		return NULL;
 	kref_init(&prov->kref);
 	mutex_init(&prov->lock);
+	spin_lock_init(&prov->vcache_lock);
 	INIT_LIST_HEAD(&prov->buffers);
 	init_completion(&prov->unregistered);
 	prov->kind = kind;
@@ -81,16 +79,12 @@ struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
  * p2pbuf_provider_pool_init - set up the allocator of a kind BAR provider
  * @prov: the provider, its @size set
  *
- * Return: 0 or -ENOMEM; the pool is destroyed with the provider.
+ * Return: 0 or -ENOMEM; the region is destroyed with the provider.
  */
 int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov)
 {
-	int node = dev_to_node(&prov->pdev->dev);
-
-	prov->pool = gen_pool_create(PAGE_SHIFT, node);
-	if (!prov->pool)
-		return -ENOMEM;
-	return gen_pool_add(prov->pool, P2PBUF_POOL_BIAS, prov->size, node);
+	prov->region = p2pbuf_region_create(prov->size);
+	return prov->region ? 0 : -ENOMEM;
 }
 
 /*
@@ -103,66 +97,37 @@ int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov)
  */
 #define P2PBUF_ALIGN_LARGE	SZ_2M
 
-/**
- * struct p2pbuf_fit - alignment for p2pbuf_best_fit()
- * @mask: alignment in pool pages, minus one (a power of two minus one)
- * @phase: pages from an aligned bus address to the start of the pool, so
- *	that page @i of the pool is aligned when (@i + @phase) & @mask is 0
- */
-struct p2pbuf_fit {
-	unsigned long mask;
-	unsigned long phase;
-};
-
 /*
- * A genpool_algo_t: gen_pool_best_fit() with alignment. The smallest run of
- * free pages that holds @nr pages from an aligned start, so that big runs
- * stay whole for big buffers.
+ * Best fit for @size bytes, 2 MiB aligned if it can be (see above), from
+ * the region allocator. Called with the provider's lock held.
  */
-static unsigned long p2pbuf_best_fit(unsigned long *map, unsigned long size,
-				     unsigned long start, unsigned int nr,
-				     void *data, struct gen_pool *pool,
-				     unsigned long start_addr)
+static int p2pbuf_pool_alloc(struct p2pbuf_provider *prov, u64 size,
+			     u64 *offset)
 {
-	const struct p2pbuf_fit *fit = data;
-	unsigned long index, end, best = size, best_len = ULONG_MAX;
+	int ret = -ENOMEM;
 
-	index = bitmap_find_next_zero_area_off(map, size, start, nr, fit->mask,
-					       fit->phase);
-	while (index < size) {
-		end = find_next_bit(map, size, index + nr);
-		if (end - index < best_len) {
-			best_len = end - index;
-			best = index;
-			if (best_len == nr)
-				break;
-		}
-		index = bitmap_find_next_zero_area_off(map, size, end + 1, nr,
-						       fit->mask, fit->phase);
-	}
-	return best;
+	lockdep_assert_held(&prov->lock);
+	if (size >= P2PBUF_ALIGN_LARGE)
+		ret = p2pbuf_region_alloc(prov->region, size, P2PBUF_ALIGN_LARGE,
+					  prov->bus_addr, offset);
+	if (ret == -ENOMEM)
+		ret = p2pbuf_region_alloc(prov->region, size, PAGE_SIZE,
+					  prov->bus_addr, offset);
+	return ret;
 }
 
-/* best fit for @size bytes, 2 MiB aligned if it can be (see above); 0: none */
-static unsigned long p2pbuf_pool_alloc(struct p2pbuf_provider *prov, u64 size)
+/**
+ * p2pbuf_provider_avail_locked - bytes left to allocate, lock held
+ * @prov: the provider, its lock held
+ *
+ * Return: bytes available; for P2PMEM, an upper bound (see DOC: providers).
+ */
+u64 p2pbuf_provider_avail_locked(struct p2pbuf_provider *prov)
 {
-	u64 first = prov->bus_addr >> PAGE_SHIFT;
-	struct p2pbuf_fit fit = { 0, 0 };
-	unsigned long addr;
-
-	/* genalloc hands the page count to the algorithm as an unsigned int */
-	if (size >> PAGE_SHIFT > UINT_MAX)
-		return 0;
-	if (size >= P2PBUF_ALIGN_LARGE) {
-		fit.mask = (P2PBUF_ALIGN_LARGE >> PAGE_SHIFT) - 1;
-		fit.phase = first & fit.mask;
-		addr = gen_pool_alloc_algo(prov->pool, size, p2pbuf_best_fit,
-					   &fit);
-		if (addr)
-			return addr;
-		fit = (struct p2pbuf_fit){ 0, 0 };
-	}
-	return gen_pool_alloc_algo(prov->pool, size, p2pbuf_best_fit, &fit);
+	lockdep_assert_held(&prov->lock);
+	if (prov->region)
+		return p2pbuf_region_avail(prov->region);
+	return prov->available ? prov->size - prov->allocated : 0;
 }
 
 /**
@@ -176,12 +141,7 @@ u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov)
 	u64 avail;
 
 	mutex_lock(&prov->lock);
-	if (prov->pool)
-		avail = gen_pool_avail(prov->pool);
-	else if (prov->available)
-		avail = prov->size - prov->allocated;
-	else
-		avail = 0;
+	avail = p2pbuf_provider_avail_locked(prov);
 	mutex_unlock(&prov->lock);
 	return avail;
 }
@@ -259,7 +219,6 @@ struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
 {
 	bool fixed = flags & P2PBUF_CHUNK_FIXED_OFFSET;
 	struct p2pbuf_chunk *chunk;
-	unsigned long addr;
 	u64 end;
 	int ret;
 
@@ -290,18 +249,15 @@ struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
 	}
 
 	if (prov->kind == P2PBUF_KIND_BAR) {
-		struct genpool_data_fixed data = { .offset = offset };
-
-		if (fixed)
-			addr = gen_pool_alloc_algo(prov->pool, size,
-						   gen_pool_fixed_alloc, &data);
-		else
-			addr = p2pbuf_pool_alloc(prov, size);
-		if (!addr) {
-			ret = fixed ? -EBUSY : -ENOMEM;
-			goto err_unlock;
+		if (fixed) {
+			ret = p2pbuf_region_alloc_fixed(prov->region, offset,
+							size);
+			chunk->offset = offset;
+		} else {
+			ret = p2pbuf_pool_alloc(prov, size, &chunk->offset);
 		}
-		chunk->offset = addr - P2PBUF_POOL_BIAS;
+		if (ret)
+			goto err_unlock;
 	} else {
 #if IS_ENABLED(CONFIG_PCI_P2PDMA)
 		pci_bus_addr_t bus;
@@ -496,14 +452,19 @@ void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
 	if (chunk->released)
 		return;
 	chunk->released = true;
-	if (prov->kind == P2PBUF_KIND_P2PMEM &&
+	/*
+	 * Only an mmap() lets anyone reference the pages: a chunk never
+	 * mapped is idle without a look at each page. A concurrent mmap()
+	 * cannot insert a page any more: release comes after revoke or after
+	 * the last reference to the dma-buf, and faults check @revoked.
+	 */
+	if (prov->kind == P2PBUF_KIND_P2PMEM && READ_ONCE(chunk->cpu_mapped) &&
 	    !p2pbuf_pages_idle(chunk->kaddr, chunk->size)) {
 		p2pbuf_deferred_queue(chunk);
 		return;
 	}
 	if (prov->kind == P2PBUF_KIND_BAR)
-		gen_pool_free(prov->pool, chunk->offset + P2PBUF_POOL_BIAS,
-			      chunk->size);
+		p2pbuf_region_free(prov->region, chunk->offset, chunk->size);
 	else
 		pci_free_p2pmem(prov->pdev, chunk->kaddr, chunk->size);
 	prov->allocated -= chunk->size;

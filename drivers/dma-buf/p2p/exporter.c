@@ -67,6 +67,8 @@ static LIST_HEAD(p2pbuf_buffers);
  * @dir: direction it was mapped with
  * @dma: P2PBUF_MAP_THRU_HOST_BRIDGE: what dma_map_resource() returned
  * @size: P2PBUF_MAP_THRU_HOST_BRIDGE: bytes mapped there
+ * @inline_sg: the entries of a table that needs no more (most: a buffer is
+ *	contiguous), so that such a map allocates one object, not two
  */
 struct p2pbuf_mapping {
 	struct sg_table sgt;
@@ -75,6 +77,7 @@ struct p2pbuf_mapping {
 	enum dma_data_direction dir;
 	dma_addr_t dma;
 	size_t size;
+	struct scatterlist inline_sg[2];
 };
 
 /*
@@ -115,6 +118,7 @@ static int p2pbuf_attach(struct dma_buf *dmabuf,
 {
 	struct p2pbuf_buffer *buf = dmabuf->priv;
 	struct p2pbuf_attachment *pa;
+	struct p2pbuf_verdicts vs;
 	struct p2pbuf_verdict v;
 	struct pci_dev *client;
 	int ret;
@@ -135,7 +139,9 @@ static int p2pbuf_attach(struct dma_buf *dmabuf,
 		ret = -EOPNOTSUPP;
 		goto err_put_client;
 	}
-	p2pbuf_path_verdict(buf->chunk->prov->pdev, client, 0, &v);
+	/* decided once per importer; see DOC: verdict cache */
+	p2pbuf_verdicts_get(buf->chunk->prov, client, &vs);
+	v = vs.v[0];
 	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
 	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&
 	     !p2pbuf_bus_reachable(buf, attach->dev, &v))) {
@@ -151,6 +157,7 @@ static int p2pbuf_attach(struct dma_buf *dmabuf,
 	pa->attach = attach;
 	pa->client = client;
 	pa->map_type = v.map_type;
+	pa->vs = vs;
 	attach->priv = pa;
 
 	mutex_lock(&buf->lock);
@@ -313,9 +320,13 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 		return ERR_PTR(-EACCES);
 	}
 
-	/* the policy may have changed since attach; directions count now */
-	p2pbuf_path_verdict(prov->pdev, pa->client, p2pbuf_dir_to_mask(dir),
-			    &v);
+	/*
+	 * Directions count now; the policy or the topology may have changed
+	 * since attach, and then the verdicts are decided again.
+	 */
+	if (!p2pbuf_verdicts_fresh(&pa->vs))
+		p2pbuf_verdicts_get(prov, pa->client, &pa->vs);
+	v = pa->vs.v[p2pbuf_dir_to_mask(dir)];
 	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
 	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&
 	     !p2pbuf_bus_reachable(buf, dev, &v))) {
@@ -330,9 +341,11 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	m->dir = dir;
 
 	if (v.map_type == P2PBUF_MAP_BUS_ADDR) {
-		ret = p2pbuf_sg_fill(&m->sgt, prov->bus_addr + chunk->offset,
-				     chunk->size, dma_get_max_seg_size(dev),
-				     dma_get_seg_boundary(dev));
+		ret = p2pbuf_sg_fill_into(&m->sgt, m->inline_sg,
+					  ARRAY_SIZE(m->inline_sg),
+					  prov->bus_addr + chunk->offset,
+					  chunk->size, dma_get_max_seg_size(dev),
+					  dma_get_seg_boundary(dev));
 		if (ret)
 			goto err_free;
 		for_each_sgtable_dma_sg(&m->sgt, sg, i)
@@ -347,9 +360,10 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 		}
 		m->dma = dma;
 		m->size = chunk->size;
-		ret = p2pbuf_sg_fill(&m->sgt, dma, chunk->size,
-				     dma_get_max_seg_size(dev),
-				     dma_get_seg_boundary(dev));
+		ret = p2pbuf_sg_fill_into(&m->sgt, m->inline_sg,
+					  ARRAY_SIZE(m->inline_sg), dma,
+					  chunk->size, dma_get_max_seg_size(dev),
+					  dma_get_seg_boundary(dev));
 		if (ret)
 			goto err_unmap;
 	}
@@ -382,7 +396,8 @@ static void p2pbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 	if (m->map_type == P2PBUF_MAP_THRU_HOST_BRIDGE)
 		dma_unmap_resource(attach->dev, m->dma, m->size, m->dir,
 				   DMA_ATTR_SKIP_CPU_SYNC);
-	p2pbuf_sg_free(sgt, m->nents);
+	if (sgt->sgl != m->inline_sg)
+		p2pbuf_sg_free(sgt, m->nents);
 	kfree(m);
 
 	pa->maps--;

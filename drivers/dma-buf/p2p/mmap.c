@@ -97,6 +97,9 @@ int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 			     VM_DONTDUMP);
 	else
 		vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	/* from now on a free must check the pages (p2pbuf_pages_idle()) */
+	if (buf->chunk->prov->kind == P2PBUF_KIND_P2PMEM)
+		WRITE_ONCE(buf->chunk->cpu_mapped, true);
 	vma->vm_ops = &p2pbuf_vm_ops;
 	vma->vm_private_data = buf;
 	return 0;

@@ -17,6 +17,7 @@
 #include <linux/rwsem.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <uapi/linux/p2pbuf.h>
@@ -66,6 +67,24 @@ struct p2pbuf_walk {
 };
 
 /**
+ * struct p2pbuf_verdicts - how one importer reaches one provider
+ * @valid: decided (a walk that found no memory leaves it false)
+ * @gen: p2pbuf_topo_generation() when decided
+ * @client: the importing device; compared, never dereferenced: removing a
+ *	device moves the generation on before its memory can be reused
+ * @v: the verdict for each set of P2PBUF_DIR_* bits, 0 for any direction
+ */
+struct p2pbuf_verdicts {
+	bool valid;
+	u32 gen;
+	struct pci_dev *client;
+	struct p2pbuf_verdict v[P2PBUF_DIR_RW + 1];
+};
+
+/* (provider, importer) pairs each provider remembers, see DOC: verdict cache */
+#define P2PBUF_VCACHE	4
+
+/**
  * struct p2pbuf_provider - a BAR region lent out as dma-bufs
  * @kref: lifetime; every chunk holds a reference
  * @id: id in the registry and the uapi
@@ -81,7 +100,7 @@ struct p2pbuf_walk {
  * @prefetchable: P2PBUF_KIND_BAR: the BAR is prefetchable, so the CPU may
  *	map it write-combined; otherwise it maps uncached
  * @wc_reserved: a write-combining memtype is reserved for the region
- * @pool: region allocator (P2PBUF_KIND_BAR)
+ * @region: free ranges of the region (P2PBUF_KIND_BAR), under @lock
  * @lock: protects @available, @published, @reason, @gone, @allocated and
  *	@buffers; held briefly, never while waiting for importers
  * @gone: unregistered, or being unregistered; no new buffers
@@ -91,6 +110,9 @@ struct p2pbuf_walk {
  * @allocated: bytes allocated through p2pbuf
  * @buffers: exported buffers (struct p2pbuf_buffer.node)
  * @reason: why it is not available
+ * @vcache_lock: protects @vcache and @vcache_next
+ * @vcache: verdicts of the importers seen last (verdict.c)
+ * @vcache_next: the entry to replace next
  */
 struct p2pbuf_provider {
 	struct kref kref;
@@ -106,13 +128,16 @@ struct p2pbuf_provider {
 	bool published;
 	bool prefetchable;
 	bool wc_reserved;
-	struct gen_pool *pool;
+	struct p2pbuf_region *region;
 	struct mutex lock; /* state, @allocated, @buffers */
 	bool gone;
 	struct completion unregistered;
 	u64 allocated;
 	struct list_head buffers;
 	char reason[P2PBUF_REASON_LEN];
+	spinlock_t vcache_lock;	/* @vcache, @vcache_next */
+	struct p2pbuf_verdicts vcache[P2PBUF_VCACHE];
+	unsigned int vcache_next;
 };
 
 /**
@@ -122,6 +147,9 @@ struct p2pbuf_provider {
  * @size: bytes
  * @kaddr: P2PBUF_KIND_P2PMEM: address from pci_alloc_p2pmem()
  * @released: the memory went back to the provider (early, on revoke)
+ * @cpu_mapped: P2PBUF_KIND_P2PMEM: mmap() put its P2P pages in reach of
+ *	CPU page tables and GUP; until then no page can be referenced by
+ *	anyone, and its free needs no look at them
  */
 struct p2pbuf_chunk {
 	struct p2pbuf_provider *prov;
@@ -129,6 +157,7 @@ struct p2pbuf_chunk {
 	u64 size;
 	void *kaddr;
 	bool released;
+	bool cpu_mapped;
 };
 
 /**
@@ -194,6 +223,8 @@ struct p2pbuf_buffer {
  * @nents: sg entries of the last mapping
  * @maps: live mappings
  * @pins: pins held
+ * @vs: the verdicts for this importer, refreshed by a map once stale;
+ *	under the reservation lock after attach
  */
 struct p2pbuf_attachment {
 	struct list_head node;
@@ -203,6 +234,7 @@ struct p2pbuf_attachment {
 	unsigned int nents;
 	unsigned int maps;
 	unsigned int pins;
+	struct p2pbuf_verdicts vs;
 };
 
 /* topology.c; the decision itself is in decision.h */
@@ -211,6 +243,8 @@ void p2pbuf_topo_walk(struct pci_dev *provider, struct pci_dev *client,
 		      struct p2pbuf_walk *s);
 void p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
 			 u8 want, struct p2pbuf_verdict *v);
+u32 p2pbuf_topo_generation(void);
+void p2pbuf_topo_changed(void);
 u8 p2pbuf_dir_to_mask(enum dma_data_direction dir);
 bool p2pbuf_dma_reachable(u64 addr, u64 size, const u64 *dma_mask,
 			  u64 bus_dma_limit, struct p2pbuf_verdict *v);
@@ -262,17 +296,37 @@ int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
 			u64 provider_size, u64 bytes);
 void p2pbuf_quota_uncharge(struct p2pbuf_charge *charge);
 
+/* region.c */
+struct p2pbuf_region;
+struct p2pbuf_region *p2pbuf_region_create(u64 size);
+void p2pbuf_region_destroy(struct p2pbuf_region *r);
+u64 p2pbuf_region_avail(const struct p2pbuf_region *r);
+u64 p2pbuf_region_largest(const struct p2pbuf_region *r);
+int p2pbuf_region_alloc(struct p2pbuf_region *r, u64 size, u64 align, u64 base,
+			u64 *offset);
+int p2pbuf_region_alloc_fixed(struct p2pbuf_region *r, u64 offset, u64 size);
+void p2pbuf_region_free(struct p2pbuf_region *r, u64 offset, u64 size);
+
+/* verdict.c */
+bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs);
+void p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
+			 struct p2pbuf_verdicts *vs);
+
 /* sgt.c */
 u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
 		    u64 boundary_mask);
 int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		   unsigned int max_seg, u64 boundary_mask);
+int p2pbuf_sg_fill_into(struct sg_table *sgt, struct scatterlist *sg,
+			unsigned int nsg, u64 addr, u64 len,
+			unsigned int max_seg, u64 boundary_mask);
 void p2pbuf_sg_free(struct sg_table *sgt, unsigned int nents);
 
 /* chunk.c */
 struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
 					    enum p2pbuf_kind kind);
 int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov);
+u64 p2pbuf_provider_avail_locked(struct p2pbuf_provider *prov);
 u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov);
 void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
 void p2pbuf_deferred_drain(void);
@@ -293,6 +347,7 @@ int p2pbuf_provider_add(struct p2pbuf_provider *prov);
 struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id);
 void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 			       struct p2pbuf_provider_info *info);
+int p2pbuf_provider_count(void);
 int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos);
 struct p2pbuf_provider *
 p2pbuf_find_first(bool (*match)(struct p2pbuf_provider *prov, void *data),

@@ -216,6 +216,9 @@ static int p2pbuf_pci_notify(struct notifier_block *nb, unsigned long action,
 	struct pci_dev *pdev = to_pci_dev(data);
 
 	switch (action) {
+	case BUS_NOTIFY_ADD_DEVICE:
+		p2pbuf_topo_changed();	/* paths through it are new */
+		break;
 	case BUS_NOTIFY_BOUND_DRIVER:
 		/*
 		 * nvme publishes its CMB from its asynchronous reset work:
@@ -229,6 +232,7 @@ static int p2pbuf_pci_notify(struct notifier_block *nb, unsigned long action,
 			p2pbuf_unregister_device_providers(pdev, true);
 		break;
 	case BUS_NOTIFY_DEL_DEVICE:
+		p2pbuf_topo_changed();	/* before its pci_dev can be reused */
 		p2pbuf_unregister_device_providers(pdev, false);
 		break;
 	}

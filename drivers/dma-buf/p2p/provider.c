@@ -26,9 +26,10 @@
  * DOC: providers
  *
  * A provider is a page-aligned region of one PCI memory BAR. Kind BAR
- * regions are carved with a genalloc pool (best fit, page aligned, with the
- * bus address of buffers of 2 MiB or more 2 MiB aligned where there is room,
- * or at a fixed offset) and need no struct pages: this works on kernels
+ * regions are carved by the region allocator (best fit, page aligned, with
+ * the bus address of buffers of 2 MiB or more 2 MiB aligned where there is
+ * room, or at a fixed offset; see DOC: region allocator) and need no struct
+ * pages: this works on kernels
  * without CONFIG_PCI_P2PDMA.
  *
  * Kind P2PMEM regions are the p2pmem a driver published through the P2PDMA
@@ -300,8 +301,9 @@ void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 	struct pci_dev *pdev = prov->pdev;
 
 	memset(info, 0, sizeof(*info));
-	info->free = p2pbuf_provider_avail(prov);
+	/* one hold of the lock per provider: LIST is in every command */
 	mutex_lock(&prov->lock);
+	info->free = p2pbuf_provider_avail_locked(prov);
 	info->id = prov->id;
 	info->kind = prov->kind;
 	if (prov->available)
@@ -320,6 +322,24 @@ void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 	if (!prov->available)
 		strscpy(info->reason, prov->reason, sizeof(info->reason));
 	mutex_unlock(&prov->lock);
+}
+
+/**
+ * p2pbuf_provider_count - how many providers are registered
+ *
+ * Return: the number of entries p2pbuf_provider_snapshot() would give now.
+ */
+int p2pbuf_provider_count(void)
+{
+	struct p2pbuf_provider *prov;
+	unsigned long id;
+	int n = 0;
+
+	mutex_lock(&p2pbuf_registry_lock);
+	xa_for_each(&p2pbuf_providers, id, prov)
+		n++;
+	mutex_unlock(&p2pbuf_registry_lock);
+	return n;
 }
 
 /**

@@ -76,6 +76,55 @@ u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
 EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_count);
 
 /**
+ * p2pbuf_sg_fill_into - p2pbuf_sg_fill(), into the caller's entries if enough
+ * @sgt: the table to fill
+ * @sg: @nsg entries of the caller's, used when the range needs no more; the
+ *	table is then not freed with p2pbuf_sg_free() (its @sgl is @sg)
+ * @nsg: entries at @sg, 0 for none
+ * @addr: DMA address of the first byte
+ * @len: bytes
+ * @max_seg: longest entry the device takes
+ * @boundary_mask: an entry may not cross a (mask + 1) boundary
+ *
+ * A map of a contiguous buffer needs one entry or a few: taking them from
+ * the mapping itself saves an allocation on every map.
+ *
+ * Return: as p2pbuf_sg_fill().
+ */
+int p2pbuf_sg_fill_into(struct sg_table *sgt, struct scatterlist *sg,
+			unsigned int nsg, u64 addr, u64 len,
+			unsigned int max_seg, u64 boundary_mask)
+{
+	u64 seg, max = p2pbuf_max_seg(max_seg);
+	u64 n = p2pbuf_sg_count(addr, len, max_seg, boundary_mask);
+	int ret;
+
+	/* never a table that leaves the end of the range out */
+	if (n > UINT_MAX)
+		return -E2BIG;
+	if (n && n <= nsg) {
+		sg_init_table(sg, n);
+		sgt->sgl = sg;
+		sgt->nents = n;
+	} else {
+		ret = sg_alloc_table(sgt, n, GFP_KERNEL);
+		if (ret)
+			return ret;
+	}
+	for (sg = sgt->sgl; sg; sg = sg_next(sg)) {
+		seg = p2pbuf_seg_len(addr, len, max, boundary_mask);
+		sg_dma_address(sg) = addr;
+		sg_dma_len(sg) = seg;
+		addr += seg;
+		len -= seg;
+	}
+	/* no CPU list; sg_free_table() needs the count back (p2pbuf_sg_free()) */
+	sgt->orig_nents = 0;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_fill_into);
+
+/**
  * p2pbuf_sg_fill - allocate @sgt and describe a contiguous range in it
  * @sgt: table to allocate; free it with p2pbuf_sg_free(@sgt, @sgt->nents as
  *	this function left it)
@@ -94,27 +143,8 @@ EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_count);
 int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		   unsigned int max_seg, u64 boundary_mask)
 {
-	u64 seg, max = p2pbuf_max_seg(max_seg);
-	u64 n = p2pbuf_sg_count(addr, len, max_seg, boundary_mask);
-	struct scatterlist *sg;
-	int ret;
-
-	/* never a table that leaves the end of the range out */
-	if (n > UINT_MAX)
-		return -E2BIG;
-	ret = sg_alloc_table(sgt, n, GFP_KERNEL);
-	if (ret)
-		return ret;
-	for (sg = sgt->sgl; sg; sg = sg_next(sg)) {
-		seg = p2pbuf_seg_len(addr, len, max, boundary_mask);
-		sg_dma_address(sg) = addr;
-		sg_dma_len(sg) = seg;
-		addr += seg;
-		len -= seg;
-	}
-	/* no CPU list; sg_free_table() needs the count back (p2pbuf_sg_free()) */
-	sgt->orig_nents = 0;
-	return 0;
+	return p2pbuf_sg_fill_into(sgt, NULL, 0, addr, len, max_seg,
+				   boundary_mask);
 }
 EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_fill);
 

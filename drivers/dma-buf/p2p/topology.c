@@ -13,6 +13,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <kunit/visibility.h>
+#include <linux/atomic.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
@@ -68,12 +69,37 @@ static DEFINE_SPINLOCK(p2pbuf_policy_lock);
 static struct p2pbuf_rule_param p2pbuf_allow;
 static struct p2pbuf_rule_param p2pbuf_deny;
 static bool kernel_whitelist;
+/* moves on with every policy write and PCI device added or removed */
+static atomic_t p2pbuf_topo_gen = ATOMIC_INIT(0);
+
+/**
+ * p2pbuf_topo_generation - the generation of the policy and PCI topology
+ *
+ * Return: a number that changes whenever a decision made before may no
+ * longer hold (see DOC: verdict cache).
+ */
+u32 p2pbuf_topo_generation(void)
+{
+	return atomic_read(&p2pbuf_topo_gen);
+}
+
+/**
+ * p2pbuf_topo_changed - decisions made so far may no longer hold
+ */
+void p2pbuf_topo_changed(void)
+{
+	atomic_inc(&p2pbuf_topo_gen);
+}
 
 static int p2pbuf_whitelist_set(const char *val, const struct kernel_param *kp)
 {
 	int ret = p2pbuf_param_may_set();
 
-	return ret ? ret : param_set_bool(val, kp);
+	if (!ret)
+		ret = param_set_bool(val, kp);
+	if (!ret)
+		p2pbuf_topo_changed();
+	return ret;
 }
 
 static const struct kernel_param_ops p2pbuf_whitelist_ops = {
@@ -107,6 +133,7 @@ static int p2pbuf_rules_set(const char *val, const struct kernel_param *kp)
 	strscpy(p->str, val, sizeof(p->str));
 	strim(p->str);
 	spin_unlock(&p2pbuf_policy_lock);
+	p2pbuf_topo_changed();
 	return 0;
 }
 

@@ -72,6 +72,13 @@ static int p2pbuf_ioc_list(struct file *file, void __user *uarg,
 	if (arg.entry_size > PAGE_SIZE)
 		return -EINVAL;
 
+	/* counting only (how callers size their array): nothing to describe */
+	if (!arg.count) {
+		arg.count = p2pbuf_provider_count();
+		return copy_to_user(uarg, &arg, min(usize, sizeof(arg))) ?
+		       -EFAULT : 0;
+	}
+
 	/* state only: no rescan, no device lock, nothing waits for a revoke */
 	n = p2pbuf_provider_snapshot(&infos);
 	if (n < 0)
@@ -315,6 +322,7 @@ static int p2pbuf_ioc_path(struct file *file, void __user *uarg,
 {
 	struct p2pbuf_provider *prov = NULL;
 	struct pci_dev *first, *client;
+	struct p2pbuf_verdicts vs;
 	struct p2pbuf_verdict v;
 	struct p2pbuf_path arg;
 	int ret;
@@ -342,7 +350,13 @@ static int p2pbuf_ioc_path(struct file *file, void __user *uarg,
 		goto out_put_first;
 	}
 
-	p2pbuf_path_verdict(first, client, p2pbuf_path_want(arg.flags), &v);
+	if (prov) {
+		/* the verdict attach would get (DOC: verdict cache) */
+		p2pbuf_verdicts_get(prov, client, &vs);
+		v = vs.v[p2pbuf_path_want(arg.flags)];
+	} else {
+		p2pbuf_path_verdict(first, client, p2pbuf_path_want(arg.flags), &v);
+	}
 	arg.map_type = v.map_type;
 	arg.reason = v.reason;
 	arg.distance = v.distance;

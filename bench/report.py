@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the raw output of bench/p2pbuf_bench (one JSON per VM config) into
+bench/results.json and bench/results.md: medians and spreads of same-run
+ratios, exact counts, each figure next to its target (issue 12) with a
+one-line reading. Called by bench/run; never edit its output by hand."""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+
+KiB, MiB, GiB = 1024, 1024 * 1024, 1024 ** 3
+FLAT = 1.25   # "flat in size / count": the largest case within 1.25x the smallest
+
+
+def size_str(n):
+    n = int(n)
+    for unit, div in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n >= div and n % div == 0:
+            return f"{n // div} {unit}"
+    return f"{n} B"
+
+
+def spread(vals):
+    vals = [v for v in vals if v]
+    if not vals:
+        return None
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals),
+            "n": len(vals)}
+
+
+def rstr(s, digits=2):
+    if not s:
+        return "n/a"
+    return f"{s['median']:.{digits}f} [{s['min']:.{digits}f}-{s['max']:.{digits}f}]"
+
+
+def inv(vals):
+    return [1 / v for v in vals if v]
+
+
+class Report:
+    def __init__(self, raw, configs):
+        self.raw = raw
+        self.configs = configs
+        self.data = {}
+        for c in configs:
+            p = os.path.join(raw, c, "bench.json")
+            with open(p) as f:
+                self.data[c] = json.load(f)
+        self.figures = []
+
+    def add(self, fig, config, label, value, target, ok, reading, **extra):
+        row = {"figure": fig, "config": config, "case": label, "value": value,
+               "target": target, "met": ok, "reading": reading}
+        row.update(extra)
+        self.figures.append(row)
+
+    # ---- figures -----------------------------------------------------------
+    def fig_map(self, c, judged):
+        d = self.data[c]
+        for imp in ("edu", "nvme"):
+            small = None
+            for size in (4 * KiB, 2 * MiB, 64 * MiB):
+                e = d.get(f"map/{imp}/{size}")
+                label = f"{imp}, {size_str(size)}"
+                if not e or "error" in e:
+                    self.add("map", c, label, None, "<= 1.0x udmabuf", None,
+                             f"not measured: {(e or {}).get('error', 'missing')}")
+                    continue
+                r = spread(e["ratio"])
+                ok = r["median"] <= 1.0 if judged else None
+                us = statistics.median(e["ns"]) / 1000
+                bus = statistics.median(e["base_ns"]) / 1000
+                self.add("map", c, label, rstr(r), "<= 1.0x udmabuf", ok,
+                         f"p2pbuf {us:.1f} us vs udmabuf {bus:.1f} us per attach+map+unmap+detach",
+                         ratio=r, p2pbuf_us=us, udmabuf_us=bus)
+                self.add("sg", c, label, f"{e['nents']} (udmabuf {e['base_nents']})",
+                         "1 per chunk, split at the segment limit",
+                         e["nents"] == self.want_nents(imp, size) if judged else None,
+                         f"expected {self.want_nents(imp, size)}: {size_str(size)} split at "
+                         + ("64 KiB" if imp == "edu" else "4 GiB (max_seg 4 GiB - 1)"),
+                         nents=e["nents"], udmabuf_nents=e["base_nents"])
+                if size == 4 * KiB:
+                    small = us
+                elif size == 64 * MiB and imp == "nvme" and small:
+                    flat = us / small
+                    self.add("map-flat", c, "nvme, 64 MiB / 4 KiB", f"{flat:.2f}",
+                             f"<= {FLAT} (flat in size)", flat <= FLAT if judged else None,
+                             "cost of a 64 MiB map relative to a 4 KiB one, large-segment importer")
+
+    @staticmethod
+    def want_nents(imp, size):
+        return max(1, -(-size // (64 * KiB))) if imp == "edu" else 1
+
+    def fig_cmb(self, c):
+        d = self.data[c]
+        for imp in ("nvme",):
+            for size in (4 * KiB, 2 * MiB, 4 * MiB):
+                e = d.get(f"cmb/{imp}/{size}")
+                label = f"{imp}, {size_str(size)}"
+                if not e or "error" in e:
+                    self.add("cmb", c, label, None, "<= 1.0x upstream", None,
+                             f"not measured: {(e or {}).get('error', 'missing')}")
+                    continue
+                r = spread(e["ratio"])
+                us = statistics.median(e["ns"]) / 1000
+                bus = statistics.median(e["base_ns"]) / 1000
+                ok = r["median"] <= 1.0
+                self.add("cmb", c, label, rstr(r), "<= 1.0x upstream", ok,
+                         f"p2pbuf attach+map+unmap+detach {us:.1f} us vs pci_p2pmem_alloc_sgl + "
+                         f"dma_map_sgtable/unmap {bus:.1f} us; {e['nents']} vs {e['base_nents']} "
+                         "entries (debug kernel)",
+                         ratio=r, nents=e["nents"], upstream_nents=e["base_nents"])
+
+    def fig_kmem(self, c, judged):
+        d = self.data[c]
+        core = d.get("core_kmalloc", 0)
+        owns = []
+        sizes = sorted(int(k.split("/")[1]) for k in d if k.startswith("kmem/"))
+        for size in sizes:
+            e = d.get(f"kmem/{size}")
+            label = f"{size_str(size)} buffers"
+            if not e or "error" in e:
+                self.add("kmem", c, label, None, "own share <= 256 B", None,
+                         f"not measured: {(e or {}).get('error', 'missing')}")
+                continue
+            n = e["n"]
+            own = (e["kmalloc"] + e["vmalloc"]) / n - core
+            uown = (e["base_kmalloc"] + e["base_vmalloc"]) / n - core
+            owns.append(own)
+            ok = own <= 256 if judged else None
+            self.add("kmem", c, label, f"{own:.0f} B", "own share <= 256 B", ok,
+                     f"p2pbuf {e['slab'] / n:.0f} B slab per buffer in all (dma-buf core: "
+                     f"{core} B kmalloc + file, dentry, inode), own {own:.0f} B; udmabuf "
+                     f"{e['base_slab'] / n:.0f} B slab, own {uown:.0f} B incl. vmalloc",
+                     own=own, udmabuf_own=uown, slab_per_buf=e["slab"] / n,
+                     udmabuf_slab_per_buf=e["base_slab"] / n)
+        if len(owns) == 2:
+            diff = owns[1] - owns[0]
+            self.add("kmem-flat", c, f"own share, {size_str(sizes[1])} - {size_str(sizes[0])}",
+                     f"{diff:+.0f} B",
+                     "flat in size (within 32 B)", abs(diff) <= 32 if judged else None,
+                     "slab rounding and per-CPU caches move single figures by a few bytes")
+        e = d.get("kmem_register")
+        if e and "error" not in e:
+            per_gib = (e["slab"] + e["vmalloc"]) * GiB / e["bytes"]
+            ok = per_gib <= 64 * KiB if judged else None
+            self.add("kmem-register", c, f"per GiB registered ({size_str(e['bytes'])} measured)",
+                     f"{per_gib / KiB:.1f} KiB", "<= 64 KiB per GiB", ok,
+                     f"slab {e['slab']} B + vmalloc {e['vmalloc']} B for {size_str(e['bytes'])}, "
+                     "scaled; struct pages would take 16 MiB per GiB", per_gib=per_gib)
+        else:
+            self.add("kmem-register", c, "per GiB registered", None, "<= 64 KiB per GiB", None,
+                     f"not measured: {(e or {}).get('error', 'missing')}")
+
+    def fig_alloc(self, c, judged):
+        d = self.data[c]
+        small = None
+        for size in (4 * KiB, 64 * KiB, 2 * MiB, 64 * MiB):
+            e = d.get(f"alloc/{size}")
+            label = size_str(size)
+            if not e or "error" in e:
+                self.add("alloc", c, label, None, ">= 1.0x udmabuf", None,
+                         f"not measured: {(e or {}).get('error', 'missing')}")
+                continue
+            r = spread(inv(e["ratio"]))
+            us = statistics.median(e["ns"]) / 1000
+            bus = statistics.median(e["base_ns"]) / 1000
+            ok = r["median"] >= 1.0 if judged else None
+            self.add("alloc", c, label, rstr(r), ">= 1.0x udmabuf (rate)", ok,
+                     f"p2pbuf alloc+close {us:.1f} us (incl. clearing) vs udmabuf create+close {bus:.1f} us",
+                     ratio=r, p2pbuf_us=us, udmabuf_us=bus)
+            if size == 4 * KiB:
+                small = us
+            if size == 64 * MiB and small:
+                per_mib = (us - small) / (64 - 1 / 256)
+                self.add("clear", c, "clearing per MiB", f"{per_mib:.1f} us/MiB",
+                         "stated per MiB", None,
+                         f"slope of alloc+close from 4 KiB to 64 MiB: {per_mib / small:.2f}x a whole "
+                         "4 KiB alloc+close per MiB cleared (the allocator's own cost no longer "
+                         "grows with size, so the slope is the clearing)",
+                         us_per_mib=per_mib)
+                self.add("alloc-flat", c, "64 MiB / 4 KiB", f"{us / small:.1f}",
+                         f"<= {FLAT} (flat in size)", us / small <= FLAT if judged else None,
+                         "alloc+close includes clearing the whole buffer, which the safety issue "
+                         "requires; flat only once clearing leaves the allocation path (see the note)")
+
+    def fig_handoff(self, c, judged):
+        e = self.data[c].get("handoff")
+        if not e or "error" in e:
+            self.add("handoff", c, "libp2pbuf vs bare SCM_RIGHTS", None, ">= 0.9x", None,
+                     f"not measured: {(e or {}).get('error', 'missing')}")
+            return
+        r = spread(inv(e["ratio"]))
+        ok = r["median"] >= 0.9 if judged else None
+        rate = 1e9 / statistics.median(e["ns"])
+        brate = 1e9 / statistics.median(e["base_ns"])
+        self.add("handoff", c, "libp2pbuf vs bare SCM_RIGHTS", rstr(r), ">= 0.9x", ok,
+                 f"{rate:.0f} vs {brate:.0f} hand-offs/s (lib/fdpass.c is truth-lib's, issue 13)",
+                 ratio=r)
+
+    def fig_frag(self, c, judged):
+        e = self.data[c].get("frag")
+        if not e or "error" in e:
+            return
+        k = e["largest"] / e["free"] if e["free"] else 0
+        m = e["model_largest"] / e["model_free"] if e["model_free"] else 0
+        q = k / m if m else 0
+        ok = q >= 0.9 if judged else None
+        self.add("frag", c, f"{e['ops']} seeded ops on {size_str(e['region'])}",
+                 f"{q:.2f}", ">= 0.9x best fit", ok,
+                 f"largest/free: p2pbuf {k:.2f} ({size_str(e['largest'])} of {e['free'] / MiB:.1f} MiB, "
+                 f"{e['failed']} allocs failed), best-fit model {m:.2f} "
+                 f"({e['model_failed']} failed)", p2pbuf=k, model=m)
+
+    def fig_list(self, c, judged):
+        d = self.data[c]
+        lists = {}
+        for want in (3, 64):
+            e = d.get(f"list/{want}")
+            if not e or "error" in e:
+                continue
+            base = e["alloc_close_ns"]
+            lr = spread([a / b for a, b in zip(e["list_ns"], base)])
+            pr = spread([a / b for a, b in zip(e["path_ns"], base)])
+            lists[want] = statistics.median(e["list_ns"])
+            for what, r, ns in (("listing", lr, e["list_ns"]), ("path query", pr, e["path_ns"])):
+                ok = r["median"] <= 0.2 if judged else None
+                self.add("list", c, f"{what}, {e['providers']} providers", rstr(r),
+                         "<= 0.2x alloc+close", ok,
+                         f"{statistics.median(ns) / 1000:.1f} us vs 4 KiB alloc+close "
+                         f"{statistics.median(base) / 1000:.1f} us", ratio=r)
+        if 3 in lists and 64 in lists:
+            f = lists[64] / lists[3]
+            self.add("list-flat", c, "listing 64 / 3 providers", f"{f:.2f}",
+                     f"<= {FLAT} (flat in count)", f <= FLAT if judged else None,
+                     "the listing copies one entry per provider out; some growth is the copy")
+
+    def fig_storage(self, c, judged):
+        d = self.data[c]
+        ram = d.get("storage/odirect_ram")
+        if not ram or "error" in ram:
+            return
+        ln = d.get("storage_len", 0)
+        tput = lambda e: ln / statistics.median(e["ns"]) * 1e9 / MiB
+        cpu = lambda e: statistics.median(e["cpu_ns"]) / 1e6 * GiB / ln
+        rt = tput(ram)
+        got = {}
+        for key, name in (("storage/nvme_to_bar", "NVMe -> BAR buffer"),
+                          ("storage/nvme_to_cmb", "NVMe -> CMB buffer")):
+            e = d.get(key)
+            if not e or "error" in e:
+                self.add("storage", c, name, None, "0 B through system memory", None,
+                         f"not measured: {(e or {}).get('error', 'missing')}")
+                continue
+            self.add("storage-bytes", c, name, f"{e['bounced']} B bounced, {e['direct']} B direct",
+                     "0 on every direct path, counted by the kernel",
+                     None if e["direct"] == 0 else e["bounced"] == 0,
+                     "library count (struct p2pbuf_copy_stats); the kernel counter is pending issue 14"
+                     + (f"; bounced because: {e['why']}" if e["why"] else ""))
+            t = tput(e)
+            got["direct" if e["bounced"] == 0 else "bounce"] = t
+            self.add("storage-tput", c, name, f"{t:.1f} MiB/s ({t / rt:.2f}x O_DIRECT into RAM)",
+                     "bounce >= 0.5x O_DIRECT into RAM",
+                     (t / rt >= 0.5) if e["direct"] == 0 and judged else None,
+                     f"O_DIRECT into RAM {rt:.1f} MiB/s; CPU {cpu(e):.0f} ms/GiB vs {cpu(ram):.0f} ms/GiB; "
+                     "bounce path is storage's (issue 14), pending its O_DIRECT bounce",
+                     mib_s=t, ratio_ram=t / rt)
+        if "direct" in got and "bounce" in got:
+            r = got["direct"] / got["bounce"]
+            self.add("storage-tput", c, "direct (CMB) / bounce (BAR)", f"{r:.2f}",
+                     "direct >= bounce", r >= 1.0,
+                     "same run, same drive and length; only the test kernel has a direct path")
+
+    def build(self):
+        judged = "stock" if "stock" in self.configs else self.configs[0]
+        for c in self.configs:
+            j = c == judged
+            self.fig_map(c, j)
+            self.fig_kmem(c, j)
+            self.fig_alloc(c, j)
+            self.fig_handoff(c, j)
+            self.fig_frag(c, j)
+            self.fig_list(c, j)
+            self.fig_storage(c, j)
+            if self.data[c].get("has_cmb"):
+                self.fig_cmb(c)
+        return judged
+
+
+def sh(cmd, cwd=None):
+    try:
+        return subprocess.run(cmd, shell=True, cwd=cwd, capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+    except Exception:
+        return ""
+
+
+def meta(args, raw, configs):
+    commit = args.commit or sh("git describe --always --dirty --abbrev=12", args.top)
+    m = {
+        "commit": commit,
+        "commit_subject": sh(f"git log -1 --format=%s {commit.replace('-dirty', '')}", args.top),
+        "machine": {
+            "cpu": sh("sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1"),
+            "cpus": os.cpu_count(),
+            "host_kernel": platform.release(),
+            "qemu": sh("qemu-system-x86_64 --version | head -n 1"),
+        },
+        "vm": "QEMU q35, TCG (-accel tcg -cpu max), -smp 2, -m 1G; reference topology of "
+              "tools/testing/vm/README.md (2 NVMe with 16 MiB CMB and an ivshmem 128 MiB BAR "
+              "under one x3130 switch, edu DMA engines, NVMe behind a second root port)",
+        "total_wall_s": args.wall,
+        "configs": {},
+    }
+    for c in configs:
+        rd = os.path.join(raw, c)
+        rd_ = lambda f: open(os.path.join(rd, f)).read().strip() if os.path.exists(os.path.join(rd, f)) else ""
+        m["configs"][c] = {
+            "kernel": rd_("uname.txt"),
+            "cmdline": rd_("cmdline.txt"),
+            "kernel_config": ("Debian linux-image-*-amd64 (no debug options; CONFIG_PCI_P2PDMA=n, "
+                              "CONFIG_DMABUF_MOVE_NOTIFY=n)" if c.startswith("stock") else
+                              "tinyconfig + tools/testing/vm/p2pbuf.config (KASAN, PROVE_LOCKING, "
+                              "DMA_API_DEBUG, DMABUF_DEBUG; PCI_P2PDMA, DMABUF_MOVE_NOTIFY)"),
+            "wall_s": rd_("wall_s.txt"),
+            "repeats": json.load(open(os.path.join(rd, "bench.json"))).get("repeats"),
+        }
+    return m
+
+
+def write_md(path, m, rows, judged):
+    out = ["<!-- generated by `make bench` (bench/run, bench/report.py): do not edit -->",
+           "# p2pbuf benchmarks", "",
+           f"Commit `{m['commit']}` ({m['commit_subject']}). Host: {m['machine']['cpu']}, "
+           f"{m['machine']['cpus']} CPUs, Linux {m['machine']['host_kernel']}, {m['machine']['qemu']}.",
+           "", f"VM: {m['vm']}.", ""]
+    for c, cm in m["configs"].items():
+        out.append(f"- `{c}`: kernel {cm['kernel']}; {cm['kernel_config']}; "
+                   f"{cm['repeats']} repeats; benchmarks ran {cm['wall_s']} s in the guest.")
+    out += ["", f"Whole `make bench`: {m['total_wall_s']} s.", "",
+            "Every timing is a ratio against a baseline measured in the same VM run, given as "
+            "median [min-max] over the repeats; counts are exact. Targets are judged on the "
+            f"`{judged}` kernel; the test kernel's debug options (KASAN, lockdep, DMA-API debug) "
+            "distort costs unevenly (DMA-API debug charges udmabuf per page and never sees "
+            "p2pbuf's bus-address tables), so its figures are shown but not judged, except the "
+            "CMB figures, which only it can run.", ""]
+    missed = [r for r in rows if r["met"] is False]
+    out.append(f"**Targets missed: {len(missed)}**" + (": " + "; ".join(
+        f"{r['figure']} {r['case']} ({r['config']})" for r in missed) if missed else "") + ".")
+    out.append("")
+    titles = {
+        "map": "attach + map + unmap + detach vs udmabuf (ratio of times; lower is better)",
+        "map-flat": "map cost flat in size (large-segment importer)",
+        "sg": "sg entries per mapping",
+        "cmb": "p2pmem (CMB) buffer vs upstream's p2pmem path (ratio of times)",
+        "kmem": "kernel memory per buffer (slabinfo delta over the live buffers)",
+        "kmem-flat": "kernel memory flat in size",
+        "kmem-register": "kernel memory per GiB of BAR registered",
+        "clear": "clearing on allocation",
+        "alloc": "allocations + frees per second vs udmabuf create/close (ratio of rates)",
+        "alloc-flat": "allocation flat in size",
+        "handoff": "fd hand-offs per second vs a bare SCM_RIGHTS loop (ratio of rates)",
+        "frag": "fragmentation: largest allocatable / free, vs best fit on the same stream",
+        "list": "provider listing and path query vs one 4 KiB alloc + close",
+        "list-flat": "listing flat in provider count",
+        "storage-bytes": "NVMe -> buffer: bytes through system memory",
+        "storage-tput": "NVMe -> buffer: throughput and CPU time",
+        "storage": "NVMe -> buffer",
+    }
+    order = list(titles)
+    for fig in order:
+        fr = [r for r in rows if r["figure"] == fig]
+        if not fr:
+            continue
+        out += [f"## {titles[fig]}", "", "| config | case | value | target | met | reading |",
+                "|---|---|---|---|---|---|"]
+        for r in fr:
+            met = {True: "yes", False: "**MISSED**", None: "-"}[r["met"]]
+            out.append(f"| {r['config']} | {r['case']} | {r['value'] if r['value'] is not None else 'n/a'}"
+                       f" | {r['target']} | {met} | {r['reading']} |")
+        out.append("")
+    with open(path, "w") as f:
+        f.write("\n".join(out))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--configs", required=True)
+    ap.add_argument("--top", required=True)
+    ap.add_argument("--wall", type=int, default=0)
+    ap.add_argument("--commit", default="", help="the commit the VMs ran (default: HEAD now)")
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--md", required=True)
+    args = ap.parse_args()
+    configs = args.configs.split()
+    rep = Report(args.raw, configs)
+    judged = rep.build()
+    m = meta(args, args.raw, configs)
+    with open(args.json, "w") as f:
+        json.dump({"meta": m, "judged_on": judged, "results": rep.figures,
+                   "raw": rep.data}, f, indent=1)
+        f.write("\n")
+    write_md(args.md, m, rep.figures, judged)
+
+
+if __name__ == "__main__":
+    main()

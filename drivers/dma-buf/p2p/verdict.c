@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf verdict cache: how an importing device reaches a provider, decided
+ * once for every direction and kept until the policy or the PCI topology
+ * changes.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "p2pbuf_internal.h"
+
+/**
+ * DOC: verdict cache
+ *
+ * Attach and every map ask how the importer reaches the provider. Asking
+ * means a walk up both PCI hierarchies that reads ACS control through
+ * config space on every bridge, and on kernels with P2PDMA a call of
+ * pci_p2pdma_distance(): more than the map itself costs. So the verdicts of
+ * all four direction masks are decided in one walk when a (provider,
+ * importer) pair is first seen, kept in a small per-provider cache and
+ * copied into the attachment, and used until the generation that
+ * p2pbuf_topo_generation() reports moves on. It moves when a policy
+ * parameter (allow_bridges, deny_bridges, kernel_whitelist) is written and
+ * when a PCI device is added or removed; the next attach or map then walks
+ * again. ACS bits rewritten behind the kernel's back (setpci) are not seen
+ * before that, as the P2PDMA core's own cache of map types never sees them.
+ */
+
+/*
+ * Decide @vs afresh for @prov and @client. With no memory to walk, refuse
+ * (do not guess) and leave @vs invalid, so the next call walks again.
+ */
+static void p2pbuf_verdicts_decide(struct p2pbuf_provider *prov,
+				   struct pci_dev *client,
+				   struct p2pbuf_verdicts *vs)
+{
+	struct {
+		struct p2pbuf_walk walk;
+		struct p2pbuf_bridge_policy pol;
+	} *s;
+	u8 want;
+
+	/* read first: a change during the walk leaves the result stale */
+	vs->gen = p2pbuf_topo_generation();
+	vs->client = client;
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s) {
+		vs->valid = false;
+		for (want = 0; want <= P2PBUF_DIR_RW; want++)
+			p2pbuf_verdict_simple(&vs->v[want],
+					      P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED);
+		return;
+	}
+	p2pbuf_topo_walk(prov->pdev, client, &s->walk);
+	p2pbuf_policy_snapshot(&s->pol);
+	for (want = 0; want <= P2PBUF_DIR_RW; want++)
+		p2pbuf_decide(&s->walk.facts, &s->pol, want, &vs->v[want]);
+	kfree(s);
+	vs->valid = true;
+}
+
+/**
+ * p2pbuf_verdicts_fresh - may these verdicts still be used?
+ * @vs: verdicts from p2pbuf_verdicts_get()
+ *
+ * Return: true when nothing that decided them has changed since.
+ */
+bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs)
+{
+	return vs->valid && vs->gen == p2pbuf_topo_generation();
+}
+
+/**
+ * p2pbuf_verdicts_get - how @client reaches @prov, in every direction
+ * @prov: the provider
+ * @client: the importing PCI device
+ * @vs: output; @vs->v[want] is the verdict for P2PBUF_DIR_* bits @want
+ *	(0: any direction, as attach asks)
+ *
+ * From the provider's cache when the pair was decided in the current
+ * generation, else from one walk, which then goes into the cache.
+ *
+ * Context: process context, may sleep (the walk allocates).
+ */
+void p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
+			 struct p2pbuf_verdicts *vs)
+{
+	u32 gen = p2pbuf_topo_generation();
+	unsigned int i;
+
+	spin_lock(&prov->vcache_lock);
+	for (i = 0; i < P2PBUF_VCACHE; i++) {
+		if (prov->vcache[i].valid && prov->vcache[i].client == client &&
+		    prov->vcache[i].gen == gen) {
+			*vs = prov->vcache[i];
+			spin_unlock(&prov->vcache_lock);
+			return;
+		}
+	}
+	spin_unlock(&prov->vcache_lock);
+
+	p2pbuf_verdicts_decide(prov, client, vs);
+	if (!vs->valid)
+		return;
+	spin_lock(&prov->vcache_lock);
+	prov->vcache[prov->vcache_next] = *vs;
+	prov->vcache_next = (prov->vcache_next + 1) % P2PBUF_VCACHE;
+	spin_unlock(&prov->vcache_lock);
+}
