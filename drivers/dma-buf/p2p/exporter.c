@@ -140,7 +140,12 @@ static int p2pbuf_attach(struct dma_buf *dmabuf,
 		goto err_put_client;
 	}
 	/* decided once per importer; see DOC: verdict cache */
-	p2pbuf_verdicts_get(buf->chunk->prov, client, &vs);
+	ret = p2pbuf_verdicts_get(buf->chunk->prov, client, &vs);
+	if (ret) {
+		/* out of memory is not a refusal: no reason is recorded */
+		pci_dev_put(client);
+		return ret;
+	}
 	v = vs.v[0];
 	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
 	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&
@@ -324,8 +329,11 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	 * Directions count now; the policy or the topology may have changed
 	 * since attach, and then the verdicts are decided again.
 	 */
-	if (!p2pbuf_verdicts_fresh(&pa->vs))
-		p2pbuf_verdicts_get(prov, pa->client, &pa->vs);
+	if (!p2pbuf_verdicts_fresh(&pa->vs)) {
+		ret = p2pbuf_verdicts_get(prov, pa->client, &pa->vs);
+		if (ret)
+			return ERR_PTR(ret);
+	}
 	v = pa->vs.v[p2pbuf_dir_to_mask(dir)];
 	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
 	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&

@@ -241,8 +241,8 @@ struct p2pbuf_attachment {
 void p2pbuf_policy_snapshot(struct p2pbuf_bridge_policy *pol);
 void p2pbuf_topo_walk(struct pci_dev *provider, struct pci_dev *client,
 		      struct p2pbuf_walk *s);
-void p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
-			 u8 want, struct p2pbuf_verdict *v);
+int p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
+			u8 want, struct p2pbuf_verdict *v);
 u32 p2pbuf_topo_generation(void);
 void p2pbuf_topo_changed(void);
 u8 p2pbuf_dir_to_mask(enum dma_data_direction dir);
@@ -309,8 +309,8 @@ void p2pbuf_region_free(struct p2pbuf_region *r, u64 offset, u64 size);
 
 /* verdict.c */
 bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs);
-void p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
-			 struct p2pbuf_verdicts *vs);
+int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
+			struct p2pbuf_verdicts *vs);
 
 /* sgt.c */
 u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,

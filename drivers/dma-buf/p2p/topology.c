@@ -296,10 +296,13 @@ void p2pbuf_topo_walk(struct pci_dev *provider, struct pci_dev *client,
  * @provider: device owning the BAR
  * @client: importing device
  * @want: P2PBUF_DIR_* bits, 0 for any direction
- * @v: output
+ * @v: output; with no memory to walk, a refusal (never a guess)
+ *
+ * Return: 0, or -ENOMEM when there was no memory to walk: callers that
+ * answer someone return that, not the refusal in @v.
  */
-void p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
-			 u8 want, struct p2pbuf_verdict *v)
+int p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
+			u8 want, struct p2pbuf_verdict *v)
 {
 	struct {
 		struct p2pbuf_walk walk;
@@ -308,14 +311,14 @@ void p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
 
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s) {
-		/* no memory to look: refuse, do not guess */
 		p2pbuf_verdict_simple(v, P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED);
-		return;
+		return -ENOMEM;
 	}
 	p2pbuf_topo_walk(provider, client, &s->walk);
 	p2pbuf_policy_snapshot(&s->pol);
 	p2pbuf_decide(&s->walk.facts, &s->pol, want, v);
 	kfree(s);
+	return 0;
 }
 
 /**

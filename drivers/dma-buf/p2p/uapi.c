@@ -352,11 +352,14 @@ static int p2pbuf_ioc_path(struct file *file, void __user *uarg,
 
 	if (prov) {
 		/* the verdict attach would get (DOC: verdict cache) */
-		p2pbuf_verdicts_get(prov, client, &vs);
+		ret = p2pbuf_verdicts_get(prov, client, &vs);
 		v = vs.v[p2pbuf_path_want(arg.flags)];
 	} else {
-		p2pbuf_path_verdict(first, client, p2pbuf_path_want(arg.flags), &v);
+		ret = p2pbuf_path_verdict(first, client,
+					  p2pbuf_path_want(arg.flags), &v);
 	}
+	if (ret)
+		goto out_put_client;
 	arg.map_type = v.map_type;
 	arg.reason = v.reason;
 	arg.distance = v.distance;
@@ -368,6 +371,7 @@ static int p2pbuf_ioc_path(struct file *file, void __user *uarg,
 	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
 		ret = -EFAULT;
 
+out_put_client:
 	pci_dev_put(client);
 out_put_first:
 	pci_dev_put(first);

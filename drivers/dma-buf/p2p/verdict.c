@@ -84,9 +84,12 @@ bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs)
  * generation, else from one walk, which then goes into the cache.
  *
  * Context: process context, may sleep (the walk allocates).
+ *
+ * Return: 0, or -ENOMEM when there was no memory to walk; @vs then holds
+ * refusals that are not kept, and the caller answers -ENOMEM, not "no".
  */
-void p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
-			 struct p2pbuf_verdicts *vs)
+int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
+			struct p2pbuf_verdicts *vs)
 {
 	u32 gen = p2pbuf_topo_generation();
 	unsigned int i;
@@ -97,16 +100,17 @@ void p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 		    prov->vcache[i].gen == gen) {
 			*vs = prov->vcache[i];
 			spin_unlock(&prov->vcache_lock);
-			return;
+			return 0;
 		}
 	}
 	spin_unlock(&prov->vcache_lock);
 
 	p2pbuf_verdicts_decide(prov, client, vs);
 	if (!vs->valid)
-		return;
+		return -ENOMEM;
 	spin_lock(&prov->vcache_lock);
 	prov->vcache[prov->vcache_next] = *vs;
 	prov->vcache_next = (prov->vcache_next + 1) % P2PBUF_VCACHE;
 	spin_unlock(&prov->vcache_lock);
+	return 0;
 }
