@@ -32,6 +32,10 @@ long rel_amount(const char *name, long full);
 /* wait until every available provider is back to all free; false on timeout */
 bool rel_wait_all_free(int p2p, int timeout_ms, char *why, size_t len);
 
+/* unload or load p2pbuf.ko and the test importer that depends on it */
+int rel_unload_modules(void);
+int rel_load_modules(void);
+
 void rel_fuzz(int p2p);
 void rel_fail_nth(void);
 

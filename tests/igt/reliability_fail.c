@@ -213,7 +213,7 @@ static int call_load(struct fctx *c)
 static void undo_load(struct fctx *c)
 {
 	for (int i = 0; i < 100; i++) {
-		if (syscall(SYS_delete_module, "p2pbuf", O_NONBLOCK) == 0)
+		if (rel_unload_modules() == 0)
 			return;
 		usleep(50 * 1000);
 	}
@@ -405,7 +405,7 @@ void rel_fail_nth(void)
 	close(p2p);
 	undo_load(&c);
 	rel_fig.fail_nth += drive(&c, &load, load_state);
-	igt_assert_eq(call_load(&c), 0);
+	igt_assert_eq(rel_load_modules(), 0);
 	fi_restore();
 	close(c.nth_fd);
 	igt_info("module reloaded (holders directory %s)\n", holders ? "present" : "absent");
