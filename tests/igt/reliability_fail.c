@@ -224,6 +224,7 @@ struct fpath {
 	const char *name;
 	int (*call)(struct fctx *c);
 	void (*undo)(struct fctx *c);
+	int also_errno;	/* what the core makes of a failed allocation there */
 };
 
 /*
@@ -255,7 +256,8 @@ static int drive(struct fctx *c, const struct fpath *p,
 		} else {
 			igt_assert_f(ret == -ENOMEM || ret == -ENOSPC ||
 				     ret == -EAGAIN || ret == -EINTR || ret == -ENODEV ||
-				     ret == -ENXIO || ret == -EFAULT,
+				     ret == -ENXIO || ret == -EFAULT ||
+				     (p->also_errno && ret == -p->also_errno),
 				     "%s, fault %d: %s is not an allocation failure's errno\n",
 				     p->name, n, strerror(-ret));
 		}
@@ -365,7 +367,9 @@ static void drive_buffer_paths(struct fctx *c, const char *what)
 
 void rel_fail_nth(void)
 {
-	static const struct fpath bind = { "p2pbuf_bar probe", call_bind, undo_bind };
+	/* pci_request_region() reports a failed allocation as EBUSY */
+	static const struct fpath bind = { "p2pbuf_bar probe", call_bind, undo_bind,
+					   EBUSY };
 	static const struct fpath load = { "module load (init, p2pmem adoption)",
 					   call_load, undo_load };
 	struct fctx c = { .out_fd = -1 };
