@@ -81,6 +81,10 @@ struct p2pbuf_walk {
  * @prefetchable: P2PBUF_KIND_BAR: the BAR is prefetchable, so the CPU may
  *	map it write-combined; otherwise it maps uncached
  * @wc_reserved: a write-combining memtype is reserved for the region
+ * @pages: P2PBUF_KIND_BAR registered with P2PBUF_REGISTER_PAGES: the
+ *	region is P2PDMA pages, all of it taken from the P2PDMA pool at
+ *	@kaddr; buffers are carved from it by @pool as for page-less BARs
+ * @kaddr: with @pages, the kernel address of the region's first byte
  * @pool: region allocator (P2PBUF_KIND_BAR)
  * @lock: protects @available, @published, @reason, @gone, @allocated and
  *	@buffers; held briefly, never while waiting for importers
@@ -106,6 +110,8 @@ struct p2pbuf_provider {
 	bool published;
 	bool prefetchable;
 	bool wc_reserved;
+	bool pages;
+	void *kaddr;
 	struct gen_pool *pool;
 	struct mutex lock; /* state, @allocated, @buffers */
 	bool gone;
@@ -120,7 +126,9 @@ struct p2pbuf_provider {
  * @prov: the provider (reference held)
  * @offset: offset within the provider's region
  * @size: bytes
- * @kaddr: P2PBUF_KIND_P2PMEM: address from pci_alloc_p2pmem()
+ * @kaddr: kernel address of the first byte when the provider has pages
+ *	(p2pbuf_has_pages()): from pci_alloc_p2pmem() for P2PBUF_KIND_P2PMEM,
+ *	inside the provider's @kaddr for a BAR with pages
  * @released: the memory went back to the provider (early, on revoke)
  */
 struct p2pbuf_chunk {
@@ -166,6 +174,12 @@ struct p2pbuf_charge {
  * @wq: revoke waits here for @pin_count and @map_count to drop
  * @charge: the quota charge of a buffer allocated through /dev/p2pbuf,
  *	given back by release; set by the ioctl before the first fd exists
+ * @io_count: P2PBUF_IOC_BUF_IO calls moving data in or out now; revoke
+ *	waits for it to drop, as for @map_count
+ * @bytes_direct: bytes P2PBUF_IOC_BUF_IO moved between a device and the
+ *	buffer's pages by DMA, without system memory
+ * @bytes_bounced: bytes P2PBUF_IOC_BUF_IO moved through a bounce buffer
+ *	in system memory
  */
 struct p2pbuf_buffer {
 	struct dma_buf *dmabuf;
@@ -183,6 +197,9 @@ struct p2pbuf_buffer {
 	atomic_t map_count;
 	wait_queue_head_t wq;
 	struct p2pbuf_charge charge;
+	atomic_t io_count;
+	atomic64_t bytes_direct;
+	atomic64_t bytes_bounced;
 };
 
 /**
@@ -190,7 +207,7 @@ struct p2pbuf_buffer {
  * @node: in the buffer's @attachments
  * @attach: the dma-buf attachment
  * @client: the importing PCI device (reference held)
- * @map_type: map type decided at attach
+ * @map_type: map type decided at attach, then the one the last map used
  * @nents: sg entries of the last mapping
  * @maps: live mappings
  * @pins: pins held
@@ -262,6 +279,18 @@ int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
 			u64 provider_size, u64 bytes);
 void p2pbuf_quota_uncharge(struct p2pbuf_charge *charge);
 
+/**
+ * p2pbuf_has_pages - are a provider's buffers P2PDMA pages?
+ * @prov: the provider
+ *
+ * Return: true for p2pmem and for a BAR registered with
+ * P2PBUF_REGISTER_PAGES; their chunks have a kernel address (@kaddr).
+ */
+static inline bool p2pbuf_has_pages(const struct p2pbuf_provider *prov)
+{
+	return prov->kind == P2PBUF_KIND_P2PMEM || prov->pages;
+}
+
 /* sgt.c */
 u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
 		    u64 boundary_mask);
@@ -276,6 +305,7 @@ int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov);
 u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov);
 void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
 void p2pbuf_deferred_drain(void);
+void p2pbuf_pages_wait_idle(struct p2pbuf_provider *prov);
 
 /* mmap.c */
 int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);
@@ -287,6 +317,10 @@ void p2pbuf_exporter_show(struct seq_file *s);
 /* revoke.c */
 void p2pbuf_revoke(struct p2pbuf_buffer *buf);
 void p2pbuf_revoke_wait(struct p2pbuf_buffer *buf, unsigned int warn_ms);
+
+/* io.c */
+int p2pbuf_buf_io(struct p2pbuf_buffer *buf, struct file *file,
+		  struct p2pbuf_buf_io *io);
 
 /* provider.c */
 int p2pbuf_provider_add(struct p2pbuf_provider *prov);
