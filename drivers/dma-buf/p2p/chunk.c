@@ -533,7 +533,11 @@ void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
 	if (chunk->released)
 		return;
 	chunk->released = true;
-	if (p2pbuf_has_pages(prov) &&
+	/*
+	 * A BAR whose region went back to the P2PDMA core (the provider's
+	 * removal waited until every page was idle) has no pages to look at.
+	 */
+	if ((prov->kind == P2PBUF_KIND_P2PMEM || prov->kaddr) &&
 	    !p2pbuf_pages_idle(chunk->kaddr, chunk->size)) {
 		p2pbuf_deferred_queue(chunk);
 		return;

@@ -84,7 +84,9 @@ struct p2pbuf_walk {
  * @pages: P2PBUF_KIND_BAR registered with P2PBUF_REGISTER_PAGES: the
  *	region is P2PDMA pages, all of it taken from the P2PDMA pool at
  *	@kaddr; buffers are carved from it by @pool as for page-less BARs
- * @kaddr: with @pages, the kernel address of the region's first byte
+ * @kaddr: with @pages, the kernel address of the region's first byte;
+ *	NULL (under @lock) once the removal gave the region back to the
+ *	P2PDMA core, its pages idle: chunks released later skip them
  * @pool: region allocator (P2PBUF_KIND_BAR)
  * @lock: protects @available, @published, @reason, @gone, @allocated and
  *	@buffers; held briefly, never while waiting for importers

@@ -120,8 +120,11 @@ static void p2pbuf_provider_give_pages(struct p2pbuf_provider *prov)
 	if (!prov->kaddr)
 		return;
 	p2pbuf_pages_wait_idle(prov);
+	/* buffers released from now on find no pages (chunk.c) */
+	mutex_lock(&prov->lock);
 	pci_free_p2pmem(prov->pdev, prov->kaddr, prov->size);
 	prov->kaddr = NULL;
+	mutex_unlock(&prov->lock);
 #endif
 }
 
