@@ -391,7 +391,7 @@ int main(int argc, char **argv)
 	s->ok = true;
 
 	/* 4. NVMe -> staging buffer */
-	s = add_step("NVMe read -> staging buffer (O_DIRECT)");
+	s = add_step("NVMe read -> staging buffer (kernel I/O)");
 	describe_path(ctx, &mbuf, mname, src_bdf, s->path, sizeof(s->path));
 	if (read(s1, &st, sizeof(st)) != sizeof(st))
 		die("nvme consumer did not report");
