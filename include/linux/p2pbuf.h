@@ -45,8 +45,26 @@ struct p2pbuf_chunk;
  */
 #define P2PBUF_CHUNK_FIXED_OFFSET	BIT(2)
 
+/**
+ * define P2PBUF_REGISTER_PAGES - back a BAR provider with P2PDMA pages
+ *
+ * A flag of p2pbuf_provider_register_flags(). The caller, the driver bound
+ * to the device, has given exactly this region struct pages with
+ * pci_p2pdma_add_resource() and has not published it. p2pbuf takes the
+ * whole region from the P2PDMA pool (so nobody else, not even the pool's
+ * sysfs allocate file, hands it out) and places buffers in it itself, at
+ * fixed offsets too. Its buffers' mmap() then holds P2PDMA pages, which
+ * O_DIRECT and P2PBUF_IOC_BUF_IO can hand to a block device, and the
+ * provider is listed with P2PBUF_PROVIDER_PAGES. Needs CONFIG_PCI_P2PDMA
+ * (-EOPNOTSUPP without it).
+ */
+#define P2PBUF_REGISTER_PAGES		BIT(0)
+
 struct p2pbuf_provider *p2pbuf_provider_register(struct pci_dev *pdev, int bar,
 						 u64 offset, u64 size);
+struct p2pbuf_provider *
+p2pbuf_provider_register_flags(struct pci_dev *pdev, int bar, u64 offset,
+			       u64 size, u32 flags);
 void p2pbuf_provider_unregister(struct p2pbuf_provider *prov);
 void p2pbuf_provider_put(struct p2pbuf_provider *prov);
 u32 p2pbuf_provider_id(const struct p2pbuf_provider *prov);

@@ -1,13 +1,23 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * O_DIRECT I/O between a file (or block device) and a mapping of a P2P
- * buffer. When the kernel refuses the direct path (EREMOTEIO from a block
- * device that cannot reach the provider, EFAULT for page-less BAR memory or
- * a kernel without CONFIG_PCI_P2PDMA, EINVAL/EOPNOTSUPP from a driver
- * without P2P support), the chunk moves through a system-memory bounce
- * buffer instead. Every bounced byte is counted in the stats and the first
- * refusal is kept with its reason: the fallback is never silent, and
- * P2PBUF_COPY_NO_BOUNCE turns it off.
+ * I/O between a file (or block device) and a P2P buffer.
+ *
+ * First choice: the kernel does it (P2PBUF_IOC_BUF_IO on /dev/p2pbuf), and
+ * says how every byte went: device to device into the buffer's P2PDMA
+ * pages, or through a bounce buffer, with the reason. The stats are then
+ * the kernel's (stats->kernel = 1), never the library's guess.
+ *
+ * Where the kernel has no such ioctl (an older p2pbuf module) or the fd is
+ * not a p2pbuf buffer, the library does the I/O itself through a mapping of
+ * the buffer: O_DIRECT into the mapping, and when the kernel refuses that
+ * (EREMOTEIO from a block device that cannot reach the provider, EFAULT for
+ * page-less BAR memory or a kernel without CONFIG_PCI_P2PDMA, EINVAL or
+ * EOPNOTSUPP from a driver without P2P support) the chunk moves through an
+ * aligned bounce buffer in system memory, with O_DIRECT where the file
+ * takes it (buffered I/O is 25 times slower into RAM here, issue 12) and
+ * buffered I/O where it does not, and a copy. Every bounced byte is counted
+ * and the first refusal kept with its reason: the fallback is never silent,
+ * and P2PBUF_COPY_NO_BOUNCE turns it off.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,11 +30,13 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <linux/fs.h>
+#include <linux/p2pbuf.h>
 #include <unistd.h>
 
 #include "private.h"
 
 #define CHUNK		(1024 * 1024)
+#define KERNEL_PIECE	(16 * 1024 * 1024)	/* per ioctl, between progress calls */
 #define DIO_ALIGN	512	/* when the kernel does not say */
 #define BOUNCE_ALIGN	4096
 
@@ -157,6 +169,119 @@ static ssize_t bounce_io(int fd, uint64_t file_off, char *map, size_t len,
 	return n < 0 ? -errno : n;
 }
 
+/*
+ * A bounced piece: O_DIRECT into the aligned bounce buffer (dfd) where the
+ * offsets allow and the file has not refused it yet, else buffered (bfd).
+ * *no_dio is set once O_DIRECT said EINVAL: buffered from then on.
+ */
+static ssize_t bounce_piece(int dfd, int bfd, uint64_t foff, char *map,
+			    size_t n, int dir, char *bounce, size_t align,
+			    int *no_dio)
+{
+	ssize_t r;
+
+	if (dfd >= 0 && !*no_dio && !(foff % align) && !(n % align)) {
+		r = bounce_io(dfd, foff, map, n, dir, bounce);
+		if (r != -EINVAL)
+			return r;
+		*no_dio = 1;
+	}
+	return bounce_io(bfd, foff, map, n, dir, bounce);
+}
+
+/* the kernel's reason (enum p2pbuf_io_why) as an errno and words */
+static int kernel_why(uint32_t why, uint32_t refusal, const char **words)
+{
+	switch (why) {
+	case P2PBUF_IO_WHY_PAGELESS:
+		*words = "the kernel bounced: the buffer has no P2PDMA pages (page-less BAR, or CONFIG_PCI_P2PDMA off)";
+		return EFAULT;
+	case P2PBUF_IO_WHY_NOT_BLOCKDEV:
+		*words = "the kernel bounced: the file is not a block device";
+		return EOPNOTSUPP;
+	case P2PBUF_IO_WHY_QUEUE:
+		*words = "the kernel bounced: the block device does not take P2PDMA pages";
+		return EOPNOTSUPP;
+	case P2PBUF_IO_WHY_UNALIGNED:
+		*words = "the kernel bounced: offsets or length not aligned to the device's logical block size";
+		return EINVAL;
+	default:
+		*words = "the kernel bounced: the device cannot reach the P2P memory (no common upstream bridge or allowed host bridge)";
+		return refusal ? (int)refusal : EREMOTEIO;
+	}
+}
+
+/*
+ * The kernel does the copy. Returns 0 or -errno when it did (all of it, or
+ * up to an error), 1 when it cannot (no ioctl, not a p2pbuf buffer) and
+ * nothing moved: the caller does it itself.
+ */
+static int kernel_copy(int file_fd, uint64_t file_off, int buf_fd,
+		       uint64_t buf_off, uint64_t len, uint32_t flags,
+		       struct p2pbuf_copy_stats *st,
+		       p2pbuf_progress_fn progress, void *arg)
+{
+	uint64_t done = 0, piece, moved;
+	struct p2pbuf_buf_io io;
+	const char *words;
+	int dev, ret = 0, err;
+
+	dev = open("/dev/p2pbuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return 1;
+	while (done < len) {
+		piece = len - done > KERNEL_PIECE ? KERNEL_PIECE : len - done;
+		memset(&io, 0, sizeof(io));
+		io.buf_fd = buf_fd;
+		io.file_fd = file_fd;
+		io.flags = ((flags & 1) == P2PBUF_COPY_FROM_BUF ?
+			    P2PBUF_IO_TO_FILE : 0) |
+			   (flags & P2PBUF_COPY_NO_BOUNCE ?
+			    P2PBUF_IO_NO_BOUNCE : 0);
+		io.buf_offset = buf_off + done;
+		io.file_offset = file_off + done;
+		io.length = piece;
+		do {
+			err = ioctl(dev, P2PBUF_IOC_BUF_IO, &io) ? errno : 0;
+		} while (err == EINTR || err == EAGAIN);
+		if (err && !done && (err == ENOTTY || err == EINVAL)) {
+			/* an older module, or not a p2pbuf buffer */
+			close(dev);
+			return 1;
+		}
+		st->kernel = 1;
+		if (err) {
+			if (flags & P2PBUF_COPY_NO_BOUNCE &&
+			    (err == EOPNOTSUPP || err == EREMOTEIO)) {
+				/* out fields are not written back on errors */
+				note_refusal(st, err, err == EREMOTEIO ?
+					     "the kernel refused: the device cannot reach the P2P memory" :
+					     "the kernel refused: no direct path for this buffer and file (no P2PDMA pages, or not a P2P-capable block device)");
+			}
+			ret = -err;
+			break;
+		}
+		st->bytes_direct += io.bytes_direct;
+		st->bytes_bounced += io.bytes_bounced;
+		if (io.bytes_bounced) {
+			err = kernel_why(io.why, io.refusal, &words);
+			note_refusal(st, err, words);
+		}
+		moved = io.bytes_direct + io.bytes_bounced;
+		done += moved;
+		if (moved < piece) {
+			ret = -ENODATA;	/* the file ended first */
+			break;
+		}
+		if (progress && progress(done, len, arg)) {
+			ret = -ECANCELED;
+			break;
+		}
+	}
+	close(dev);
+	return ret;
+}
+
 P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
 			      uint64_t buf_off, uint64_t len, uint32_t flags,
 			      struct p2pbuf_copy_stats *stats,
@@ -165,7 +290,7 @@ P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
 	struct p2pbuf_copy_stats local;
 	struct p2pbuf_copy_stats *st = stats ? stats : &local;
 	int dir = flags & 1, fl, ret = 0, sticky = 0, pend_err = 0;
-	int dfd = -1, bfd = -1;
+	int dfd = -1, bfd = -1, no_dio = 0;
 	long pg = sysconf(_SC_PAGESIZE);
 	uint64_t map_start, map_len, size = 0, done = 0;
 	size_t align, mem_align;
@@ -190,6 +315,12 @@ P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
 	fl = fcntl(file_fd, F_GETFL);
 	if (fl < 0)
 		return -errno;
+
+	ret = kernel_copy(file_fd, file_off, buf_fd, buf_off, len, flags, st,
+			  progress, arg);
+	if (ret <= 0)
+		return ret;
+	ret = 0;
 
 	map_start = buf_off & ~(uint64_t)(pg - 1);
 	map_len = buf_off + len - map_start;
@@ -292,7 +423,8 @@ P2PBUF_EXPORT int p2pbuf_copy(int file_fd, uint64_t file_off, int buf_fd,
 			}
 			goto out;
 		}
-		r = bounce_io(bfd, foff, p, n, dir, bounce);
+		r = bounce_piece(dfd, bfd, foff, p, n, dir, bounce, align,
+				 &no_dio);
 		if (r < 0) {
 			ret = r;
 			goto out;

@@ -2,24 +2,32 @@
 /*
  * p2pbuf-demo: the pipeline `make demo` runs in the reference VM.
  *
- *   1. allocate a buffer on the "GPU" (ivshmem BAR) and one on the CMB of
- *      the NVMe at 04:00.0
- *   2. a producer passes both fds to two consumer processes (SCM_RIGHTS)
- *   3. consumer "nvme": NVMe reads the source blocks into the CMB (O_DIRECT)
- *   4. consumer "dma": the edu DMA engine imports both buffers and copies
- *      CMB -> engine -> GPU BAR with the sg addresses it was given
- *   5. the producer checks the GPU buffer through its mapping; the host then
- *      checks the ivshmem backing file (the guest writes where to look, and
- *      the serial of the drive it read, whose image the host compares)
+ *   1. allocate a buffer of twice LEN on the "GPU" (ivshmem BAR) and one on
+ *      the CMB of the NVMe at 04:00.0
+ *   2. NVMe reads the source blocks straight into the first half of the GPU
+ *      buffer: the kernel does the I/O (P2PBUF_IOC_BUF_IO, via
+ *      p2pbuf_copy()) and counts the bytes it moved device to device and
+ *      the bytes it bounced; device to device needs the GPU BAR to have
+ *      P2PDMA pages (p2pbuf_bar bar_pages=Y, CONFIG_PCI_P2PDMA)
+ *   3. a producer passes the fds to two consumer processes (SCM_RIGHTS)
+ *   4. consumer "nvme": NVMe reads the source blocks into the CMB
+ *   5. consumer "dma": the edu DMA engine imports both buffers and copies
+ *      CMB -> engine -> the second half of the GPU buffer with the sg
+ *      addresses it was given
+ *   6. the producer checks both halves through the GPU mapping and prints
+ *      the kernel's counters of the GPU buffer; the host then checks the
+ *      ivshmem backing file (the guest writes where to look, and the serial
+ *      of the drive it read, whose image the host compares)
  *
  *   p2pbuf-demo [LEN [SOURCE]]
  * SOURCE is the NVMe controller to read, by PCI address or serial (default
  * 0000:03:00.0): never a device name, which the kernel gives in probe
  * order, differently on each boot.
  *
- * Without P2PDMA (Debian's stock kernel) there is no CMB provider: the NVMe
- * read goes into a second GPU buffer instead (the kernel refuses O_DIRECT
- * into a page-less mapping, so it bounces, and says so) and the DMA engine
+ * Without P2PDMA (Debian's stock kernel) the GPU BAR has no pages, so the
+ * direct step bounces, counted by the kernel, and the demo says that it
+ * needs P2PDMA; there is no CMB provider either: the staging read goes into
+ * a second GPU buffer instead (bounced too, and said) and the DMA engine
  * copies GPU -> engine -> GPU.
  *
  * The DMA engine importer is the test module p2pbuf_test_importer.ko.
@@ -171,6 +179,7 @@ static int consumer_dma(int sock)
 	r[1] = map.addr[0];
 	dma.src_handle = hs;
 	dma.dst_handle = hd;
+	dma.dst_offset = len;	/* the second half of the GPU buffer */
 	dma.len = len;
 	r[2] = ioctl(ti, P2PBUF_TI_DMA, &dma) ? (uint64_t)errno : 0;
 	if (write(sock, r, sizeof(r)) != sizeof(r))
@@ -245,6 +254,22 @@ static void fd_serial(int fd, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
+/* the kernel's counters of a buffer (P2PBUF_IOC_BUF_INFO); 0 or -errno */
+static int buf_counters(int buf, uint64_t *direct, uint64_t *bounced)
+{
+	struct p2pbuf_buf_info bi = { .fd = buf };
+	int dev = open("/dev/p2pbuf", O_RDWR | O_CLOEXEC), ret = 0;
+
+	if (dev < 0)
+		return -errno;
+	if (ioctl(dev, P2PBUF_IOC_BUF_INFO, &bi))
+		ret = -errno;
+	close(dev);
+	*direct = bi.bytes_direct;
+	*bounced = bi.bytes_bounced;
+	return ret;
+}
+
 static struct step *add_step(const char *what)
 {
 	struct step *s = &steps[nsteps++];
@@ -299,12 +324,43 @@ int main(int argc, char **argv)
 	printf("\n== pipeline: %llu bytes from %s (the NVMe at %s)\n",
 	       (unsigned long long)len, src, p2pbuf_format_bdf(src_bdf, b, sizeof(b)));
 	/* 1. allocate */
-	if (p2pbuf_alloc(ctx, gpu->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &gbuf) < 0)
+	if (p2pbuf_alloc(ctx, gpu->id, 2 * len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &gbuf) < 0)
 		die("allocating on the GPU BAR: %s", strerror(errno));
 	s = add_step("allocate GPU buffer (ivshmem BAR2)");
-	snprintf(s->path, sizeof(s->path), "bus address 0x%llx, BAR offset 0x%llx",
-		 (unsigned long long)gbuf.bus_addr, (unsigned long long)gbuf.bar_offset);
+	snprintf(s->path, sizeof(s->path), "bus address 0x%llx, BAR offset 0x%llx, %s",
+		 (unsigned long long)gbuf.bus_addr, (unsigned long long)gbuf.bar_offset,
+		 gpu->flags & P2PBUF_PROV_PAGES ? "P2PDMA pages" :
+		 "page-less (no P2PDMA pages)");
 	s->ok = true;
+
+	/* 2. NVMe -> GPU, straight, the kernel doing the I/O and counting */
+	s = add_step("NVMe read -> GPU BAR directly (kernel I/O)");
+	f = open(src, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		die("open %s: %s", src, strerror(errno));
+	memset(&st, 0, sizeof(st));
+	ret = p2pbuf_copy(f, 0, gbuf.fd, 0, len, P2PBUF_COPY_TO_BUF, &st, NULL, NULL);
+	close(f);
+	if (ret)
+		die("copy %s -> GPU buffer: %s", src, strerror(-ret));
+	if (!st.kernel)
+		die("the kernel did not do the NVMe -> GPU copy (no P2PBUF_IOC_BUF_IO?)");
+	s->d2d = st.bytes_direct;
+	s->bounced = st.bytes_bounced;
+	if (gpu->flags & P2PBUF_PROV_PAGES) {
+		snprintf(s->path, sizeof(s->path),
+			 "%s->%s: P2PDMA pages, counted by the kernel%s%s",
+			 b + 5, gpu->name + 5, st.bytes_bounced ? "; bounced: " : "",
+			 st.bytes_bounced ? st.why : "");
+		s->ok = st.bytes_direct == len && !st.bytes_bounced;
+	} else {
+		snprintf(s->path, sizeof(s->path),
+			 "needs P2PDMA (the GPU BAR has no P2PDMA pages): the kernel bounced it");
+		printf("NVMe -> GPU directly needs CONFIG_PCI_P2PDMA and a GPU BAR with P2PDMA pages;\n"
+		       "here the kernel bounced %llu bytes through system memory: %s\n",
+		       (unsigned long long)st.bytes_bounced, st.why);
+		s->ok = st.bytes_bounced == len && !st.bytes_direct;
+	}
 	if (cmb) {
 		if (p2pbuf_alloc(ctx, cmb->id, len, P2PBUF_F_RDWR | P2PBUF_F_CLOEXEC, &mbuf) < 0)
 			die("allocating on the CMB of %s: %s", cmb->name, strerror(errno));
@@ -326,7 +382,7 @@ int main(int argc, char **argv)
 	}
 	s->ok = true;
 
-	/* 2. pass the fds to the consumers */
+	/* 3. pass the fds to the consumers */
 	p1 = spawn(consumer_nvme, &s1);
 	p2 = spawn(consumer_dma, &s2);
 	send_buf(s1, &mbuf, 1);
@@ -334,8 +390,8 @@ int main(int argc, char **argv)
 	snprintf(s->path, sizeof(s->path), "producer pid %d -> pids %d, %d", getpid(), p1, p2);
 	s->ok = true;
 
-	/* 3. NVMe -> staging buffer */
-	s = add_step("NVMe read -> staging buffer (O_DIRECT)");
+	/* 4. NVMe -> staging buffer */
+	s = add_step("NVMe read -> staging buffer (kernel I/O)");
 	describe_path(ctx, &mbuf, mname, src_bdf, s->path, sizeof(s->path));
 	if (read(s1, &st, sizeof(st)) != sizeof(st))
 		die("nvme consumer did not report");
@@ -347,10 +403,10 @@ int main(int argc, char **argv)
 		printf("NVMe read bounced %llu bytes through system memory: %s\n",
 		       (unsigned long long)st.bytes_bounced, st.why);
 
-	/* 4. DMA engine: staging -> engine -> GPU */
+	/* 5. DMA engine: staging -> engine -> GPU (second half) */
 	send_buf(s2, &mbuf, 2);
 	send_buf(s2, &gbuf, 3);
-	s = add_step("DMA engine: staging -> edu -> GPU BAR");
+	s = add_step("DMA engine: staging -> edu -> GPU BAR (2nd half)");
 	{
 		char a[160], b[160];
 
@@ -367,19 +423,28 @@ int main(int argc, char **argv)
 	s->ok = !r[2];
 	s->d2d = r[2] ? 0 : len;
 
-	/* 5. check the data where it landed, through the GPU mapping */
+	/* 6. check the data where it landed, through the GPU mapping */
 	want = malloc(len);
 	f = open(src, O_RDONLY);
 	if (!want || f < 0 || pread(f, want, len, 0) != (ssize_t)len)
 		die("reading the source for the check: %s", strerror(errno));
 	fd_serial(f, serial, sizeof(serial));
-	got = mmap(NULL, len, PROT_READ, MAP_SHARED, gbuf.fd, 0);
+	got = mmap(NULL, 2 * len, PROT_READ, MAP_SHARED, gbuf.fd, 0);
 	if (got == MAP_FAILED)
 		die("mmap GPU buffer: %s", strerror(errno));
-	ok = !memcmp(want, got, len);
-	s = add_step("check GPU buffer through its mmap");
+	ok = !memcmp(want, got, len) && !memcmp(want, got + len, len);
+	s = add_step("check both halves of the GPU buffer (mmap)");
 	snprintf(s->path, sizeof(s->path), "%s", ok ? "bytes match the source" : "MISMATCH");
 	s->ok = ok;
+	{
+		uint64_t kd = 0, kb = 0;
+
+		ret = buf_counters(gbuf.fd, &kd, &kb);
+		if (ret)
+			die("BUF_INFO of the GPU buffer: %s", strerror(-ret));
+		printf("\nkernel counters of the GPU buffer (P2PBUF_IOC_BUF_INFO): %llu bytes device to device, %llu bounced through system memory\n",
+		       (unsigned long long)kd, (unsigned long long)kb);
+	}
 
 	/*
 	 * Tell the host where to look in the ivshmem backing file, and which
@@ -388,9 +453,10 @@ int main(int argc, char **argv)
 	 */
 	res = fopen("/results/demo.env", "w");
 	if (res) {
-		fprintf(res, "GPU_BAR_OFFSET=%llu\nLEN=%llu\nSRC_DEV='%s'\nSRC_SERIAL='%s'\n",
-			(unsigned long long)gbuf.bar_offset, (unsigned long long)len,
-			src, serial);
+		fprintf(res, "GPU_BAR_OFFSET=%llu\nENGINE_BAR_OFFSET=%llu\nLEN=%llu\nSRC_DEV='%s'\nSRC_SERIAL='%s'\n",
+			(unsigned long long)gbuf.bar_offset,
+			(unsigned long long)(gbuf.bar_offset + len),
+			(unsigned long long)len, src, serial);
 		fclose(res);
 	}
 
@@ -407,7 +473,7 @@ int main(int argc, char **argv)
 	printf("\nbytes moved device-to-device: %llu\nbytes bounced through system memory: %llu\n",
 	       (unsigned long long)d2d, (unsigned long long)bounced);
 	printf("guest result: %s\n", ok ? "PASS" : "FAIL");
-	munmap(got, len);
+	munmap(got, 2 * len);
 	p2pbuf_free_providers(provs);
 	p2pbuf_close(ctx);
 	return ok ? 0 : 1;

@@ -241,15 +241,23 @@ static void copy_verify(struct copy_job *cj)
 }
 
 /*
- * Device to device only where the kernel says the buffer is P2P memory:
- * today its one signal is that the buffer's provider (BUF_INFO) has struct
- * pages (LIST: P2PBUF_PROV_PAGES), which O_DIRECT needs to reach it at all.
- * A file or another exporter's buffer taking O_DIRECT says nothing.
+ * Device to device only where the kernel says so. When the kernel did the
+ * copy (P2PBUF_IOC_BUF_IO; stats.kernel) its counts are the answer. When
+ * the library did it through a mapping, the one signal is that the buffer's
+ * provider (BUF_INFO) has struct pages (LIST: P2PBUF_PROV_PAGES), which
+ * O_DIRECT needs to reach it at all. A file or another exporter's buffer
+ * taking O_DIRECT says nothing.
  */
 static void copy_d2d(const struct env *e, struct copy_job *cj)
 {
 	int i;
 
+	if (cj->st.kernel) {
+		cj->d2d = D2D_CONFIRMED;
+		snprintf(cj->d2d_why, sizeof(cj->d2d_why),
+			 "the kernel's count: P2PBUF_IOC_BUF_IO");
+		return;
+	}
 	cj->d2d = D2D_UNKNOWN;
 	if (!(cj->b.flags & P2PBUF_BUF_OURS)) {
 		snprintf(cj->d2d_why, sizeof(cj->d2d_why),
@@ -294,6 +302,7 @@ static void copy_json(const struct copy_job *cj)
 	      "unknown");
 	j_str(&j, "device_to_device_why", cj->d2d_why);
 	j_u64(&j, "bytes_bounced", cj->st.bytes_bounced);
+	j_str(&j, "counted_by", cj->st.kernel ? "kernel" : "library");
 	j_u64(&j, "nanoseconds", (uint64_t)(cj->secs * 1e9));
 	j_u64(&j, "bytes_per_second", cj->secs > 0 ?
 	      (uint64_t)(cj->moved / cj->secs) : 0);
@@ -324,14 +333,17 @@ static void copy_plain(const struct copy_job *cj)
 	if (cj->ret == -ENODATA)
 		printf("  short:            the file ended after %" PRIu64
 		       " of %" PRIu64 " bytes\n", cj->moved, cj->size);
-	if (cj->d2d == D2D_CONFIRMED)
+	if (st->kernel)
+		printf("  device to device: %" PRIu64 " bytes (%s)\n",
+		       st->bytes_direct, cj->d2d_why);
+	else if (cj->d2d == D2D_CONFIRMED)
 		printf("  device to device: %" PRIu64 " bytes (O_DIRECT; %s)\n",
 		       st->bytes_direct, cj->d2d_why);
 	else
 		printf("  device to device: unknown: %" PRIu64 " bytes moved with O_DIRECT, but %s\n",
 		       st->bytes_direct, cj->d2d_why);
-	printf("  bounced:          %" PRIu64 " bytes through system memory\n",
-	       st->bytes_bounced);
+	printf("  bounced:          %" PRIu64 " bytes through system memory%s\n",
+	       st->bytes_bounced, st->kernel ? " (the kernel's count)" : "");
 	if (cj->secs > 0)
 		printf("  throughput:       %.1f MiB/s (%" PRIu64 " bytes in %.3f s)\n",
 		       cj->moved / cj->secs / (1 << 20), cj->moved, cj->secs);

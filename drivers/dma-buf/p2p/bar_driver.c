@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/p2pbuf.h>
 #include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -178,6 +179,42 @@ static int p2pbuf_bar_override_lookup(struct pci_dev *pdev)
 	return bar;
 }
 
+/**
+ * DOC: bar_pages
+ *
+ * With the parameter bar_pages set (Y) and a kernel with
+ * CONFIG_PCI_P2PDMA, p2pbuf_bar gives the BAR it lends P2PDMA struct pages
+ * (pci_p2pdma_add_resource()) and registers it with
+ * P2PBUF_REGISTER_PAGES: the provider is listed with
+ * P2PBUF_PROVIDER_PAGES, an mmap() of its buffers can be the target of
+ * O_DIRECT I/O to and from an NVMe namespace, and P2PBUF_IOC_BUF_IO moves
+ * such I/O device to device. The pages cost 64 bytes of memory map per
+ * 4 KiB of BAR (2 MiB for 128 MiB, 512 MiB for a 32 GiB BAR), which is why
+ * the default is N: page-less, as on kernels without P2PDMA, where
+ * bar_pages is ignored with a message and the BAR stays page-less. The
+ * pages keep the P2PDMA core's CPU mapping attributes (uncached), where a
+ * page-less prefetchable BAR is mapped write-combined. Writing it needs
+ * CAP_SYS_ADMIN; it applies from the next probe of a device: bind it again
+ * to apply a change.
+ */
+static bool p2pbuf_bar_pages;
+
+static int p2pbuf_bar_pages_set(const char *val, const struct kernel_param *kp)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return param_set_bool(val, kp);
+}
+
+static const struct kernel_param_ops p2pbuf_bar_pages_ops = {
+	.set = p2pbuf_bar_pages_set,
+	.get = param_get_bool,
+};
+
+module_param_cb(bar_pages, &p2pbuf_bar_pages_ops, &p2pbuf_bar_pages, 0644);
+MODULE_PARM_DESC(bar_pages,
+		 "p2pbuf_bar backs BARs with P2PDMA pages, for O_DIRECT into them; 64 bytes per 4 KiB (default: N)");
+
 /* matches nothing: bind with driver_override or new_id */
 static const struct pci_device_id p2pbuf_bar_ids[] = {
 	{ }
@@ -187,11 +224,38 @@ static const struct pci_device_id p2pbuf_bar_ids[] = {
  * struct p2pbuf_bar - drvdata of a device bound to p2pbuf_bar
  * @prov: the provider, NULL while a reset or an error has it revoked
  * @bar: the BAR lent out
+ * @flags: P2PBUF_REGISTER_PAGES when the BAR has P2PDMA pages
  */
 struct p2pbuf_bar {
 	struct p2pbuf_provider *prov;
 	int bar;
+	u32 flags;
 };
+
+/*
+ * bar_pages: give the BAR P2PDMA pages for the time the driver is bound
+ * (the P2PDMA core frees them with the device's managed resources, after
+ * remove()). Return: the registration flags.
+ */
+static u32 p2pbuf_bar_add_pages(struct pci_dev *pdev, int bar)
+{
+	int ret;
+
+	if (!READ_ONCE(p2pbuf_bar_pages))
+		return 0;
+	if (!IS_ENABLED(CONFIG_PCI_P2PDMA)) {
+		pci_info(pdev, "p2pbuf: bar_pages needs CONFIG_PCI_P2PDMA; BAR%d stays page-less\n",
+			 bar);
+		return 0;
+	}
+	ret = pci_p2pdma_add_resource(pdev, bar, 0, 0);
+	if (ret) {
+		pci_warn(pdev, "p2pbuf: no P2PDMA pages for BAR%d (%pe); page-less\n",
+			 bar, ERR_PTR(ret));
+		return 0;
+	}
+	return P2PBUF_REGISTER_PAGES;
+}
 
 /* the BAR to lend: the one bar_override names, or the largest prefetchable */
 static int p2pbuf_bar_choose(struct pci_dev *pdev)
@@ -253,7 +317,8 @@ static int p2pbuf_bar_probe(struct pci_dev *pdev,
 	/* what slot_reset() restores after a bus reset cleared the BARs */
 	pci_save_state(pdev);
 
-	pb->prov = p2pbuf_provider_register(pdev, bar, 0, 0);
+	pb->flags = p2pbuf_bar_add_pages(pdev, bar);
+	pb->prov = p2pbuf_provider_register_flags(pdev, bar, 0, 0, pb->flags);
 	if (IS_ERR(pb->prov)) {
 		ret = PTR_ERR(pb->prov);
 		goto err_release;
@@ -322,7 +387,7 @@ static void p2pbuf_bar_restore(struct pci_dev *pdev, const char *after)
 		return;
 	/* a reset consumed the saved state: keep a good one for the next */
 	pci_save_state(pdev);
-	prov = p2pbuf_provider_register(pdev, pb->bar, 0, 0);
+	prov = p2pbuf_provider_register_flags(pdev, pb->bar, 0, 0, pb->flags);
 	if (IS_ERR(prov)) {
 		pci_warn(pdev, "p2pbuf: cannot register again after reset: %pe\n",
 			 prov);

@@ -168,7 +168,7 @@ static int p2pbuf_chunk_clear(struct p2pbuf_chunk *chunk)
 		mutex_lock(&prov->lock);
 		if (prov->gone) {
 			ret = -ENODEV;
-		} else if (prov->kind == P2PBUF_KIND_P2PMEM) {
+		} else if (p2pbuf_has_pages(prov)) {
 			memset_io((void __force __iomem *)chunk->kaddr + off, 0,
 				  len);
 		} else {
@@ -258,6 +258,8 @@ struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
 		}
 		if (ret)
 			goto err_unlock;
+		if (prov->pages)
+			chunk->kaddr = prov->kaddr + chunk->offset;
 	} else {
 #if IS_ENABLED(CONFIG_PCI_P2PDMA)
 		pci_bus_addr_t bus;
@@ -308,16 +310,19 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_alloc, P2PBUF_NS);
 /* ---- deferred p2pmem frees ------------------------------------------------ */
 
 /**
- * struct p2pbuf_deferred - p2pmem that is freed once no one pins its pages
+ * struct p2pbuf_deferred - P2P pages freed once no one pins them
  * @node: in p2pbuf_deferred_list
  * @prov: the provider (reference held)
- * @kaddr: address from pci_alloc_p2pmem()
+ * @kaddr: address of the first page (from pci_alloc_p2pmem(), or inside
+ *	a BAR provider's pages)
+ * @offset: offset within the provider's region
  * @size: bytes
  */
 struct p2pbuf_deferred {
 	struct list_head node;
 	struct p2pbuf_provider *prov;
 	void *kaddr;
+	u64 offset;
 	u64 size;
 };
 
@@ -360,8 +365,11 @@ static void p2pbuf_deferred_complete(struct p2pbuf_deferred *d)
 {
 	struct p2pbuf_provider *prov = d->prov;
 
-	pci_free_p2pmem(prov->pdev, d->kaddr, d->size);
+	if (prov->kind == P2PBUF_KIND_P2PMEM)
+		pci_free_p2pmem(prov->pdev, d->kaddr, d->size);
 	mutex_lock(&prov->lock);
+	if (prov->kind == P2PBUF_KIND_BAR)
+		p2pbuf_region_free(prov->region, d->offset, d->size);
 	prov->allocated -= d->size;
 	mutex_unlock(&prov->lock);
 	pci_info(prov->pdev, "p2pbuf provider %u: %llu deferred bytes freed\n",
@@ -403,6 +411,7 @@ static void p2pbuf_deferred_queue(struct p2pbuf_chunk *chunk)
 	kref_get(&prov->kref);
 	d->prov = prov;
 	d->kaddr = chunk->kaddr;
+	d->offset = chunk->offset;
 	d->size = chunk->size;
 	mutex_lock(&p2pbuf_deferred_lock);
 	list_add_tail(&d->node, &p2pbuf_deferred_list);
@@ -411,6 +420,34 @@ static void p2pbuf_deferred_queue(struct p2pbuf_chunk *chunk)
 		 "p2pbuf provider %u: %llu bytes at +%#llx still pinned, free deferred\n",
 		 prov->id, chunk->size, chunk->offset);
 	schedule_delayed_work(&p2pbuf_deferred_work, P2PBUF_DEFER_RETRY);
+}
+
+/**
+ * p2pbuf_pages_wait_idle - wait until no page of a BAR with pages is in use
+ * @prov: a provider registered with P2PBUF_REGISTER_PAGES, revoked: no
+ *	buffer of it is mapped by the CPU or an importer any more
+ *
+ * O_DIRECT requests (and P2PBUF_IOC_BUF_IO) in flight pin pages they DMA
+ * to; until they complete the region must not go back to the P2PDMA core,
+ * whose page map would otherwise be torn down under them. Waits without a
+ * time limit, as the rest of the removal does, and says so every
+ * revoke_timeout_ms.
+ *
+ * Context: process context, no p2pbuf lock held.
+ */
+void p2pbuf_pages_wait_idle(struct p2pbuf_provider *prov)
+{
+	unsigned int waited = 0;
+
+	while (!p2pbuf_pages_idle(prov->kaddr, prov->size)) {
+		if (!(waited++ % 50))
+			pci_warn(prov->pdev,
+				 "p2pbuf provider %u: pages still pinned (O_DIRECT in flight); removal waits\n",
+				 prov->id);
+		msleep(100);
+	}
+	/* the deferred frees of its buffers, now that every page is idle */
+	flush_delayed_work(&p2pbuf_deferred_work);
 }
 
 /**
@@ -439,9 +476,9 @@ void p2pbuf_deferred_drain(void)
  * @chunk: the chunk
  *
  * Called with the provider's lock held, by p2pbuf_chunk_free() and by
- * revoke once nothing maps the chunk any more. Idempotent. P2PMEM whose
- * pages are still referenced (an O_DIRECT request in flight pins them) is
- * freed later, from a delayed work that retries until the pages are idle;
+ * revoke once nothing maps the chunk any more. Idempotent. P2P pages
+ * (p2pmem, or a BAR with pages) still referenced (an O_DIRECT request in
+ * flight pins them) are freed later, from a delayed work that retries until the pages are idle;
  * the provider counts it as allocated until then.
  */
 void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
@@ -453,12 +490,16 @@ void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
 		return;
 	chunk->released = true;
 	/*
-	 * Only an mmap() lets anyone reference the pages: a chunk never
-	 * mapped is idle without a look at each page. A concurrent mmap()
-	 * cannot insert a page any more: release comes after revoke or after
-	 * the last reference to the dma-buf, and faults check @revoked.
+	 * Only an mmap() or the kernel's own I/O (P2PBUF_IOC_BUF_IO) lets
+	 * anyone reference the pages: a chunk never handed out that way is
+	 * idle without a look at each page. A concurrent mmap() cannot insert
+	 * a page any more: release comes after revoke or after the last
+	 * reference to the dma-buf, and faults check @revoked. A BAR whose
+	 * region went back to the P2PDMA core (the provider's removal waited
+	 * until every page was idle) has no pages to look at.
 	 */
-	if (prov->kind == P2PBUF_KIND_P2PMEM && READ_ONCE(chunk->cpu_mapped) &&
+	if ((prov->kind == P2PBUF_KIND_P2PMEM || prov->kaddr) &&
+	    READ_ONCE(chunk->cpu_mapped) &&
 	    !p2pbuf_pages_idle(chunk->kaddr, chunk->size)) {
 		p2pbuf_deferred_queue(chunk);
 		return;

@@ -377,6 +377,8 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	}
 
 	m->nents = m->sgt.nents;
+	/* the map type in use, for debugfs and BUF_INFO */
+	WRITE_ONCE(pa->map_type, v.map_type);
 	pa->maps++;
 	pa->nents = m->sgt.nents;
 	atomic_inc(&buf->map_count);
@@ -513,7 +515,11 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_export, P2PBUF_NS);
 /*
  * buf <inode> provider <id> <pci name> <kind> offset <off> size <size>
  *     bus <addr> revoked <0|1> maps <n> pins <n> cpu <wc|uc|default>
+ *     direct <bytes> bounced <bytes>
  *   attach <importer> map <bus_addr|host_bridge> sg <nents> maps <n> pins <n>
+ *
+ * map: the map type the importer's last map used (the one attach decided,
+ * before any map). direct, bounced: P2PBUF_IOC_BUF_IO's totals.
  */
 
 /**
@@ -536,7 +542,7 @@ void p2pbuf_exporter_show(struct seq_file *s)
 		/* listed only with its chunk, which release frees after */
 		chunk = buf->chunk;
 		prov = chunk->prov;
-		seq_printf(s, "buf %lu provider %u %s %s offset %#llx size %llu bus %#llx revoked %d maps %d pins %d cpu %s\n",
+		seq_printf(s, "buf %lu provider %u %s %s offset %#llx size %llu bus %#llx revoked %d maps %d pins %d cpu %s direct %lld bounced %lld\n",
 			   file_inode(buf->dmabuf->file)->i_ino, prov->id,
 			   pci_name(prov->pdev),
 			   p2pbuf_kind_name(prov->kind),
@@ -545,13 +551,15 @@ void p2pbuf_exporter_show(struct seq_file *s)
 			   READ_ONCE(buf->revoked),
 			   atomic_read(&buf->map_count),
 			   atomic_read(&buf->pin_count),
-			   prov->kind != P2PBUF_KIND_BAR ? "default" :
-			   prov->prefetchable ? "wc" : "uc");
+			   p2pbuf_has_pages(prov) ? "default" :
+			   prov->prefetchable ? "wc" : "uc",
+			   atomic64_read(&buf->bytes_direct),
+			   atomic64_read(&buf->bytes_bounced));
 		mutex_lock(&buf->lock);
 		list_for_each_entry(pa, &buf->attachments, node)
 			seq_printf(s, "  attach %s map %s sg %u maps %u pins %u\n",
 				   dev_name(pa->attach->dev),
-				   p2pbuf_map_type_name(pa->map_type),
+				   p2pbuf_map_type_name(READ_ONCE(pa->map_type)),
 				   READ_ONCE(pa->nents), READ_ONCE(pa->maps),
 				   READ_ONCE(pa->pins));
 		mutex_unlock(&buf->lock);

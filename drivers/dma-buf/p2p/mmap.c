@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * p2pbuf CPU mappings: mmap of a buffer and its fault handler. BAR memory is
- * inserted as PFNs, p2pmem as its P2P pages (so that O_DIRECT can pin them).
+ * p2pbuf CPU mappings: mmap of a buffer and its fault handler. Page-less BAR
+ * memory is inserted as PFNs, p2pmem and BARs with pages as their P2P pages
+ * (so that O_DIRECT can pin them).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,7 +29,7 @@ static vm_fault_t p2pbuf_vm_fault(struct vm_fault *vmf)
 	down_read(&buf->revoke_rwsem);
 	if (buf->revoked) {
 		ret = VM_FAULT_SIGBUS;
-	} else if (prov->kind == P2PBUF_KIND_BAR) {
+	} else if (!p2pbuf_has_pages(prov)) {
 		ret = vmf_insert_pfn(vma, vmf->address,
 				     PHYS_PFN(prov->phys + chunk->offset) +
 				     vmf->pgoff);
@@ -55,7 +56,7 @@ static const struct vm_operations_struct p2pbuf_vm_ops = {
  */
 static pgprot_t p2pbuf_cpu_prot(struct p2pbuf_provider *prov, pgprot_t prot)
 {
-	if (prov->kind != P2PBUF_KIND_BAR)
+	if (p2pbuf_has_pages(prov))
 		return prot;
 	return prov->prefetchable ? pgprot_writecombine(prot) :
 				    pgprot_noncached(prot);
@@ -92,13 +93,13 @@ int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 
 	vma->vm_page_prot = p2pbuf_cpu_prot(buf->chunk->prov,
 					    vma->vm_page_prot);
-	if (buf->chunk->prov->kind == P2PBUF_KIND_BAR)
+	if (!p2pbuf_has_pages(buf->chunk->prov))
 		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 			     VM_DONTDUMP);
 	else
 		vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	/* from now on a free must check the pages (p2pbuf_pages_idle()) */
-	if (buf->chunk->prov->kind == P2PBUF_KIND_P2PMEM)
+	if (p2pbuf_has_pages(buf->chunk->prov))
 		WRITE_ONCE(buf->chunk->cpu_mapped, true);
 	vma->vm_ops = &p2pbuf_vm_ops;
 	vma->vm_private_data = buf;

@@ -101,6 +101,12 @@ struct p2pbuf_verdicts {
  *	map it write-combined; otherwise it maps uncached
  * @wc_reserved: a write-combining memtype is reserved for the region
  * @region: free ranges of the region (P2PBUF_KIND_BAR), under @lock
+ * @pages: P2PBUF_KIND_BAR registered with P2PBUF_REGISTER_PAGES: the
+ *	region is P2PDMA pages, all of it taken from the P2PDMA pool at
+ *	@kaddr; buffers are carved from it by @region as for page-less BARs
+ * @kaddr: with @pages, the kernel address of the region's first byte;
+ *	NULL (under @lock) once the removal gave the region back to the
+ *	P2PDMA core, its pages idle: chunks released later skip them
  * @lock: protects @available, @published, @reason, @gone, @allocated and
  *	@buffers; held briefly, never while waiting for importers
  * @gone: unregistered, or being unregistered; no new buffers
@@ -129,6 +135,8 @@ struct p2pbuf_provider {
 	bool prefetchable;
 	bool wc_reserved;
 	struct p2pbuf_region *region;
+	bool pages;
+	void *kaddr;
 	struct mutex lock; /* state, @allocated, @buffers */
 	bool gone;
 	struct completion unregistered;
@@ -145,11 +153,14 @@ struct p2pbuf_provider {
  * @prov: the provider (reference held)
  * @offset: offset within the provider's region
  * @size: bytes
- * @kaddr: P2PBUF_KIND_P2PMEM: address from pci_alloc_p2pmem()
+ * @kaddr: kernel address of the first byte when the provider has pages
+ *	(p2pbuf_has_pages()): from pci_alloc_p2pmem() for P2PBUF_KIND_P2PMEM,
+ *	inside the provider's @kaddr for a BAR with pages
  * @released: the memory went back to the provider (early, on revoke)
- * @cpu_mapped: P2PBUF_KIND_P2PMEM: mmap() put its P2P pages in reach of
- *	CPU page tables and GUP; until then no page can be referenced by
- *	anyone, and its free needs no look at them
+ * @cpu_mapped: the chunk has P2P pages and mmap() put them in reach of
+ *	CPU page tables and GUP, or P2PBUF_IOC_BUF_IO of a block request;
+ *	until then no page can be referenced by anyone, and its free needs
+ *	no look at them
  */
 struct p2pbuf_chunk {
 	struct p2pbuf_provider *prov;
@@ -195,6 +206,12 @@ struct p2pbuf_charge {
  * @wq: revoke waits here for @pin_count and @map_count to drop
  * @charge: the quota charge of a buffer allocated through /dev/p2pbuf,
  *	given back by release; set by the ioctl before the first fd exists
+ * @io_count: P2PBUF_IOC_BUF_IO calls moving data in or out now; revoke
+ *	waits for it to drop, as for @map_count
+ * @bytes_direct: bytes P2PBUF_IOC_BUF_IO moved between a device and the
+ *	buffer's pages by DMA, without system memory
+ * @bytes_bounced: bytes P2PBUF_IOC_BUF_IO moved through a bounce buffer
+ *	in system memory
  */
 struct p2pbuf_buffer {
 	struct dma_buf *dmabuf;
@@ -212,6 +229,9 @@ struct p2pbuf_buffer {
 	atomic_t map_count;
 	wait_queue_head_t wq;
 	struct p2pbuf_charge charge;
+	atomic_t io_count;
+	atomic64_t bytes_direct;
+	atomic64_t bytes_bounced;
 };
 
 /**
@@ -219,7 +239,7 @@ struct p2pbuf_buffer {
  * @node: in the buffer's @attachments
  * @attach: the dma-buf attachment
  * @client: the importing PCI device (reference held)
- * @map_type: map type decided at attach
+ * @map_type: map type decided at attach, then the one the last map used
  * @nents: sg entries of the last mapping
  * @maps: live mappings
  * @pins: pins held
@@ -312,6 +332,18 @@ bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs);
 int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 			struct p2pbuf_verdicts *vs);
 
+/**
+ * p2pbuf_has_pages - are a provider's buffers P2PDMA pages?
+ * @prov: the provider
+ *
+ * Return: true for p2pmem and for a BAR registered with
+ * P2PBUF_REGISTER_PAGES; their chunks have a kernel address (@kaddr).
+ */
+static inline bool p2pbuf_has_pages(const struct p2pbuf_provider *prov)
+{
+	return prov->kind == P2PBUF_KIND_P2PMEM || prov->pages;
+}
+
 /* sgt.c */
 u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
 		    u64 boundary_mask);
@@ -330,6 +362,7 @@ u64 p2pbuf_provider_avail_locked(struct p2pbuf_provider *prov);
 u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov);
 void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
 void p2pbuf_deferred_drain(void);
+void p2pbuf_pages_wait_idle(struct p2pbuf_provider *prov);
 
 /* mmap.c */
 int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);
@@ -341,6 +374,10 @@ void p2pbuf_exporter_show(struct seq_file *s);
 /* revoke.c */
 void p2pbuf_revoke(struct p2pbuf_buffer *buf);
 void p2pbuf_revoke_wait(struct p2pbuf_buffer *buf, unsigned int warn_ms);
+
+/* io.c */
+int p2pbuf_buf_io(struct p2pbuf_buffer *buf, struct file *file,
+		  struct p2pbuf_buf_io *io);
 
 /* provider.c */
 int p2pbuf_provider_add(struct p2pbuf_provider *prov);

@@ -35,6 +35,12 @@ static bool p2pbuf_match_p2pmem(struct p2pbuf_provider *prov, void *pdev)
 }
 
 #if IS_ENABLED(CONFIG_PCI_P2PDMA)
+/* a BAR lent with pages: its P2PDMA page map is that provider's, not p2pmem */
+static bool p2pbuf_match_bar_pages(struct p2pbuf_provider *prov, void *pdev)
+{
+	return prov->pdev == pdev && prov->pages;
+}
+
 static struct p2pbuf_provider *p2pbuf_find_p2pmem(struct pci_dev *pdev)
 {
 	return p2pbuf_find_first(p2pbuf_match_p2pmem, pdev);
@@ -92,6 +98,11 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
 
 	if (!p2pbuf_p2pmem_range(pdev, &bar, &range))
 		return;
+	prov = p2pbuf_find_first(p2pbuf_match_bar_pages, pdev);
+	if (prov) {
+		p2pbuf_provider_put(prov);
+		return;
+	}
 	prov = p2pbuf_find_p2pmem(pdev);
 	if (prov) {
 		/* publication can change */

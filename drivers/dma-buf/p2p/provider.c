@@ -16,6 +16,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -87,16 +88,63 @@ int p2pbuf_provider_add(struct p2pbuf_provider *prov)
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * P2PBUF_REGISTER_PAGES: take the whole region out of the P2PDMA pool the
+ * caller filled with pci_p2pdma_add_resource(), so that p2pbuf alone places
+ * buffers there (and the pool's sysfs allocate file finds nothing), and
+ * check that it is the region asked for.
+ */
+static int p2pbuf_provider_take_pages(struct p2pbuf_provider *prov)
+{
+#if IS_ENABLED(CONFIG_PCI_P2PDMA)
+	void *kaddr;
+
+	kaddr = pci_alloc_p2pmem(prov->pdev, prov->size);
+	if (!kaddr)
+		return -EINVAL;
+	if (pci_p2pmem_virt_to_bus(prov->pdev, kaddr) != prov->bus_addr) {
+		pci_free_p2pmem(prov->pdev, kaddr, prov->size);
+		return -EINVAL;
+	}
+	prov->kaddr = kaddr;
+	prov->pages = true;
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* the region goes back to the P2PDMA pool once no page of it is in use */
+static void p2pbuf_provider_give_pages(struct p2pbuf_provider *prov)
+{
+#if IS_ENABLED(CONFIG_PCI_P2PDMA)
+	if (!prov->kaddr)
+		return;
+	p2pbuf_pages_wait_idle(prov);
+	/* buffers released from now on find no pages (chunk.c) */
+	mutex_lock(&prov->lock);
+	pci_free_p2pmem(prov->pdev, prov->kaddr, prov->size);
+	prov->kaddr = NULL;
+	mutex_unlock(&prov->lock);
+#endif
+}
+
 /**
- * p2pbuf_provider_register - lend a BAR region out as dma-bufs
+ * p2pbuf_provider_register_flags - lend a BAR region out as dma-bufs
  * @pdev: the PCI device, enabled, whose driver owns the BAR
  * @bar: memory BAR index
  * @offset: page-aligned offset of the region in the BAR
  * @size: page-aligned size of the region, 0 for the rest of the BAR
+ * @flags: 0 or P2PBUF_REGISTER_PAGES
  *
- * The region is page-less (kind BAR): importers get bus addresses or
- * dma_map_resource() addresses, the CPU a write-combined mapping when the
- * BAR is prefetchable and an uncached one otherwise.
+ * Without flags the region is page-less (kind BAR): importers get bus
+ * addresses or dma_map_resource() addresses, the CPU a write-combined
+ * mapping when the BAR is prefetchable and an uncached one otherwise.
+ * With P2PBUF_REGISTER_PAGES the region must be exactly what the caller
+ * gave P2PDMA pages with pci_p2pdma_add_resource(), unpublished: importers
+ * are served as without pages, the CPU maps the pages (with the P2PDMA
+ * core's attributes, as its own p2pmem mappings), and O_DIRECT I/O can
+ * target them. Pages cost 64 bytes of memory map per 4 KiB.
  *
  * The returned pointer is the caller's handle on the registration; the
  * reference behind it belongs to the registry, not to the caller. It stays
@@ -108,16 +156,21 @@ int p2pbuf_provider_add(struct p2pbuf_provider *prov)
  * Context: process context, may sleep; typically the owning driver's
  * probe().
  *
- * Return: the provider, or an ERR_PTR(): -EINVAL for a bad BAR, offset or
- * size, -ENOMEM, -EBUSY when the registry has no id left.
+ * Return: the provider, or an ERR_PTR(): -EINVAL for a bad BAR, offset,
+ * size or flag, or P2PDMA pages that are not exactly the region, -ENOMEM,
+ * -EBUSY when the registry has no id left, -EOPNOTSUPP for
+ * P2PBUF_REGISTER_PAGES without CONFIG_PCI_P2PDMA.
  */
-struct p2pbuf_provider *p2pbuf_provider_register(struct pci_dev *pdev, int bar,
-						 u64 offset, u64 size)
+struct p2pbuf_provider *
+p2pbuf_provider_register_flags(struct pci_dev *pdev, int bar, u64 offset,
+			       u64 size, u32 flags)
 {
 	struct p2pbuf_provider *prov;
 	u64 bar_len, end;
 	int ret;
 
+	if (flags & ~P2PBUF_REGISTER_PAGES)
+		return ERR_PTR(-EINVAL);
 	if (bar < 0 || bar >= PCI_STD_NUM_BARS ||
 	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM))
 		return ERR_PTR(-EINVAL);
@@ -129,6 +182,8 @@ struct p2pbuf_provider *p2pbuf_provider_register(struct pci_dev *pdev, int bar,
 		return ERR_PTR(-EINVAL);
 	if (!PAGE_ALIGNED(pci_resource_start(pdev, bar)))
 		return ERR_PTR(-EINVAL);
+	if ((flags & P2PBUF_REGISTER_PAGES) && !IS_ENABLED(CONFIG_PCI_P2PDMA))
+		return ERR_PTR(-EOPNOTSUPP);
 
 	prov = p2pbuf_provider_new(pdev, P2PBUF_KIND_BAR);
 	if (!prov)
@@ -146,30 +201,58 @@ struct p2pbuf_provider *p2pbuf_provider_register(struct pci_dev *pdev, int bar,
 	if (ret)
 		goto err_put;
 
-	/*
-	 * So that CPU faults can insert write-combined PTEs: on x86 a fault
-	 * takes the memory type reserved over the page. Registers must not
-	 * be write-combined; without a reservation they fault uncached.
-	 */
-	if (prov->prefetchable &&
-	    !arch_io_reserve_memtype_wc(prov->phys, size))
+	if (flags & P2PBUF_REGISTER_PAGES) {
+		ret = p2pbuf_provider_take_pages(prov);
+		if (ret)
+			goto err_put;
+	} else if (prov->prefetchable &&
+		   !arch_io_reserve_memtype_wc(prov->phys, size)) {
+		/*
+		 * So that CPU faults can insert write-combined PTEs: on x86 a
+		 * fault takes the memory type reserved over the page.
+		 * Registers must not be write-combined; without a reservation
+		 * they fault uncached. P2PDMA pages have the memory type
+		 * their page map reserved.
+		 */
 		prov->wc_reserved = true;
+	}
 
 	ret = p2pbuf_provider_add(prov);
 	if (ret)
 		goto err_memtype;
 
-	pci_info(pdev, "p2pbuf provider %u: BAR%d [%#llx-%#llx] bus %#llx\n",
+	pci_info(pdev, "p2pbuf provider %u: BAR%d [%#llx-%#llx] bus %#llx%s\n",
 		 prov->id, bar, (u64)prov->phys, (u64)prov->phys + size - 1,
-		 (u64)prov->bus_addr);
+		 (u64)prov->bus_addr, prov->pages ? ", P2PDMA pages" : "");
 	return prov;
 
 err_memtype:
 	if (prov->wc_reserved)
 		arch_io_free_memtype_wc(prov->phys, size);
+	p2pbuf_provider_give_pages(prov);
 err_put:
 	p2pbuf_provider_put(prov);
 	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_register_flags, P2PBUF_NS);
+
+/**
+ * p2pbuf_provider_register - lend a page-less BAR region out as dma-bufs
+ * @pdev: the PCI device, enabled, whose driver owns the BAR
+ * @bar: memory BAR index
+ * @offset: page-aligned offset of the region in the BAR
+ * @size: page-aligned size of the region, 0 for the rest of the BAR
+ *
+ * p2pbuf_provider_register_flags() without flags: see there.
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: the provider, or an ERR_PTR() as p2pbuf_provider_register_flags().
+ */
+struct p2pbuf_provider *p2pbuf_provider_register(struct pci_dev *pdev, int bar,
+						 u64 offset, u64 size)
+{
+	return p2pbuf_provider_register_flags(pdev, bar, offset, size, 0);
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_register, P2PBUF_NS);
 
@@ -266,6 +349,8 @@ void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 		arch_io_free_memtype_wc(prov->phys, prov->size);
 		prov->wc_reserved = false;
 	}
+	/* O_DIRECT may pin pages of a revoked buffer still: wait for it */
+	p2pbuf_provider_give_pages(prov);
 	pci_info(prov->pdev, "p2pbuf provider %u unregistered\n", prov->id);
 	complete_all(&prov->unregistered);
 	p2pbuf_provider_put(prov);
@@ -310,7 +395,7 @@ void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 		info->flags |= P2PBUF_PROVIDER_AVAILABLE;
 	if (prov->published)
 		info->flags |= P2PBUF_PROVIDER_PUBLISHED;
-	if (prov->kind == P2PBUF_KIND_P2PMEM && prov->available)
+	if (p2pbuf_has_pages(prov) && prov->available)
 		info->flags |= P2PBUF_PROVIDER_PAGES;
 	info->bar = prov->bar;
 	info->bdf = p2pbuf_pdev_bdf(pdev);

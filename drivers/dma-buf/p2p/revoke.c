@@ -37,6 +37,8 @@ void p2pbuf_revoke(struct p2pbuf_buffer *buf)
 	down_write(&buf->revoke_rwsem);
 	WRITE_ONCE(buf->revoked, true);
 	up_write(&buf->revoke_rwsem);
+	/* pairs with p2pbuf_buf_io(): it raises @io_count, then looks */
+	smp_mb();
 	/* faults now SIGBUS; drop the PTEs already there */
 	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
 
@@ -47,7 +49,8 @@ void p2pbuf_revoke(struct p2pbuf_buffer *buf)
 
 static bool p2pbuf_unmapped(struct p2pbuf_buffer *buf)
 {
-	return !atomic_read(&buf->map_count) && !atomic_read(&buf->pin_count);
+	return !atomic_read(&buf->map_count) && !atomic_read(&buf->pin_count) &&
+	       !atomic_read(&buf->io_count);
 }
 
 /* name every importer that still maps or pins a revoked buffer */
@@ -77,7 +80,8 @@ static void p2pbuf_revoke_warn(struct p2pbuf_buffer *buf)
  * @warn_ms: how often to name the importers it waits for
  *	(revoke_timeout_ms)
  *
- * Waits, without a time limit, until no importer maps or pins @buf and
+ * Waits, without a time limit, until no importer maps or pins @buf, no
+ * P2PBUF_IOC_BUF_IO moves data in or out of it, and
  * every fence of its reservation object has signalled: until then a device
  * may still reach the range by bus address, and the range must not be lent
  * out again. Every @warn_ms (at least once a minute) a rate-limited warning

@@ -35,7 +35,8 @@
  * EOPNOTSUPP; P2PBUF_IOC_ALLOC on a file not opened for writing EBADF;
  * P2PBUF_IOC_PATH for an address (client, or the first device with
  * P2PBUF_PATH_BY_BDF) with no PCI device ENODEV; P2PBUF_IOC_BUF_INFO on a
- * non-p2pbuf fd EINVAL, on a non-fd EBADF.
+ * non-p2pbuf fd EINVAL, on a non-fd EBADF. P2PBUF_IOC_BUF_IO: see the
+ * uapi header and DOC: buffer I/O.
  *
  * Who may ask: LIST, PATH and BUF_INFO only read state, and work on any
  * open of /dev/p2pbuf, read-only too (the node is 0664, so that every user
@@ -221,6 +222,7 @@ err_put_prov:
 static int p2pbuf_ioc_buf_info(struct file *file, void __user *uarg,
 			       size_t usize)
 {
+	struct p2pbuf_attachment *pa;
 	struct p2pbuf_buf_info arg;
 	struct p2pbuf_provider *prov;
 	struct p2pbuf_buffer *buf;
@@ -231,7 +233,9 @@ static int p2pbuf_ioc_buf_info(struct file *file, void __user *uarg,
 	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
-	if (arg.__pad || !p2pbuf_zeroed(arg.reserved, sizeof(arg.reserved)))
+	if (arg.__pad || arg.bytes_direct || arg.bytes_bounced ||
+	    arg.attach_bus_addr || arg.attach_host_bridge ||
+	    !p2pbuf_zeroed(arg.reserved, sizeof(arg.reserved)))
 		return -EINVAL;
 
 	dmabuf = dma_buf_get(arg.fd);
@@ -259,8 +263,16 @@ static int p2pbuf_ioc_buf_info(struct file *file, void __user *uarg,
 	if (buf->revoked)
 		arg.flags |= P2PBUF_BUF_REVOKED;
 	arg.attachments = buf->nr_attach;
+	list_for_each_entry(pa, &buf->attachments, node) {
+		if (READ_ONCE(pa->map_type) == P2PBUF_MAP_BUS_ADDR)
+			arg.attach_bus_addr++;
+		else
+			arg.attach_host_bridge++;
+	}
 	strscpy(arg.last_refusal, buf->last_refusal, sizeof(arg.last_refusal));
 	mutex_unlock(&buf->lock);
+	arg.bytes_direct = atomic64_read(&buf->bytes_direct);
+	arg.bytes_bounced = atomic64_read(&buf->bytes_bounced);
 
 	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
 		ret = -EFAULT;
@@ -380,6 +392,78 @@ out_put_first:
 	return ret;
 }
 
+/* everything about a buffer I/O request that can be checked up front */
+static int p2pbuf_buf_io_check(const struct p2pbuf_buf_io *io)
+{
+	u64 end;
+
+	if (io->flags & ~P2PBUF_IO_VALID_FLAGS)
+		return -EINVAL;
+	if (io->why || io->bytes_direct || io->bytes_bounced || io->refusal ||
+	    io->__pad || !p2pbuf_zeroed(io->reserved, sizeof(io->reserved)))
+		return -EINVAL;
+	if (!io->length || check_add_overflow(io->buf_offset, io->length, &end))
+		return -EINVAL;
+	if (check_add_overflow(io->file_offset, io->length, &end) ||
+	    end > LLONG_MAX)
+		return -EOVERFLOW;
+	return 0;
+}
+
+/*
+ * Works with the rights of the fds it is given (the buffer's, the file's),
+ * so like the queries it needs no write access to /dev/p2pbuf.
+ */
+static int p2pbuf_ioc_buf_io(struct file *dev, void __user *uarg,
+			     size_t usize)
+{
+	bool to_file;
+	struct p2pbuf_buf_io arg;
+	struct dma_buf *dmabuf;
+	struct file *file;
+	int ret;
+
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	ret = p2pbuf_buf_io_check(&arg);
+	if (ret)
+		return ret;
+	to_file = arg.flags & P2PBUF_IO_TO_FILE;
+
+	dmabuf = dma_buf_get(arg.buf_fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	if (dmabuf->ops != &p2pbuf_dma_buf_ops ||
+	    arg.buf_offset + arg.length > dmabuf->size) {
+		ret = -EINVAL;
+		goto out_put_dmabuf;
+	}
+	/* the file is read into the buffer: it must be writable */
+	if (!to_file && !(dmabuf->file->f_mode & FMODE_WRITE)) {
+		ret = -EACCES;
+		goto out_put_dmabuf;
+	}
+	file = fget(arg.file_fd);
+	if (!file) {
+		ret = -EBADF;
+		goto out_put_dmabuf;
+	}
+	if (!(file->f_mode & (to_file ? FMODE_WRITE : FMODE_READ))) {
+		ret = -EBADF;
+		goto out_put_file;
+	}
+
+	ret = p2pbuf_buf_io(dmabuf->priv, file, &arg);
+	if (!ret && copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
+		ret = -EFAULT;
+out_put_file:
+	fput(file);
+out_put_dmabuf:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
 struct p2pbuf_ioctl_desc {
 	unsigned int cmd;
 	size_t min_size;
@@ -399,7 +483,7 @@ static const struct p2pbuf_ioctl_desc p2pbuf_ioctls[] = {
 	},
 	[_IOC_NR(P2PBUF_IOC_BUF_INFO)] = {
 		.cmd = P2PBUF_IOC_BUF_INFO,
-		.min_size = offsetof(struct p2pbuf_buf_info, reserved),
+		.min_size = offsetof(struct p2pbuf_buf_info, bytes_direct),
 		.fn = p2pbuf_ioc_buf_info,
 	},
 	[_IOC_NR(P2PBUF_IOC_PATH)] = {
@@ -407,6 +491,11 @@ static const struct p2pbuf_ioctl_desc p2pbuf_ioctls[] = {
 		/* provider_bdf and dirs came later, from reserved */
 		.min_size = offsetof(struct p2pbuf_path, provider_bdf),
 		.fn = p2pbuf_ioc_path,
+	},
+	[_IOC_NR(P2PBUF_IOC_BUF_IO)] = {
+		.cmd = P2PBUF_IOC_BUF_IO,
+		.min_size = offsetof(struct p2pbuf_buf_io, reserved),
+		.fn = p2pbuf_ioc_buf_io,
 	},
 };
 

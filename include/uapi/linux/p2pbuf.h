@@ -99,8 +99,12 @@ enum p2pbuf_kind {
  * define P2PBUF_PROVIDER_PAGES - buffers are backed by struct pages
  *
  * A flag of struct p2pbuf_provider_info.flags: buffers are P2PDMA pages, so
- * an mmap() of one can be the target of O_DIRECT I/O. Set for available
- * P2PBUF_KIND_P2PMEM providers only.
+ * an mmap() of one can be the target of O_DIRECT I/O, and
+ * P2PBUF_IOC_BUF_IO can move data device to device. Set for available
+ * P2PBUF_KIND_P2PMEM providers, and for P2PBUF_KIND_BAR providers their
+ * driver registered with pages (p2pbuf_bar: module parameter bar_pages,
+ * kernels with CONFIG_PCI_P2PDMA only). Without it, buffers are page-less:
+ * O_DIRECT into their mmap() fails (EFAULT) and P2PBUF_IOC_BUF_IO bounces.
  */
 #define P2PBUF_PROVIDER_PAGES		(1U << 2)
 
@@ -272,6 +276,21 @@ struct p2pbuf_alloc {
  *	every map pins, so there every map is refused. With
  *	pinned_importers=wait (the default) pins are allowed, and removing the
  *	provider waits until they are dropped.
+ * @bytes_direct: in: zero; out: bytes P2PBUF_IOC_BUF_IO moved, over the
+ *	buffer's life, between a device and the buffer by DMA, device to
+ *	device, without a copy in system memory (see P2PBUF_IOC_BUF_IO for
+ *	what is counted and what is not)
+ * @bytes_bounced: in: zero; out: bytes P2PBUF_IOC_BUF_IO moved through a
+ *	bounce buffer in system memory over the buffer's life
+ * @attach_bus_addr: in: zero; out: attachments whose last map (or, before
+ *	any map, whose attach) used P2PBUF_MAP_BUS_ADDR: the importer reaches
+ *	the buffer by PCI bus address, through a common switch
+ * @attach_host_bridge: in: zero; out: attachments whose last map (or
+ *	attach) used P2PBUF_MAP_THRU_HOST_BRIDGE: through the host bridge,
+ *	with addresses from the DMA API (IOMMU-translated where there is
+ *	one). /sys/kernel/debug/p2pbuf/buffers lists each attachment with its
+ *	importer and map type; the fdinfo of a dma-buf is the dma-buf core's
+ *	on 6.12, which has no exporter hook, so it shows neither.
  * @reserved: zero
  */
 struct p2pbuf_buf_info {
@@ -287,7 +306,11 @@ struct p2pbuf_buf_info {
 	__u32 __pad;
 	char provider_name[P2PBUF_NAME_LEN];
 	char last_refusal[P2PBUF_REASON_LEN];
-	__u64 reserved[4];
+	__u64 bytes_direct;
+	__u64 bytes_bounced;
+	__u32 attach_bus_addr;
+	__u32 attach_host_bridge;
+	__u64 reserved[1];
 };
 
 /**
@@ -423,9 +446,114 @@ struct p2pbuf_path {
 	__u64 reserved[3];
 };
 
+/**
+ * define P2PBUF_IO_TO_FILE - P2PBUF_IOC_BUF_IO writes the buffer to the file
+ *
+ * A flag of struct p2pbuf_buf_io.flags; without it the file is read into
+ * the buffer.
+ */
+#define P2PBUF_IO_TO_FILE		(1U << 0)
+
+/**
+ * define P2PBUF_IO_NO_BOUNCE - never go through system memory
+ *
+ * A flag of struct p2pbuf_buf_io.flags: where the direct path does not
+ * apply or is refused, P2PBUF_IOC_BUF_IO stops there with an error
+ * (struct p2pbuf_buf_io.why says which reason) instead of bouncing.
+ */
+#define P2PBUF_IO_NO_BOUNCE		(1U << 1)
+
+/**
+ * define P2PBUF_IO_VALID_FLAGS - every flag P2PBUF_IOC_BUF_IO knows
+ *
+ * Any other bit in struct p2pbuf_buf_io.flags gets EINVAL.
+ */
+#define P2PBUF_IO_VALID_FLAGS	(P2PBUF_IO_TO_FILE | P2PBUF_IO_NO_BOUNCE)
+
+/**
+ * enum p2pbuf_io_why - why P2PBUF_IOC_BUF_IO did not move bytes directly
+ * @P2PBUF_IO_DIRECT: nothing stood in the way of the direct path
+ * @P2PBUF_IO_WHY_PAGELESS: the buffer has no P2PDMA pages (its provider
+ *	lacks P2PBUF_PROVIDER_PAGES: a page-less BAR, or no CONFIG_PCI_P2PDMA)
+ * @P2PBUF_IO_WHY_NOT_BLOCKDEV: the file is not a block device; the kernel
+ *	goes direct only to a block device, whose queue it can ask
+ * @P2PBUF_IO_WHY_QUEUE: the block device's queue does not take P2PDMA pages
+ * @P2PBUF_IO_WHY_UNALIGNED: offsets or length are not multiples of the
+ *	block device's logical block size (or DMA alignment)
+ * @P2PBUF_IO_WHY_REFUSED: the device driver refused the pages when it
+ *	mapped them (EREMOTEIO: no P2P path from the device to the provider)
+ */
+enum p2pbuf_io_why {
+	P2PBUF_IO_DIRECT = 0,
+	P2PBUF_IO_WHY_PAGELESS = 1,
+	P2PBUF_IO_WHY_NOT_BLOCKDEV = 2,
+	P2PBUF_IO_WHY_QUEUE = 3,
+	P2PBUF_IO_WHY_UNALIGNED = 4,
+	P2PBUF_IO_WHY_REFUSED = 5,
+};
+
+/**
+ * struct p2pbuf_buf_io - argument of P2PBUF_IOC_BUF_IO
+ * @buf_fd: in: a dma-buf fd exported by p2pbuf (EINVAL for any other fd);
+ *	opened read-write when the file is read into it (EACCES otherwise)
+ * @file_fd: in: the file or block device, open for reading (or for
+ *	writing, with P2PBUF_IO_TO_FILE; EBADF otherwise); its own O_DIRECT
+ *	flag does not matter
+ * @flags: in: P2PBUF_IO_* flags
+ * @why: in: zero; out: enum p2pbuf_io_why: why bytes bounced (or, with
+ *	P2PBUF_IO_NO_BOUNCE, would have); P2PBUF_IO_DIRECT when none did
+ * @buf_offset: in: offset in the buffer
+ * @file_offset: in: offset in the file
+ * @length: in: bytes, not 0; @buf_offset + @length within the buffer
+ * @bytes_direct: in: zero; out: bytes this call moved device to device
+ * @bytes_bounced: in: zero; out: bytes this call moved through system memory
+ * @refusal: in: zero; out: the error of the refused direct attempt when
+ *	@why is P2PBUF_IO_WHY_REFUSED (positive, e.g. EREMOTEIO), else 0
+ * @__pad: zero
+ * @reserved: zero
+ *
+ * The kernel does the I/O, so it knows how the bytes went. Direct: the
+ * buffer's P2PDMA pages go to the block device as an O_DIRECT request (a
+ * bio_vec iterator over the pages, no user memory), and the device DMAs to
+ * or from the provider's BAR; counted in @bytes_direct once the request
+ * completed. Otherwise each piece goes through a bounce buffer in system
+ * memory: O_DIRECT into (or out of) it where the file takes that at these
+ * offsets, buffered I/O where not, and a CPU copy to or from the buffer;
+ * counted in @bytes_bounced. The buffer's totals are in
+ * P2PBUF_IOC_BUF_INFO. Not counted: I/O that userspace does itself into an
+ * mmap() of the buffer (the kernel cannot tell whose pages a request
+ * holds), and DMA by importers of the dma-buf.
+ *
+ * A provider's removal waits for a call in progress; a revoked buffer gets
+ * ENODEV. Returns 0 when @length bytes moved, or fewer at the end of the
+ * file (@bytes_direct + @bytes_bounced). Errors: EINVAL a @buf_fd that is
+ * not a p2pbuf buffer, bad flags, offsets or length, non-zero reserved
+ * fields; EOVERFLOW @file_offset + @length beyond a file offset; EACCES a
+ * read-only buffer as the target; EBADF either fd not open, or the file not
+ * open for the direction; ENODEV revoked; with
+ * P2PBUF_IO_NO_BOUNCE, EREMOTEIO for P2PBUF_IO_WHY_REFUSED and EOPNOTSUPP
+ * for the other reasons; an I/O error as the file returned it, the
+ * buffer's totals counting what moved before it.
+ */
+struct p2pbuf_buf_io {
+	__s32 buf_fd;
+	__s32 file_fd;
+	__u32 flags;
+	__u32 why;
+	__u64 buf_offset;
+	__u64 file_offset;
+	__u64 length;
+	__u64 bytes_direct;
+	__u64 bytes_bounced;
+	__u32 refusal;
+	__u32 __pad;
+	__u64 reserved[4];
+};
+
 #define P2PBUF_IOC_LIST		_IOWR(P2PBUF_IOCTL_BASE, 0x00, struct p2pbuf_list)
 #define P2PBUF_IOC_ALLOC	_IOWR(P2PBUF_IOCTL_BASE, 0x01, struct p2pbuf_alloc)
 #define P2PBUF_IOC_BUF_INFO	_IOWR(P2PBUF_IOCTL_BASE, 0x02, struct p2pbuf_buf_info)
 #define P2PBUF_IOC_PATH		_IOWR(P2PBUF_IOCTL_BASE, 0x03, struct p2pbuf_path)
+#define P2PBUF_IOC_BUF_IO	_IOWR(P2PBUF_IOCTL_BASE, 0x04, struct p2pbuf_buf_io)
 
 #endif /* _UAPI_LINUX_P2PBUF_H */

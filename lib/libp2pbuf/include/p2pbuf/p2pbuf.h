@@ -207,11 +207,11 @@ P2PBUF_EXPORT int p2pbuf_recv_fd(int sock, struct p2pbuf_fd_meta *meta);
 #define P2PBUF_COPY_NO_BOUNCE	(1U << 8) /* fail instead of bouncing */
 
 struct p2pbuf_copy_stats {
-	uint64_t bytes_direct;	/* moved with O_DIRECT into/out of the mapping */
+	uint64_t bytes_direct;	/* moved device to device (P2P DMA) */
 	uint64_t bytes_bounced;	/* moved through a system-memory buffer */
 	uint64_t bounce_events;	/* times the direct path was refused */
 	int first_refusal;	/* errno of the first refusal, 0 if none */
-	int reserved;
+	int kernel;		/* 1: the counts are the kernel's (P2PBUF_IOC_BUF_IO) */
 	char why[128];		/* what refused the direct path, "" if none */
 };
 

@@ -125,7 +125,7 @@ TEST_F(p2pbuf, unknown_ioctl_enotty)
 {
 	char arg[512] = { 0 };
 
-	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOWR(P2PBUF_IOCTL_BASE, 0x04,
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOWR(P2PBUF_IOCTL_BASE, 0x05,
 						  struct p2pbuf_path), arg));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOWR(P2PBUF_IOCTL_BASE, 0x7f,
 						  __u64), arg));
@@ -362,13 +362,56 @@ TEST_F(p2pbuf, buf_info_reserved_einval)
 	i.fd = self->buf;
 	i.__pad = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_BUF_INFO, &i));
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < (int)(sizeof(i.reserved) / sizeof(i.reserved[0])); k++) {
 		memset(&i, 0, sizeof(i));
 		i.fd = self->buf;
 		i.reserved[k] = 1;
 		EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_BUF_INFO, &i))
 			TH_LOG("reserved[%d]", k);
 	}
+	/* the counters are out fields: zero in */
+	memset(&i, 0, sizeof(i));
+	i.fd = self->buf;
+	i.bytes_bounced = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_BUF_INFO, &i));
+	memset(&i, 0, sizeof(i));
+	i.fd = self->buf;
+	i.attach_host_bridge = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, P2PBUF_IOC_BUF_INFO, &i));
+}
+
+/* ---- BUF_IO ----------------------------------------------------------- */
+
+TEST_F(p2pbuf, buf_io_bad_input)
+{
+	struct p2pbuf_buf_io io;
+	int memfd = memfd_create("p2pbuf-src", MFD_CLOEXEC);
+
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, ftruncate(memfd, 2 * PAGE));
+#define IO_ERR(err, setup) do { \
+	memset(&io, 0, sizeof(io)); \
+	io.buf_fd = self->buf; io.file_fd = memfd; io.length = PAGE; \
+	setup; \
+	EXPECT_EQ(-err, xioctl(self->fd, P2PBUF_IOC_BUF_IO, &io)) \
+		TH_LOG("case: %s", #setup); \
+} while (0)
+	IO_ERR(EINVAL, io.flags = 1U << 31);
+	IO_ERR(EINVAL, io.reserved[0] = 1);
+	IO_ERR(EINVAL, io.__pad = 1);
+	IO_ERR(EINVAL, io.why = 1);
+	IO_ERR(EINVAL, io.bytes_direct = 1);
+	IO_ERR(EINVAL, io.length = 0);
+	IO_ERR(EINVAL, io.buf_offset = 2 * PAGE);
+	IO_ERR(EINVAL, io.buf_offset = ~0ULL - 1);
+	IO_ERR(EOVERFLOW, io.file_offset = ~0ULL >> 1);
+	/* wrong fd type: /dev/p2pbuf itself is no buffer */
+	IO_ERR(EINVAL, io.buf_fd = self->fd);
+	IO_ERR(EBADF, io.buf_fd = -1);
+	IO_ERR(EBADF, io.file_fd = -1);
+#undef IO_ERR
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, P2PBUF_IOC_BUF_IO, (void *)8));
+	close(memfd);
 }
 
 TEST_F(p2pbuf, buf_info_short_and_long_struct)
