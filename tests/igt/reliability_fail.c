@@ -345,11 +345,11 @@ static bool wait_provider(int p2p, const char *name, uint32_t kind, int ms,
 
 static void drive_buffer_paths(struct fctx *c, const char *what)
 {
-	static const struct fpath alloc = { "alloc+export", call_alloc, undo_fd };
-	static const struct fpath dyn = { "attach (dynamic)", call_attach_dynamic, undo_import };
-	static const struct fpath pin = { "attach (pinned)", call_attach_pinned, undo_import };
-	static const struct fpath map = { "map", call_map, undo_map };
-	static const struct fpath mm = { "mmap", call_mmap, undo_mmap };
+	static const struct fpath alloc = { "alloc+export", call_alloc, undo_fd, 0 };
+	static const struct fpath dyn = { "attach (dynamic)", call_attach_dynamic, undo_import, 0 };
+	static const struct fpath pin = { "attach (pinned)", call_attach_pinned, undo_import, 0 };
+	static const struct fpath map = { "map", call_map, undo_map, 0 };
+	static const struct fpath mm = { "mmap", call_mmap, undo_mmap, 0 };
 	struct p2pbuf_buf_info info;
 
 	igt_info("-- %s: provider %u (%s)\n", what, c->prov.id, c->prov.name);
@@ -371,7 +371,7 @@ void rel_fail_nth(void)
 	static const struct fpath bind = { "p2pbuf_bar probe", call_bind, undo_bind,
 					   EBUSY };
 	static const struct fpath load = { "module load (init, p2pmem adoption)",
-					   call_load, undo_load };
+					   call_load, undo_load, 0 };
 	struct fctx c = { .out_fd = -1 };
 	struct p2pbuf_provider_info cmb;
 	char why[256];
