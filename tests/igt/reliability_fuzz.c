@@ -46,6 +46,7 @@ struct fuzz_report {
 	uint64_t allocs;
 	uint64_t maps;
 	uint64_t forks;
+	uint64_t alloc_errno[140];	/* why P2PBUF_IOC_ALLOC failed, by errno */
 	char msg[MSG_LEN];
 };
 
@@ -234,6 +235,8 @@ static void op_alloc(struct fuzz *f)
 	a.fd = (int)rnd(f);
 	ret = ioctl(f->p2p, P2PBUF_IOC_ALLOC, &a);
 	check(f, "P2PBUF_IOC_ALLOC", ret);
+	if (ret && errno > 0 && errno < 140)
+		f->rep->alloc_errno[errno]++;
 	if (ret == 0) {
 		f->rep->allocs++;
 		pool_put(f, a.fd, a.size, a.flags & P2PBUF_ALLOC_RDWR);
@@ -619,6 +622,10 @@ void rel_fuzz(int p2p)
 			 rep[i].msg[0] ? ": " : "", rep[i].msg);
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			bad++;
+		for (int e = 1; e < 140; e++)
+			if (rep[i].alloc_errno[e])
+				igt_debug("  alloc %s: %llu\n", strerror(e),
+					  (unsigned long long)rep[i].alloc_errno[e]);
 	}
 	chown("/dev/p2pbuf", st.st_uid, st.st_gid);
 	chmod("/dev/p2pbuf", st.st_mode & 07777);
