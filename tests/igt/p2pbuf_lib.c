@@ -801,30 +801,6 @@ static int udmabuf_of(int mfd)
 	return fd;
 }
 
-static int vgem_open(void)
-{
-	char path[32];
-	int i, fd;
-
-	for (i = 0; i < 16; i++) {
-		drmVersionPtr v;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, "vgem")) {
-			drmFreeVersion(v);
-			return fd;
-		}
-		if (v)
-			drmFreeVersion(v);
-		close(fd);
-	}
-	return -1;
-}
-
 /* the memfd's bytes against pattern(@seed): the view from outside the dma-buf */
 static long memfd_mismatch(int mfd, uint32_t seed)
 {
@@ -929,7 +905,7 @@ static void test_foreign_dmabuf(void)
 	close(file);
 
 	/* PRIME import into vgem */
-	vgem = vgem_open();
+	vgem = p2pbuf_open_vgem();
 	if (vgem < 0) {
 		igt_info("no vgem: p2pbuf_drm_import() not tried\n");
 	} else {
