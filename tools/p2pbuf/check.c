@@ -17,7 +17,7 @@ struct check {
 	struct verdict v;
 	struct verdict rd, wr;	/* the kernel's per direction, when has_dirs */
 	int has_dirs;
-	char fix[512], desc[160];
+	char fix[1024], desc[160];
 	int p, c, crosses_hb, swapped;
 };
 

@@ -321,20 +321,60 @@ const char *reason_code(uint32_t reason)
 	       "UNKNOWN_REASON";
 }
 
+/*
+ * The allow list with @id added, as allow_bridges takes it: writing the
+ * parameter replaces the whole list, so the rules in force are kept.
+ */
+static void allow_list_with(const struct env *e, uint32_t id, char *buf,
+			    size_t len)
+{
+	static const char *const dirs[] = { "", ":r", ":w", "" };
+	struct p2pbuf_policy pol;
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	if (e->topo && p2pbuf_topo_get_policy(e->topo, &pol) == 0) {
+		for (i = 0; i < pol.nallow && n < len; i++) {
+			if (pol.allow[i].id == id)
+				continue;
+			n += snprintf(buf + n, len - n, ID_FMT "%s,",
+				      ID_ARG(pol.allow[i].id),
+				      dirs[pol.allow[i].dirs & 3]);
+		}
+	}
+	if (n < len)
+		snprintf(buf + n, len - n, ID_FMT, ID_ARG(id));
+}
+
+/* the allow rule for @id, now and across reloads */
+static void allow_fix(const struct env *e, uint32_t id, const char *why,
+		      char *buf, size_t len)
+{
+	char list[256];
+
+	allow_list_with(e, id, list, sizeof(list));
+	snprintf(buf, len,
+		 "echo %s > /sys/module/p2pbuf/parameters/allow_bridges (until the module reloads; to keep it: \"options p2pbuf allow_bridges=%s\" in /etc/modprobe.d/p2pbuf.conf)   (%s)",
+		 list, list, why);
+}
+
 /* what would make a refused path work, or "" */
 void fix_text(const struct env *e, const struct verdict *v,
 	      char *buf, size_t len)
 {
-	char b[16];
+	char b[16], why[160];
 
 	buf[0] = '\0';
 	switch (v->reason) {
 	case P2PBUF_REASON_HOST_BRIDGE_NOT_ALLOWED:
 	case P2PBUF_REASON_DIRECTION:
-		if (v->via != P2PBUF_BDF_NONE)
-			snprintf(buf, len,
-				 "echo " ID_FMT " > /sys/module/p2pbuf/parameters/allow_bridges   (allow rule for host bridge %s; only where the platform routes P2P between root ports, which the PCIe spec does not promise)",
-				 ID_ARG(v->via_id), bdfstr(v->via, b));
+		if (v->via != P2PBUF_BDF_NONE) {
+			snprintf(why, sizeof(why),
+				 "allow rule for host bridge %s; only where the platform routes P2P between root ports, which the PCIe spec does not promise",
+				 bdfstr(v->via, b));
+			allow_fix(e, v->via_id, why, buf, len);
+		}
 		break;
 	case P2PBUF_REASON_ACS_REDIRECT:
 		if (v->path.common >= 0) {
@@ -344,9 +384,9 @@ void fix_text(const struct env *e, const struct verdict *v,
 		} else {
 			int hb = p2pbuf_topo_host_bridge(e->topo, v->path.hops[0]);
 
-			snprintf(buf, len,
-				 "the devices share no switch, so the traffic crosses the host bridge either way: echo " ID_FMT " > /sys/module/p2pbuf/parameters/allow_bridges",
-				 ID_ARG(hb >= 0 ? p2pbuf_topo_dev(e->topo, hb)->vendor_device : 0));
+			allow_fix(e, hb >= 0 ? p2pbuf_topo_dev(e->topo, hb)->vendor_device : 0,
+				  "the devices share no switch, so the traffic crosses the host bridge either way",
+				  buf, len);
 		}
 		break;
 	case P2PBUF_REASON_DENIED:

@@ -72,5 +72,14 @@ printf '8086:29c0:r\n' >"$tmp/allowr/module/p2pbuf/parameters/allow_bridges"
 out=$("$bin" --model --sysfs "$tmp/allowr" check 07:00.0 08:00.0 2>&1); rc=$?
 [ $rc = 0 ] && echo "$out" | grep -q '^why      through host bridge 0000:00:00.0 (8086:29c0), allowed (r)$'
 ok $? "allow rule for reads only: the model's why says (r) (got $rc)"
+
+# the fix for a host bridge no rule allows: the rules in force are kept
+# (a write replaces the whole list) and the modprobe.d line is given too
+"$src/mkfakesys.sh" "$tmp/other" p2pdma >/dev/null
+printf '1234:5678:w\n' >"$tmp/other/module/p2pbuf/parameters/allow_bridges"
+out=$("$bin" --model --sysfs "$tmp/other" check 07:00.0 08:00.0 2>&1)
+echo "$out" | grep '^fix ' | grep -q 'echo 1234:5678:w,8086:29c0 > /sys/module/p2pbuf/parameters/allow_bridges' &&
+	echo "$out" | grep '^fix ' | grep -q '"options p2pbuf allow_bridges=1234:5678:w,8086:29c0" in /etc/modprobe.d/p2pbuf.conf'
+ok $? "fix keeps the allow rules in force and gives the modprobe.d line: $(echo "$out" | grep '^fix ')"
 echo "1..$n"
 exit $fail
