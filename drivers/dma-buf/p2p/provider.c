@@ -4,7 +4,7 @@
  *
  * Register and unregister (which revokes the buffers), lookups by id, the
  * snapshot behind LIST and sysfs, and the choice of a provider for a set of
- * clients. Providers come in three ways: a driver registers a region
+ * clients. Providers come in two ways: a driver registers a region
  * (p2pbuf_provider_register(); bar_driver.c is one such driver), and
  * p2pmem.c adopts published p2pmem.
  */
@@ -30,8 +30,7 @@
  * regions are carved by the region allocator (best fit, page aligned, with
  * the bus address of buffers of 2 MiB or more 2 MiB aligned where there is
  * room, or at a fixed offset; see DOC: region allocator) and need no struct
- * pages: this works on kernels
- * without CONFIG_PCI_P2PDMA.
+ * pages: this works on kernels without CONFIG_PCI_P2PDMA.
  *
  * Kind P2PMEM regions are the p2pmem a driver published through the P2PDMA
  * core. Buffers come from pci_alloc_p2pmem(), so they are backed by P2P
