@@ -224,8 +224,17 @@ struct fpath {
 	const char *name;
 	int (*call)(struct fctx *c);
 	void (*undo)(struct fctx *c);
-	int also_errno;	/* what the core makes of a failed allocation there */
+	/* what the core makes of a failed allocation there, 0-terminated */
+	int also_errno[3];
 };
+
+static bool also(const struct fpath *p, int err)
+{
+	for (int i = 0; i < 3 && p->also_errno[i]; i++)
+		if (p->also_errno[i] == err)
+			return true;
+	return false;
+}
 
 /*
  * Drive one path through every fault point it reaches. Returns the number
@@ -257,7 +266,7 @@ static int drive(struct fctx *c, const struct fpath *p,
 			igt_assert_f(ret == -ENOMEM || ret == -ENOSPC ||
 				     ret == -EAGAIN || ret == -EINTR || ret == -ENODEV ||
 				     ret == -ENXIO || ret == -EFAULT ||
-				     (p->also_errno && ret == -p->also_errno),
+				     also(p, -ret),
 				     "%s, fault %d: %s is not an allocation failure's errno\n",
 				     p->name, n, strerror(-ret));
 		}
@@ -345,11 +354,11 @@ static bool wait_provider(int p2p, const char *name, uint32_t kind, int ms,
 
 static void drive_buffer_paths(struct fctx *c, const char *what)
 {
-	static const struct fpath alloc = { "alloc+export", call_alloc, undo_fd, 0 };
-	static const struct fpath dyn = { "attach (dynamic)", call_attach_dynamic, undo_import, 0 };
-	static const struct fpath pin = { "attach (pinned)", call_attach_pinned, undo_import, 0 };
-	static const struct fpath map = { "map", call_map, undo_map, 0 };
-	static const struct fpath mm = { "mmap", call_mmap, undo_mmap, 0 };
+	static const struct fpath alloc = { "alloc+export", call_alloc, undo_fd, { 0 } };
+	static const struct fpath dyn = { "attach (dynamic)", call_attach_dynamic, undo_import, { 0 } };
+	static const struct fpath pin = { "attach (pinned)", call_attach_pinned, undo_import, { 0 } };
+	static const struct fpath map = { "map", call_map, undo_map, { 0 } };
+	static const struct fpath mm = { "mmap", call_mmap, undo_mmap, { 0 } };
 	struct p2pbuf_buf_info info;
 
 	igt_info("-- %s: provider %u (%s)\n", what, c->prov.id, c->prov.name);
@@ -369,9 +378,14 @@ void rel_fail_nth(void)
 {
 	/* pci_request_region() reports a failed allocation as EBUSY */
 	static const struct fpath bind = { "p2pbuf_bar probe", call_bind, undo_bind,
-					   EBUSY };
+					   { EBUSY } };
+	/*
+	 * Registering p2pbuf_bar: bus_add_driver() reports a failed
+	 * allocation of the module's "drivers" links as EINVAL, and
+	 * misc_register() a failed minor as EBUSY.
+	 */
 	static const struct fpath load = { "module load (init, p2pmem adoption)",
-					   call_load, undo_load, 0 };
+					   call_load, undo_load, { EINVAL, EBUSY } };
 	struct fctx c = { .out_fd = -1 };
 	struct p2pbuf_provider_info cmb;
 	char why[256];
@@ -408,6 +422,9 @@ void rel_fail_nth(void)
 	holders = access("/sys/module/p2pbuf/holders", F_OK) == 0;
 	close(p2p);
 	undo_load(&c);
+	/* stack traces of the injected faults, for P2PBUF_FAIL_VERBOSE=2 */
+	sysfs_write(FI "failslab/verbose", getenv("P2PBUF_FAIL_VERBOSE") ?: "0");
+	sysfs_write(FI "fail_page_alloc/verbose", getenv("P2PBUF_FAIL_VERBOSE") ?: "0");
 	rel_fig.fail_nth += drive(&c, &load, load_state);
 	igt_assert_eq(rel_load_modules(), 0);
 	fi_restore();

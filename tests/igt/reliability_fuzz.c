@@ -229,7 +229,7 @@ static void op_alloc(struct fuzz *f)
 		a.offset = rnd(f);
 	}
 	if (rnd_below(f, 16) == 0)
-		a.reserved[rnd_below(f, 4)] = rnd(f);
+		a.reserved[rnd_below(f, ARRAY_SIZE(a.reserved))] = rnd(f);
 	if (rnd_below(f, 16) == 0)
 		a.__pad = rnd(f);
 	a.fd = (int)rnd(f);
@@ -257,7 +257,7 @@ static void op_list(struct fuzz *f)
 	if (rnd_below(f, 16) == 0)
 		l.flags = rnd(f);
 	if (rnd_below(f, 16) == 0)
-		l.reserved[rnd_below(f, 2)] = rnd(f);
+		l.reserved[rnd_below(f, ARRAY_SIZE(l.reserved))] = rnd(f);
 	check(f, "P2PBUF_IOC_LIST", ioctl(f->p2p, P2PBUF_IOC_LIST, &l));
 }
 
@@ -268,7 +268,7 @@ static void op_buf_info(struct fuzz *f)
 	memset(&b, 0, sizeof(b));
 	b.fd = pick_fd(f);
 	if (rnd_below(f, 16) == 0)
-		b.reserved[rnd_below(f, 4)] = rnd(f);
+		b.reserved[rnd_below(f, ARRAY_SIZE(b.reserved))] = rnd(f);
 	check(f, "P2PBUF_IOC_BUF_INFO", ioctl(f->p2p, P2PBUF_IOC_BUF_INFO, &b));
 }
 
@@ -287,7 +287,7 @@ static void op_path(struct fuzz *f)
 	if (rnd_below(f, 8) == 0)
 		p.flags = rnd_below(f, 2) ? 1U << rnd_below(f, 32) : (uint32_t)rnd(f);
 	if (rnd_below(f, 16) == 0)
-		p.reserved[rnd_below(f, 4)] = rnd(f);
+		p.reserved[rnd_below(f, ARRAY_SIZE(p.reserved))] = rnd(f);
 	check(f, "P2PBUF_IOC_PATH", ioctl(f->p2p, P2PBUF_IOC_PATH, &p));
 }
 
@@ -514,6 +514,8 @@ static void fuzz_child(int idx, uint64_t seed, uint64_t calls,
 	static const gid_t grp[] = { FUZZ_GID };
 	struct fuzz f = { .rng = seed * 0x9E3779B97F4A7C15ULL + idx + 1, .rep = rep };
 	struct sigaction sa = { .sa_handler = fuzz_signal };
+	volatile bool lost = false;
+	volatile int last_op = -1;
 
 	if (unprivileged &&
 	    (setgroups(1, grp) || setgid(FUZZ_UID) || setuid(FUZZ_UID))) {
@@ -541,7 +543,17 @@ static void fuzz_child(int idx, uint64_t seed, uint64_t calls,
 			_exit(1);
 	}
 	while (rep->calls < calls) {
-		switch (rnd_below(&f, 20)) {
+		int op = rnd_below(&f, 20);
+
+		/* the process's own device fd must survive every call */
+		if (fcntl(f.p2p, F_GETFL) < 0 && !lost) {
+			lost = true;
+			rep->unexpected++;
+			note(&f, "the /dev/p2pbuf fd %d went away (%s) after %llu calls, last op %d; ",
+			     f.p2p, strerror(errno), (unsigned long long)rep->calls, last_op);
+		}
+		last_op = op;
+		switch (op) {
 		case 0 ... 3:
 			op_alloc(&f);
 			break;
