@@ -310,7 +310,7 @@ struct p2pbuf_buf_info {
 	__u64 bytes_bounced;
 	__u32 attach_bus_addr;
 	__u32 attach_host_bridge;
-	__u64 reserved[1];
+	__u32 reserved[2];
 };
 
 /**
