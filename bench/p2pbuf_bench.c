@@ -780,7 +780,25 @@ static void bench_list(int want)
 
 /* ---- storage: NVMe -> BAR / CMB through libp2pbuf ----------------------------- */
 
-struct io_run { double ns, cpu_ns; uint64_t direct, bounced; int err; char why[128]; };
+struct io_run {
+	double ns, cpu_ns;
+	uint64_t direct, bounced;	/* the library's count */
+	uint64_t kdirect, kbounced;	/* the kernel's, from P2PBUF_IOC_BUF_INFO */
+	int err;
+	char why[128];
+};
+
+/* the kernel's lifetime counters of @buf; false when it does not answer */
+static bool buf_counters(int buf, uint64_t *direct, uint64_t *bounced)
+{
+	struct p2pbuf_buf_info bi = { .fd = buf };
+
+	if (ioctl(p2pfd, P2PBUF_IOC_BUF_INFO, &bi))
+		return false;
+	*direct = bi.bytes_direct;
+	*bounced = bi.bytes_bounced;
+	return true;
+}
 
 static double cpu_ns(void)
 {
@@ -795,20 +813,31 @@ static struct io_run copy_run(const char *dev, int buf, uint64_t len)
 {
 	struct p2pbuf_copy_stats st = { 0 };
 	struct io_run r = { 0 };
-	double c = cpu_ns();
-	uint64_t t = now_ns();
+	uint64_t d0, b0, d1, b1;
+	double c;
+	uint64_t t;
 	int fd = open(dev, O_RDONLY);
 
-	if (fd < 0) {
+	if (fd < 0 || !buf_counters(buf, &d0, &b0)) {
 		r.err = errno;
+		if (fd >= 0)
+			close(fd);
 		return r;
 	}
+	d1 = d0;
+	b1 = b0;
+	c = cpu_ns();
+	t = now_ns();
 	r.err = -p2pbuf_copy(fd, 0, buf, 0, len, P2PBUF_COPY_TO_BUF, &st,
 			     NULL, NULL);
 	r.ns = now_ns() - t;
 	r.cpu_ns = cpu_ns() - c;
 	r.direct = st.bytes_direct;
 	r.bounced = st.bytes_bounced;
+	if (!r.err && !buf_counters(buf, &d1, &b1))
+		r.err = errno;
+	r.kdirect = d1 - d0;
+	r.kbounced = b1 - b0;
 	snprintf(r.why, sizeof(r.why), "%s", st.why);
 	close(fd);
 	return r;
@@ -852,9 +881,12 @@ static void emit_io(const char *key, struct io_run *runs, int n)
 		printf("{\"error\": \"%s\"}", strerror(runs[0].err));
 		return;
 	}
-	printf("{\"direct\": %llu, \"bounced\": %llu, \"why\": \"%s\", \"ns\": [",
+	printf("{\"direct\": %llu, \"bounced\": %llu, \"kernel_direct\": %llu, "
+	       "\"kernel_bounced\": %llu, \"why\": \"%s\", \"ns\": [",
 	       (unsigned long long)runs[0].direct,
-	       (unsigned long long)runs[0].bounced, runs[0].why);
+	       (unsigned long long)runs[0].bounced,
+	       (unsigned long long)runs[0].kdirect,
+	       (unsigned long long)runs[0].kbounced, runs[0].why);
 	for (int i = 0; i < n; i++)
 		printf("%s%.0f", i ? ", " : "", runs[i].ns);
 	printf("], \"cpu_ns\": [");
