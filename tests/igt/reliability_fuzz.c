@@ -10,6 +10,7 @@
  * and taken from P2PBUF_FUZZ_SEED, so a failing run can be repeated.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -138,7 +139,13 @@ static int pick_fd(struct fuzz *f)
 	i -= POOL;
 	if (i < (int)ARRAY_SIZE(f->foreign))
 		return f->foreign[i];
-	return i == 6 ? -1 : i == 7 ? (int)rnd_below(f, 4096) : INT32_MAX;
+	/*
+	 * A random fd number, but never one the process inherited: at or
+	 * below max_fd are stdout (the suite's results file, which a random
+	 * lseek once ruined), the test bed's serial port and our own fds.
+	 */
+	return i == 6 ? -1 : i == 7 ? f->max_fd + 1 + (int)rnd_below(f, 4096) :
+		INT32_MAX;
 }
 
 /* an fd this process opened: a buffer, a foreign fd, the device */
@@ -468,7 +475,9 @@ static void fuzz_setup(struct fuzz *f)
 {
 	struct p2pbuf_provider_info list[MAX_PROVIDERS];
 	char path[] = "/tmp/p2pbuf-fuzz-XXXXXX";
+	struct dirent *de;
 	int n, sv[2], fd;
+	DIR *dir;
 
 	f->scratch = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -500,13 +509,18 @@ static void fuzz_setup(struct fuzz *f)
 	close(fd);
 	f->foreign[4] = fd;	/* closed */
 	f->foreign[5] = f->p2p;
-	f->max_fd = 0;
-	for (int i = 0; i < (int)ARRAY_SIZE(f->foreign); i++)
-		if (f->foreign[i] > f->max_fd)
-			f->max_fd = f->foreign[i];
-	if (f->p2p > f->max_fd)
-		f->max_fd = f->p2p;
-	/* the pool's fds go just above, and are kept by the sweep */
+	/*
+	 * Everything open now, inherited fds included, lies at or below
+	 * max_fd: random fd numbers and the sweep stay above it. The pool's
+	 * fds go just above, and are kept by the sweep.
+	 */
+	f->max_fd = f->p2p;
+	dir = opendir("/proc/self/fd");
+	igt_assert(dir);
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.' && atoi(de->d_name) > f->max_fd)
+			f->max_fd = atoi(de->d_name);
+	closedir(dir);
 }
 
 static void fuzz_child(int idx, uint64_t seed, uint64_t calls,
@@ -594,9 +608,11 @@ void rel_fuzz(int p2p)
 	struct fuzz_report *rep;
 	uint64_t calls = 0, bad = 0;
 	struct stat st;
+	int status[16];
 	pid_t pid[16];
 	char why[256];
 	double t0 = p2pbuf_now();
+	off_t out0, out1;
 
 	igt_assert(nproc > 0 && nproc <= 16);
 	igt_info("fuzz: seed %llu, %ld calls in %d processes (P2PBUF_FUZZ_SEED, P2PBUF_FUZZ_CALLS, P2PBUF_FUZZ_PROCS)\n",
@@ -612,16 +628,27 @@ void rel_fuzz(int p2p)
 	igt_assert_eq(chmod("/dev/p2pbuf", (st.st_mode & 0777) | 0060), 0);
 
 	fflush(NULL);
+	out0 = lseek(STDOUT_FILENO, 0, SEEK_CUR);
 	for (int i = 0; i < nproc; i++) {
 		pid[i] = fork();
 		igt_assert(pid[i] >= 0);
 		if (pid[i] == 0)
 			fuzz_child(i, seed, total / nproc, &rep[i], i & 1);
 	}
+	for (int i = 0; i < nproc; i++)
+		igt_assert_eq(waitpid(pid[i], &status[i], 0), pid[i]);
+	/*
+	 * The children share stdout's file offset: no call of theirs may
+	 * have moved it. When stdout is a file (the test bed's results), a
+	 * random lseek there once left a hole that stalled the VM's copy of
+	 * the results.
+	 */
+	out1 = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+	if (out1 != out0 && out0 >= 0)
+		lseek(STDOUT_FILENO, out0, SEEK_SET);	/* the report goes on */
+	igt_assert_f(out0 == out1, "the fuzzer moved stdout's offset from %lld to %lld\n",
+		     (long long)out0, (long long)out1);
 	for (int i = 0; i < nproc; i++) {
-		int status;
-
-		igt_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
 		calls += rep[i].calls;
 		bad += rep[i].unexpected + rep[i].signals;
 		igt_info("fuzz process %d (%s): %llu calls, %llu allocations, %llu mmaps, %llu forks, %llu unexpected, %llu signals, exit %#x%s%s\n",
@@ -631,9 +658,9 @@ void rel_fuzz(int p2p)
 			 (unsigned long long)rep[i].maps,
 			 (unsigned long long)rep[i].forks,
 			 (unsigned long long)rep[i].unexpected,
-			 (unsigned long long)rep[i].signals, status,
+			 (unsigned long long)rep[i].signals, status[i],
 			 rep[i].msg[0] ? ": " : "", rep[i].msg);
-		if (!WIFEXITED(status) || WEXITSTATUS(status))
+		if (!WIFEXITED(status[i]) || WEXITSTATUS(status[i]))
 			bad++;
 		for (int e = 1; e < 140; e++)
 			if (rep[i].alloc_errno[e])
