@@ -327,6 +327,7 @@ def meta(args, raw, configs):
               "tools/testing/vm/README.md (2 NVMe with 16 MiB CMB and an ivshmem 128 MiB BAR "
               "under one x3130 switch, edu DMA engines, NVMe behind a second root port)",
         "total_wall_s": args.wall,
+        "lock_wait_s": args.waited,
         "configs": {},
     }
     for c in configs:
@@ -340,6 +341,7 @@ def meta(args, raw, configs):
                               "tinyconfig + tools/testing/vm/p2pbuf.config (KASAN, PROVE_LOCKING, "
                               "DMA_API_DEBUG, DMABUF_DEBUG; PCI_P2PDMA, DMABUF_MOVE_NOTIFY)"),
             "wall_s": rd_("wall_s.txt"),
+            "vm_s": rd_("host_s.txt"),
             "repeats": json.load(open(os.path.join(rd, "bench.json"))).get("repeats"),
         }
     return m
@@ -353,8 +355,11 @@ def write_md(path, m, rows, judged):
            "", f"VM: {m['vm']}.", ""]
     for c, cm in m["configs"].items():
         out.append(f"- `{c}`: kernel {cm['kernel']}; {cm['kernel_config']}; "
-                   f"{cm['repeats']} repeats; benchmarks ran {cm['wall_s']} s in the guest.")
-    out += ["", f"Whole `make bench`: {m['total_wall_s']} s.", "",
+                   f"{cm['repeats']} repeats; benchmarks ran {cm['wall_s']} s by the guest's clock, "
+                   f"the VM {cm.get('vm_s') or '?'} s from boot to power-off by the host's.")
+    out += ["", f"Whole `make bench`: {m['total_wall_s']} s (builds and both VMs"
+            + (f"; not counting {m['lock_wait_s']} s waiting for another user's VM" if m.get("lock_wait_s") else "")
+            + ").", "",
             "Every timing is a ratio against a baseline measured in the same VM run, given as "
             "median [min-max] over the repeats; counts are exact. Targets are judged on the "
             f"`{judged}` kernel; the test kernel's debug options (KASAN, lockdep, DMA-API debug) "
@@ -406,6 +411,7 @@ def main():
     ap.add_argument("--configs", required=True)
     ap.add_argument("--top", required=True)
     ap.add_argument("--wall", type=int, default=0)
+    ap.add_argument("--waited", type=int, default=0)
     ap.add_argument("--commit", default="", help="the commit the VMs ran (default: HEAD now)")
     ap.add_argument("--json", required=True)
     ap.add_argument("--md", required=True)
