@@ -13,7 +13,7 @@ n=0 fail=0
 ok() { n=$((n + 1)); if eval "$2"; then echo "ok $n $1"; else echo "not ok $n $1"; fail=1; fi; }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..8"
 mkdir -p "$tmp/add" && echo "marker-$$" >"$tmp/add/marker"
 out=$("$run" --no-build --add "$tmp/add" --results "$tmp/r1" -- \
 	sh -c 'cat /proc/version; cat marker; echo from-guest > /results/note; exit 7' 2>"$tmp/err1")
@@ -28,4 +28,17 @@ ok "stock-kernel-version" '[[ "$out" == "Linux version ${STOCK_ABI} "* ]] && [ $
 out=$("$run" --no-build --timeout 20 --results "$tmp/r3" -- sleep 600 2>"$tmp/err3")
 rc=$?
 ok "timeout-bounds-the-run" '[ $rc = 124 ]'
+# a 64 GiB sparse results file is cut in the guest, and the copy completes
+out=$("$run" --no-build --timeout 240 --results "$tmp/r4" -- sh -c \
+	'echo before-hole > /results/huge.txt; truncate -s 64G /results/huge.txt;
+	 echo after-hole >> /results/huge.txt; echo small > /results/small.txt' 2>"$tmp/err4")
+rc=$?
+ok "oversized-results-file-is-cut" '[ $rc = 0 ] && [ "$(stat -c %s "$tmp/r4/huge.txt")" -lt 2097152 ] &&
+	grep -q "^before-hole" "$tmp/r4/huge.txt" &&
+	grep -aq "^Subtest results-file-size: FAIL" "$tmp/r4/huge.txt" && grep -qx small "$tmp/r4/small.txt"'
+# a copy cut short (the guest powers off mid-copy) fails the run, even at exit 0
+out=$("$run" --no-build --timeout 120 --results "$tmp/r5" -- sh -c \
+	'echo partial > /dev/ttyS2; echo "P2PBUF-EXIT 0" > /dev/ttyS1; sync; poweroff -f' 2>"$tmp/err5")
+rc=$?
+ok "cut-results-copy-fails-the-run" '[ $rc = 126 ] && grep -q "cut short" "$tmp/err5"'
 exit $fail
