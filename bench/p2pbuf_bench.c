@@ -718,6 +718,19 @@ static double list_loop(int n)
 	return (double)(now_ns() - t) / n;
 }
 
+/* the cheapest call there is: LIST with count 0 only counts (one syscall) */
+static double syscall_loop(int n)
+{
+	uint64_t t = now_ns();
+
+	for (int i = 0; i < n; i++) {
+		struct p2pbuf_list l = { 0 };
+
+		ioctl(p2pfd, P2PBUF_IOC_LIST, &l);
+	}
+	return (double)(now_ns() - t) / n;
+}
+
 static double path_loop(int n)
 {
 	struct p2pbuf_path_info info;
@@ -754,7 +767,7 @@ static int providers_up_to(int want)
 
 static void bench_list(int want)
 {
-	double l[64], p[64], a[64];
+	double l[64], p[64], a[64], sc[64];
 	char key[32];
 	int err = 0, have = providers_up_to(want);
 
@@ -762,6 +775,7 @@ static void bench_list(int want)
 		l[r] = list_loop(500);
 		p[r] = path_loop(500);
 		a[r] = alloc_loop(bar_prov, 4096, 500, &err);
+		sc[r] = syscall_loop(500);
 	}
 	snprintf(key, sizeof(key), "list/%d", want);
 	if (err) {
@@ -774,6 +788,7 @@ static void bench_list(int want)
 	jarr("list_ns", l, repeats);
 	jarr("path_ns", p, repeats);
 	jarr("alloc_close_ns", a, repeats);
+	jarr("syscall_ns", sc, repeats);
 	json_first = false;
 	putchar('}');
 }
