@@ -40,5 +40,5 @@ ok "oversized-results-file-is-cut" '[ $rc = 0 ] && [ "$(stat -c %s "$tmp/r4/huge
 out=$("$run" --no-build --timeout 120 --results "$tmp/r5" -- sh -c \
 	'echo partial > /dev/ttyS2; echo "P2PBUF-EXIT 0" > /dev/ttyS1; sync; poweroff -f' 2>"$tmp/err5")
 rc=$?
-ok "cut-results-copy-fails-the-run" '[ $rc = 126 ] && grep -q "cut short" "$tmp/err5"'
+ok "cut-results-copy-fails-the-run" '[ $rc = 4 ] && grep -q "cut short" "$tmp/err5"'
 exit $fail
