@@ -46,6 +46,24 @@
 
 static int repeats = 11;
 static bool quiet;
+/* -s: a comma-separated list of sections to run (profiling); all if NULL */
+static const char *only;
+/* -m: the map figures at this size only (profiling); all if 0 */
+static uint64_t map_only;
+
+static bool want(const char *section)
+{
+	size_t n = strlen(section);
+
+	for (const char *p = only; p; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (!strncmp(p, section, n) && (p[n] == ',' || !p[n]))
+			return true;
+	}
+	return !only;
+}
+
 static struct p2pbuf_ctx *ctx;
 static int p2pfd, ti = -1, udmabuf_dev = -1;
 static uint32_t bar_prov, cmb_prov;	/* ivshmem BAR and nvme1's p2pmem */
@@ -978,11 +996,15 @@ int main(int argc, char **argv)
 	struct p2pbuf_ti_bench info = { .op = P2PBUF_TI_BENCH_INFO };
 	int opt;
 
-	while ((opt = getopt(argc, argv, "r:q")) != -1) {
+	while ((opt = getopt(argc, argv, "r:qs:m:")) != -1) {
 		if (opt == 'r')
 			repeats = atoi(optarg);
 		else if (opt == 'q')
 			quiet = true;
+		else if (opt == 's')
+			only = optarg;
+		else if (opt == 'm')
+			map_only = strtoull(optarg, NULL, 0);
 	}
 	if (repeats < 1 || repeats > 64)
 		repeats = 11;
@@ -1013,44 +1035,63 @@ int main(int argc, char **argv)
 	jraw("providers_at_start", "%d", provider_count());
 	jraw("has_cmb", "%s", cmb_prov ? "true" : "false");
 
-	note("map\n");
-	for (unsigned int i = 0; i < 3; i++) {
-		bench_map("map", bar_prov, map_sizes[i], &edu, false);
-		bench_map("map", bar_prov, map_sizes[i], &nvme, false);
-	}
-	note("cmb\n");
-	for (unsigned int i = 0; i < 3; i++) {
-		if (!cmb_prov) {
-			char key[64];
-
-			snprintf(key, sizeof(key), "cmb/nvme/%llu",
-				 (unsigned long long)cmb_sizes[i]);
-			jraw(key, "{\"error\": \"no p2pmem provider in this kernel\"}");
-			continue;
+	if (want("map")) {
+		note("map\n");
+		for (unsigned int i = 0; i < 3; i++) {
+			if (map_only && map_sizes[i] != map_only)
+				continue;
+			bench_map("map", bar_prov, map_sizes[i], &edu, false);
+			bench_map("map", bar_prov, map_sizes[i], &nvme, false);
 		}
-		/*
-		 * NVMe only: upstream's sgl is one entry, which a 64 KiB-segment
-		 * importer (edu) could not take past 64 KiB (DMA-API debug
-		 * says so); p2pbuf splits at the importer's limit.
-		 */
-		bench_map("cmb", cmb_prov, cmb_sizes[i], &nvme, true);
 	}
-	note("alloc\n");
-	for (unsigned int i = 0; i < 4; i++)
-		bench_alloc(alloc_sizes[i]);
-	note("kmem\n");
-	bench_kmem(4 * KiB);
-	bench_kmem(128 * KiB);
-	bench_kmem_register();
-	note("handoff\n");
-	bench_handoff();
-	note("frag\n");
-	bench_frag();
-	note("storage\n");
-	bench_storage();
-	note("list\n");
-	bench_list(3);
-	bench_list(64);
+	if (want("cmb")) {
+		note("cmb\n");
+		for (unsigned int i = 0; i < 3; i++) {
+			if (!cmb_prov) {
+				char key[64];
+
+				snprintf(key, sizeof(key), "cmb/nvme/%llu",
+					 (unsigned long long)cmb_sizes[i]);
+				jraw(key, "{\"error\": \"no p2pmem provider in this kernel\"}");
+				continue;
+			}
+			/*
+			 * NVMe only: upstream's sgl is one entry, which a 64
+			 * KiB-segment importer (edu) could not take past 64 KiB
+			 * (DMA-API debug says so); p2pbuf splits at the
+			 * importer's limit.
+			 */
+			bench_map("cmb", cmb_prov, cmb_sizes[i], &nvme, true);
+		}
+	}
+	if (want("alloc")) {
+		note("alloc\n");
+		for (unsigned int i = 0; i < 4; i++)
+			bench_alloc(alloc_sizes[i]);
+	}
+	if (want("kmem")) {
+		note("kmem\n");
+		bench_kmem(4 * KiB);
+		bench_kmem(128 * KiB);
+		bench_kmem_register();
+	}
+	if (want("handoff")) {
+		note("handoff\n");
+		bench_handoff();
+	}
+	if (want("frag")) {
+		note("frag\n");
+		bench_frag();
+	}
+	if (want("storage")) {
+		note("storage\n");
+		bench_storage();
+	}
+	if (want("list")) {
+		note("list\n");
+		bench_list(3);
+		bench_list(64);
+	}
 	{
 		struct p2pbuf_ti_bench u = { .op = P2PBUF_TI_BENCH_UNREGISTER };
 
