@@ -148,12 +148,13 @@ u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov)
 
 /*
  * Zero a new chunk, so that nobody reads what the previous user of the range
- * left there: BAR memory through a temporary mapping of the piece
- * (write-combined if the BAR is prefetchable, uncached otherwise), p2pmem
- * through the P2PDMA core's kernel address. A piece at a time under the
- * provider's lock: once unregister has marked the provider gone, its driver
- * may give the BAR up, and nothing may write there any more; LIST and
- * allocations wait for one piece at most.
+ * left there: a page-less BAR through the provider's mapping (write-combined
+ * if the BAR is prefetchable, uncached otherwise; a temporary one of the
+ * piece if the registration could not map the region), p2pmem through the
+ * P2PDMA core's kernel address. A piece at a time under the provider's
+ * lock: once unregister has marked the provider gone, its driver may give
+ * the BAR up, and nothing may write there any more; LIST and allocations
+ * wait for one piece at most.
  */
 static int p2pbuf_chunk_clear(struct p2pbuf_chunk *chunk)
 {
@@ -171,13 +172,16 @@ static int p2pbuf_chunk_clear(struct p2pbuf_chunk *chunk)
 		} else if (p2pbuf_has_pages(prov)) {
 			memset_io((void __force __iomem *)chunk->kaddr + off, 0,
 				  len);
+		} else if (prov->cpu_va) {
+			memset_io(prov->cpu_va + chunk->offset + off, 0, len);
+			/* WC: the zeroes reach the BAR before any DMA */
+			wmb();
 		} else {
 			phys = prov->phys + chunk->offset + off;
 			va = prov->prefetchable ? ioremap_wc(phys, len) :
 						  ioremap(phys, len);
 			if (va) {
 				memset_io(va, 0, len);
-				/* WC: the zeroes reach the BAR before any DMA */
 				wmb();
 				iounmap(va);
 			} else {

@@ -100,6 +100,11 @@ struct p2pbuf_verdicts {
  * @prefetchable: P2PBUF_KIND_BAR: the BAR is prefetchable, so the CPU may
  *	map it write-combined; otherwise it maps uncached
  * @wc_reserved: a write-combining memtype is reserved for the region
+ * @cpu_va: a page-less BAR region's kernel mapping (write-combined when
+ *	@prefetchable), through which new chunks are cleared; mapped at
+ *	registration, taken under @lock and unmapped by unregister once @gone
+ *	is set; NULL when it could not be mapped (each clear then maps its
+ *	piece)
  * @region: free ranges of the region (P2PBUF_KIND_BAR), under @lock
  * @pages: P2PBUF_KIND_BAR registered with P2PBUF_REGISTER_PAGES: the
  *	region is P2PDMA pages, all of it taken from the P2PDMA pool at
@@ -134,6 +139,7 @@ struct p2pbuf_provider {
 	bool published;
 	bool prefetchable;
 	bool wc_reserved;
+	void __iomem *cpu_va;
 	struct p2pbuf_region *region;
 	bool pages;
 	void *kaddr;

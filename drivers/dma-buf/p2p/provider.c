@@ -128,6 +128,31 @@ static void p2pbuf_provider_give_pages(struct p2pbuf_provider *prov)
 #endif
 }
 
+/*
+ * The kernel's view of a page-less region, for clearing new chunks: one
+ * mapping for the provider's life instead of one per clear, whose unmap
+ * would flush every CPU's TLB. An aligned region maps with 2 MiB or 1 GiB
+ * entries (a few KiB of page table per GiB). When it cannot be mapped,
+ * @cpu_va stays NULL and each clear maps its piece.
+ */
+static void p2pbuf_provider_map_cpu(struct p2pbuf_provider *prov)
+{
+	prov->cpu_va = prov->prefetchable ? ioremap_wc(prov->phys, prov->size) :
+					    ioremap(prov->phys, prov->size);
+}
+
+static void p2pbuf_provider_unmap_cpu(struct p2pbuf_provider *prov)
+{
+	void __iomem *va;
+
+	mutex_lock(&prov->lock);
+	va = prov->cpu_va;
+	prov->cpu_va = NULL;
+	mutex_unlock(&prov->lock);
+	if (va)
+		iounmap(va);
+}
+
 /**
  * p2pbuf_provider_register_flags - lend a BAR region out as dma-bufs
  * @pdev: the PCI device, enabled, whose driver owns the BAR
@@ -215,6 +240,8 @@ p2pbuf_provider_register_flags(struct pci_dev *pdev, int bar, u64 offset,
 		 */
 		prov->wc_reserved = true;
 	}
+	if (!prov->pages)
+		p2pbuf_provider_map_cpu(prov);
 
 	ret = p2pbuf_provider_add(prov);
 	if (ret)
@@ -226,6 +253,7 @@ p2pbuf_provider_register_flags(struct pci_dev *pdev, int bar, u64 offset,
 	return prov;
 
 err_memtype:
+	p2pbuf_provider_unmap_cpu(prov);
 	if (prov->wc_reserved)
 		arch_io_free_memtype_wc(prov->phys, size);
 	p2pbuf_provider_give_pages(prov);
@@ -326,6 +354,8 @@ void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 		strscpy(prov->reason, "removed, waiting for its importers",
 			sizeof(prov->reason));
 	mutex_unlock(&prov->lock);
+	/* nothing clears through it any more: the lock orders that */
+	p2pbuf_provider_unmap_cpu(prov);
 	if (!first) {
 		/* another unregister runs (or ran): it is a barrier too */
 		wait_for_completion_state(&prov->unregistered, TASK_IDLE);
