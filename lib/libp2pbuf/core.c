@@ -101,10 +101,10 @@ P2PBUF_EXPORT int p2pbuf_ctx_fd(const struct p2pbuf_ctx *ctx)
 	return ctx->fd;
 }
 
+/* @p comes zeroed (calloc) */
 static void provider_from_uapi(struct p2pbuf_provider *p,
 			       const struct p2pbuf_provider_info *u)
 {
-	memset(p, 0, sizeof(*p));
 	p->id = u->id;
 	p->kind = u->kind;
 	p->flags = u->flags;

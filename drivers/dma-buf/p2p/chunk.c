@@ -69,6 +69,7 @@ struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
 	mutex_init(&prov->lock);
 	spin_lock_init(&prov->vcache_lock);
 	INIT_LIST_HEAD(&prov->buffers);
+	INIT_LIST_HEAD(&prov->listed);
 	init_completion(&prov->unregistered);
 	prov->kind = kind;
 	prov->pdev = pci_dev_get(pdev);

@@ -120,6 +120,8 @@ struct p2pbuf_verdicts {
  *	unregister waits for it
  * @allocated: bytes allocated through p2pbuf
  * @buffers: exported buffers (struct p2pbuf_buffer.node)
+ * @listed: in the registry's list, in id order (under the registry lock):
+ *	what LIST walks
  * @reason: why it is not available
  * @vcache_lock: protects @vcache and @vcache_next
  * @vcache: verdicts of the importers seen last (verdict.c)
@@ -148,6 +150,7 @@ struct p2pbuf_provider {
 	struct completion unregistered;
 	u64 allocated;
 	struct list_head buffers;
+	struct list_head listed;
 	char reason[P2PBUF_REASON_LEN];
 	spinlock_t vcache_lock;	/* @vcache, @vcache_next */
 	struct p2pbuf_verdicts vcache[P2PBUF_VCACHE];

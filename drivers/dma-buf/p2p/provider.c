@@ -50,9 +50,15 @@ module_param_named(revoke_timeout_ms, p2pbuf_revoke_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(revoke_timeout_ms,
 		 "While a removal waits for importers, warn every so many ms (default: 5000)");
 
-/* protects p2pbuf_providers; taken before any provider's lock */
+/*
+ * Protects the registry: the id -> provider map, and the same providers in
+ * id order with their count, which LIST walks without a lookup per entry.
+ * Taken before any provider's lock.
+ */
 static DEFINE_MUTEX(p2pbuf_registry_lock);
 static DEFINE_XARRAY_ALLOC1(p2pbuf_providers);
+static LIST_HEAD(p2pbuf_listed);
+static unsigned int p2pbuf_nr_listed;
 static u32 p2pbuf_next_id;	/* ids are not reused soon: cyclic */
 
 /**
@@ -78,11 +84,24 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_id, P2PBUF_NS);
  */
 int p2pbuf_provider_add(struct p2pbuf_provider *prov)
 {
+	struct list_head *after = &p2pbuf_listed;
+	struct p2pbuf_provider *p;
 	int ret;
 
 	mutex_lock(&p2pbuf_registry_lock);
 	ret = xa_alloc_cyclic(&p2pbuf_providers, &prov->id, prov, xa_limit_31b,
 			      &p2pbuf_next_id, GFP_KERNEL);
+	if (ret >= 0) {
+		/* the newest id is the largest until the ids wrap */
+		list_for_each_entry_reverse(p, &p2pbuf_listed, listed) {
+			if (p->id < prov->id) {
+				after = &p->listed;
+				break;
+			}
+		}
+		list_add(&prov->listed, after);
+		WRITE_ONCE(p2pbuf_nr_listed, p2pbuf_nr_listed + 1);
+	}
 	mutex_unlock(&p2pbuf_registry_lock);
 	return ret < 0 ? ret : 0;
 }
@@ -372,6 +391,8 @@ void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 	 */
 	mutex_lock(&p2pbuf_registry_lock);
 	xa_erase(&p2pbuf_providers, prov->id);
+	list_del(&prov->listed);
+	WRITE_ONCE(p2pbuf_nr_listed, p2pbuf_nr_listed - 1);
 	mutex_unlock(&p2pbuf_registry_lock);
 
 	if (prov->wc_reserved) {
@@ -445,44 +466,33 @@ void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
  */
 int p2pbuf_provider_count(void)
 {
-	struct p2pbuf_provider *prov;
-	unsigned long id;
-	int n = 0;
-
-	mutex_lock(&p2pbuf_registry_lock);
-	xa_for_each(&p2pbuf_providers, id, prov)
-		n++;
-	mutex_unlock(&p2pbuf_registry_lock);
-	return n;
+	/* a count is stale once returned anyway: no lock */
+	return READ_ONCE(p2pbuf_nr_listed);
 }
 
 /**
  * p2pbuf_provider_snapshot - describe every registered provider
  * @infos: output: an array to kvfree(), or NULL when there are none
  *
- * Return: the number of entries, or a negative errno.
+ * Return: the number of entries, in id order, or a negative errno.
  */
 int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos)
 {
 	struct p2pbuf_provider *prov;
-	unsigned long id;
-	int n = 0, i = 0;
+	int n, i = 0;
 
 	*infos = NULL;
 	mutex_lock(&p2pbuf_registry_lock);
-	xa_for_each(&p2pbuf_providers, id, prov)
-		n++;
+	n = p2pbuf_nr_listed;
 	if (n) {
-		*infos = kvcalloc(n, sizeof(**infos), GFP_KERNEL);
+		/* each entry is written whole: no need to zero it first */
+		*infos = kvmalloc_array(n, sizeof(**infos), GFP_KERNEL);
 		if (!*infos) {
 			mutex_unlock(&p2pbuf_registry_lock);
 			return -ENOMEM;
 		}
-		xa_for_each(&p2pbuf_providers, id, prov) {
-			if (i == n)
-				break;
+		list_for_each_entry(prov, &p2pbuf_listed, listed)
 			p2pbuf_provider_fill_info(prov, &(*infos)[i++]);
-		}
 	}
 	mutex_unlock(&p2pbuf_registry_lock);
 	return i;

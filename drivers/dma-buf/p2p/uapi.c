@@ -87,14 +87,23 @@ static int p2pbuf_ioc_list(struct file *file, void __user *uarg,
 
 	dst = u64_to_user_ptr(arg.entries);
 	copy = min_t(size_t, arg.entry_size, sizeof(*infos));
-	for (i = 0; i < n && i < arg.count; i++) {
-		if (copy_to_user(dst, &infos[i], copy) ||
-		    (arg.entry_size > copy &&
-		     clear_user(dst + copy, arg.entry_size - copy))) {
+	if (arg.entry_size == sizeof(*infos)) {
+		/* the caller's layout is the kernel's (the usual case): one copy */
+		if (copy_to_user(dst, infos,
+				 min_t(u32, n, arg.count) * sizeof(*infos))) {
 			ret = -EFAULT;
 			goto out;
 		}
-		dst += arg.entry_size;
+	} else {
+		for (i = 0; i < n && i < arg.count; i++) {
+			if (copy_to_user(dst, &infos[i], copy) ||
+			    (arg.entry_size > copy &&
+			     clear_user(dst + copy, arg.entry_size - copy))) {
+				ret = -EFAULT;
+				goto out;
+			}
+			dst += arg.entry_size;
+		}
 	}
 	arg.count = n;
 	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg))))

@@ -182,6 +182,80 @@ TEST_F(p2pbuf, list_count_only)
 	EXPECT_LE(1, l.count);
 }
 
+/*
+ * The three ways to read the list agree: the caller's layout (one copy), a
+ * longer entry (copied one by one, the tail zeroed) and the shortest one
+ * accepted; entries come in id order, and an array one short of the count
+ * gets exactly what fits.
+ */
+TEST_F(p2pbuf, list_layouts_agree)
+{
+	enum { EXTRA = 64 };
+	static struct p2pbuf_provider_info p[MAX_PROV + 1];
+	static unsigned char wide[MAX_PROV][sizeof(p[0]) + EXTRA];
+	const size_t shortest = offsetof(struct p2pbuf_provider_info, reserved);
+	struct p2pbuf_list l = { 0 };
+	unsigned int n, i, b;
+
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	n = l.count;
+	ASSERT_LE(1, n);
+	ASSERT_GE(MAX_PROV, n);
+
+	memset(p, 0xab, sizeof(p));
+	l = (struct p2pbuf_list){ .count = n, .entry_size = sizeof(p[0]),
+				  .entries = (uintptr_t)p };
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	ASSERT_EQ(n, l.count);
+	for (i = 0; i < n; i++) {
+		EXPECT_NE(0, p[i].name[0]);
+		if (i)
+			EXPECT_LT(p[i - 1].id, p[i].id);
+	}
+	/* nothing past the count the caller gave */
+	EXPECT_EQ(0xab, ((unsigned char *)&p[n])[0]);
+
+	memset(wide, 0xff, sizeof(wide));
+	l = (struct p2pbuf_list){ .count = n, .entry_size = sizeof(wide[0]),
+				  .entries = (uintptr_t)wide };
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	ASSERT_EQ(n, l.count);
+	for (i = 0; i < n; i++) {
+		struct p2pbuf_provider_info *w = (void *)wide[i];
+
+		EXPECT_EQ(p[i].id, w->id);
+		EXPECT_EQ(0, strcmp(p[i].name, w->name));
+		EXPECT_EQ(p[i].size, w->size);
+		for (b = sizeof(p[0]); b < sizeof(wide[0]); b++)
+			ASSERT_EQ(0, wide[i][b]) TH_LOG("entry %u byte %u", i, b);
+	}
+
+	memset(wide, 0xff, sizeof(wide));
+	l = (struct p2pbuf_list){ .count = n, .entry_size = shortest,
+				  .entries = (uintptr_t)wide };
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	ASSERT_EQ(n, l.count);
+	for (i = 0; i < n; i++) {
+		struct p2pbuf_provider_info w;
+
+		memcpy(&w, (unsigned char *)wide + i * shortest, shortest);
+		EXPECT_EQ(p[i].id, w.id);
+		EXPECT_EQ(0, strcmp(p[i].name, w.name));
+	}
+	/* the byte after the last short entry is the caller's */
+	EXPECT_EQ(0xff, ((unsigned char *)wide)[n * shortest]);
+
+	if (n < 2)
+		return;
+	memset(p, 0xab, sizeof(p));
+	l = (struct p2pbuf_list){ .count = n - 1, .entry_size = sizeof(p[0]),
+				  .entries = (uintptr_t)p };
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	EXPECT_EQ(n, l.count);
+	EXPECT_NE(0xabababab, p[n - 2].id);
+	EXPECT_EQ(0xabababab, p[n - 1].id);
+}
+
 TEST_F(p2pbuf, list_short_and_long_struct)
 {
 	struct p2pbuf_provider_info p[MAX_PROV];
