@@ -9,6 +9,15 @@
  *	buffer with the importer, its map type and its sg entries; after
  *	detach the attachment is gone, after close the buffer is gone.
  *
+ * SUBTEST: slab-caches-per-buffer
+ * Description: a buffer's own kernel memory is one object of the
+ *	p2pbuf_buffer cache and one of p2pbuf_chunk, which /proc/slabinfo
+ *	names: together at most 256 bytes on a kernel without lockdep (the
+ *	kernel memory budget of issue 12), and 256 live buffers add objects to each (at least half as
+ *	many: slabinfo counts per-CPU slabs whole).
+ *	Skips before 6.5, where SLAB_NO_MERGE is missing and the caches may be
+ *	merged into others.
+ *
  * SUBTEST: trace-events
  * Description: p2pbuf_attach, p2pbuf_map, p2pbuf_unmap and p2pbuf_revoke
  *	fire for a buffer that is attached, mapped, unmapped and then revoked
@@ -46,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,6 +153,72 @@ static void test_debugfs(void)
 	close(buf);
 	igt_assert_f(buffer_section(ino, section, sizeof(section)) < 0,
 		     "buffer %lu still listed after close\n", ino);
+}
+
+/* a cache's line of /proc/slabinfo: active objects and object size */
+static bool slab_cache(const char *name, long *active, long *objsize)
+{
+	char line[512], cache[128];
+	long num;
+	bool found = false;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	igt_require_f(f, "/proc/slabinfo: %s\n", strerror(errno));
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%127s %ld %ld %ld", cache, active, &num,
+			       objsize) == 4 && !strcmp(cache, name);
+	fclose(f);
+	return found;
+}
+
+#define SLAB_BUFFERS	256
+
+static void test_slab_caches(void)
+{
+	static int fds[SLAB_BUFFERS];
+	long buf0, chunk0, buf1, chunk1, bsize, csize;
+	struct p2pbuf_provider_info gpu;
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	igt_assert_eq(uname(&u), 0);
+	sscanf(u.release, "%d.%d", &major, &minor);
+	if (!slab_cache("p2pbuf_buffer", &buf0, &bsize))
+		igt_require_f(major > 6 || (major == 6 && minor >= 5),
+			      "kernel %s: no SLAB_NO_MERGE before 6.5, p2pbuf's caches may be merged into others\n",
+			      u.release);
+	igt_assert_f(slab_cache("p2pbuf_buffer", &buf0, &bsize) &&
+		     slab_cache("p2pbuf_chunk", &chunk0, &csize),
+		     "no p2pbuf_buffer or p2pbuf_chunk cache in /proc/slabinfo\n");
+	igt_info("p2pbuf_buffer %ld B + p2pbuf_chunk %ld B per buffer\n",
+		 bsize, csize);
+	/* lockdep and KASAN grow every lock and object: budget without them */
+	if (access("/proc/lockdep", F_OK))
+		igt_assert_f(bsize + csize <= 256,
+			     "a buffer's own objects take %ld B, over the 256 B budget\n",
+			     bsize + csize);
+	else
+		igt_info("a debug kernel (lockdep): the 256 B budget is not checked\n");
+
+	get_ivshmem(&gpu);
+	for (int i = 0; i < SLAB_BUFFERS; i++) {
+		fds[i] = p2pbuf_alloc_rw(p2p, gpu.id, 4096, NULL);
+		igt_assert_f(fds[i] >= 0, "buffer %d: %s\n", i, strerror(-fds[i]));
+	}
+	igt_assert(slab_cache("p2pbuf_buffer", &buf1, &bsize) &&
+		   slab_cache("p2pbuf_chunk", &chunk1, &csize));
+	for (int i = 0; i < SLAB_BUFFERS; i++)
+		close(fds[i]);
+	igt_info("active objects: p2pbuf_buffer %ld -> %ld, p2pbuf_chunk %ld -> %ld\n",
+		 buf0, buf1, chunk0, chunk1);
+	/*
+	 * slabinfo counts the free objects of per-CPU slabs as active, so the
+	 * first new buffers may add nothing: half is the bound
+	 */
+	igt_assert_f(buf1 - buf0 >= SLAB_BUFFERS / 2 &&
+		     chunk1 - chunk0 >= SLAB_BUFFERS / 2,
+		     "%d buffers added %ld buffer and %ld chunk objects\n",
+		     SLAB_BUFFERS, buf1 - buf0, chunk1 - chunk0);
 }
 
 static void rebind_ivshmem(const char *driver)
@@ -629,6 +705,10 @@ igt_main
 	igt_describe("debugfs lists each buffer with its importers, map type and sg entries.");
 	igt_subtest("debugfs-lists-attachments")
 		test_debugfs();
+
+	igt_describe("A buffer's own memory is one object each of two named caches, within 256 B.");
+	igt_subtest("slab-caches-per-buffer")
+		test_slab_caches();
 
 	igt_describe("attach, map, unmap and revoke trace events fire for the buffer.");
 	igt_subtest("trace-events")

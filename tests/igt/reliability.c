@@ -1055,8 +1055,15 @@ static int count_splats(void)
 	return n;
 }
 
-/* kmemleak objects with p2pbuf in their backtrace, or -1 without kmemleak */
-static int count_leaks(void)
+/*
+ * kmemleak objects with p2pbuf in their backtrace, or -1 without kmemleak.
+ * One kind is the kernel's, counted in @slab_names instead: when fail-nth
+ * fails an allocation inside the sysfs registration of p2pbuf's slab caches
+ * (module load), SLUB 6.12 leaks the kobject name it had just set; upstream
+ * fixed that in 2420baa8e046 ("mm/slab: Allow cache creation to proceed
+ * even if sysfs registration fails").
+ */
+static int count_leaks(int *slab_names)
 {
 	static char text[1 << 18];
 	ssize_t len = 0, r;
@@ -1079,7 +1086,10 @@ static int count_leaks(void)
 
 		if (next)
 			*next = 0;
-		if (strstr(o, "p2pbuf"))
+		if (strstr(o, "sysfs_slab_add") &&
+		    strstr(o, "kobject_set_name_vargs"))
+			(*slab_names)++;
+		else if (strstr(o, "p2pbuf"))
 			n++;
 		if (next)
 			*next = save;
@@ -1090,7 +1100,8 @@ static int count_leaks(void)
 
 static void test_figures(void)
 {
-	int splats = count_splats(), leaks = count_leaks();
+	int slab_names = 0, splats = count_splats();
+	int leaks = count_leaks(&slab_names);
 
 	igt_info("reliability: fuzzed=%llu fail-nth=%llu unplug-cycles=%u unload-cycles=%u stress=%ux%us overlaps=%u corruptions=%u leaks=%s%d splats=%d\n",
 		 (unsigned long long)rel_fig.fuzzed,
@@ -1099,6 +1110,9 @@ static void test_figures(void)
 		 rel_fig.stress_seconds, rel_fig.overlaps, rel_fig.corruptions,
 		 leaks < 0 ? "n/a(no kmemleak)," : "", leaks < 0 ? 0 : leaks,
 		 splats);
+	if (slab_names)
+		igt_info("not counted: %d slab cache names the kernel leaked when fail-nth failed their sysfs registration (SLUB before 2420baa8e046)\n",
+			 slab_names);
 	igt_assert_f(!rel_fig.overlaps && !rel_fig.corruptions && leaks <= 0 &&
 		     splats == 0, "see the figures line\n");
 }

@@ -50,6 +50,24 @@ void p2pbuf_provider_put(struct p2pbuf_provider *prov)
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_put, P2PBUF_NS);
 
+/*
+ * Chunks and buffers (exporter.c) are allocated per ioctl: caches of their
+ * own, not rounded up to a kmalloc size, and shown by name in slabinfo.
+ */
+static struct kmem_cache *p2pbuf_chunk_cache;
+
+int p2pbuf_chunk_cache_init(void)
+{
+	p2pbuf_chunk_cache = KMEM_CACHE(p2pbuf_chunk, SLAB_NO_MERGE);
+	return p2pbuf_chunk_cache ? 0 : -ENOMEM;
+}
+
+/* once every chunk is freed: after p2pbuf_deferred_drain() */
+void p2pbuf_chunk_cache_exit(void)
+{
+	kmem_cache_destroy(p2pbuf_chunk_cache);
+}
+
 /**
  * p2pbuf_provider_new - a provider object, not registered yet
  * @pdev: the PCI device (a reference is taken)
@@ -71,6 +89,7 @@ struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
 	INIT_LIST_HEAD(&prov->buffers);
 	INIT_LIST_HEAD(&prov->listed);
 	init_completion(&prov->unregistered);
+	init_waitqueue_head(&prov->unmap_wq);
 	prov->kind = kind;
 	prov->pdev = pci_dev_get(pdev);
 	return prov;
@@ -235,7 +254,7 @@ struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
 		      end > prov->size))
 		return ERR_PTR(-EINVAL);
 
-	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
+	chunk = kmem_cache_zalloc(p2pbuf_chunk_cache, GFP_KERNEL);
 	if (!chunk)
 		return ERR_PTR(-ENOMEM);
 
@@ -307,7 +326,7 @@ struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
 
 err_unlock:
 	mutex_unlock(&prov->lock);
-	kfree(chunk);
+	kmem_cache_free(p2pbuf_chunk_cache, chunk);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_alloc, P2PBUF_NS);
@@ -534,6 +553,6 @@ void p2pbuf_chunk_free(struct p2pbuf_chunk *chunk)
 	p2pbuf_chunk_release_memory(chunk);
 	mutex_unlock(&prov->lock);
 	p2pbuf_provider_put(prov);
-	kfree(chunk);
+	kmem_cache_free(p2pbuf_chunk_cache, chunk);
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_chunk_free, P2PBUF_NS);

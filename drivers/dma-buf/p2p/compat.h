@@ -15,6 +15,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 
 /**
@@ -32,6 +33,9 @@
  *   on every kernel.
  * - 6.7 added get_file_active(); 6.3 added vm_flags_set(); 6.2 added
  *   FOLL_PCI_P2PDMA. They are defined here for older kernels.
+ * - 6.5 added SLAB_NO_MERGE, which keeps p2pbuf's slab caches apart so
+ *   that /proc/slabinfo shows them by name; before it the flag is 0 and
+ *   they may share a cache of their size, listed under its name.
  *
  * The dma-buf locking p2pbuf relies on is the same on 6.1 as on later
  * kernels (read in Debian's 6.1 and 6.12 drivers/dma-buf/dma-buf.c): for a
@@ -86,6 +90,10 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags &= ~flags;
 }
+#endif
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+#define SLAB_NO_MERGE	0
 #endif
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)

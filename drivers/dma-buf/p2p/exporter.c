@@ -58,6 +58,20 @@
 /* protects p2pbuf_buffers, the list p2pbuf_exporter_show() walks */
 static DEFINE_MUTEX(p2pbuf_buffers_lock);
 static LIST_HEAD(p2pbuf_buffers);
+/* one per dma-buf: a cache of its own, as chunks have (chunk.c) */
+static struct kmem_cache *p2pbuf_buffer_cache;
+
+int p2pbuf_exporter_init(void)
+{
+	p2pbuf_buffer_cache = KMEM_CACHE(p2pbuf_buffer, SLAB_NO_MERGE);
+	return p2pbuf_buffer_cache ? 0 : -ENOMEM;
+}
+
+/* once no dma-buf is left: each holds a reference to the module */
+void p2pbuf_exporter_exit(void)
+{
+	kmem_cache_destroy(p2pbuf_buffer_cache);
+}
 
 /**
  * struct p2pbuf_mapping - one sg table handed to an importer
@@ -81,8 +95,38 @@ struct p2pbuf_mapping {
 };
 
 /*
- * Record why @buf was refused to @dev (BUF_INFO's last_refusal) and log it:
- * once per buffer and reason, and at most DEFAULT_RATELIMIT_BURST lines per
+ * Keep @reason as @buf's last refusal (BUF_INFO's last_refusal); its room is
+ * allocated by the first refusal, so that buffers never refused do not
+ * carry it. Out of memory, the reason is not kept; it is still logged.
+ * Return: true the first time @bit (an enum p2pbuf_reason; -1: none, and
+ * false) is noted.
+ */
+static bool p2pbuf_note_refusal(struct p2pbuf_buffer *buf, const char *reason,
+				int bit)
+{
+	char *room = NULL;
+	bool first = false;
+
+	/* set once, from NULL, under @lock */
+	if (!READ_ONCE(buf->last_refusal))
+		room = kmalloc(P2PBUF_REASON_LEN, GFP_KERNEL);
+	spin_lock(&buf->lock);
+	if (!buf->last_refusal && room) {
+		WRITE_ONCE(buf->last_refusal, room);
+		room = NULL;
+	}
+	if (buf->last_refusal)
+		strscpy(buf->last_refusal, reason, P2PBUF_REASON_LEN);
+	if (bit >= 0)
+		first = !__test_and_set_bit(bit, &buf->logged);
+	spin_unlock(&buf->lock);
+	kfree(room);
+	return first;
+}
+
+/*
+ * Record why @buf was refused to @dev and log it: once per buffer and
+ * reason, and at most DEFAULT_RATELIMIT_BURST lines per
  * DEFAULT_RATELIMIT_INTERVAL over all buffers, since whoever allocates fresh
  * buffers and has them refused must not be able to flood the log.
  */
@@ -90,14 +134,9 @@ static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
 			  const struct p2pbuf_verdict *v)
 {
 	char reason[P2PBUF_REASON_LEN];
-	bool first;
 
 	p2pbuf_reason_format(v, reason, sizeof(reason));
-	mutex_lock(&buf->lock);
-	strscpy(buf->last_refusal, reason, sizeof(buf->last_refusal));
-	first = !__test_and_set_bit(v->reason, &buf->logged);
-	mutex_unlock(&buf->lock);
-	if (first)
+	if (p2pbuf_note_refusal(buf, reason, v->reason))
 		dev_info_ratelimited(dev, "p2pbuf: refused buffer on %s: %s\n",
 				     pci_name(buf->chunk->prov->pdev), reason);
 }
@@ -165,10 +204,10 @@ static int p2pbuf_attach(struct dma_buf *dmabuf,
 	pa->vs = vs;
 	attach->priv = pa;
 
-	mutex_lock(&buf->lock);
+	spin_lock(&buf->lock);
 	list_add_tail(&pa->node, &buf->attachments);
 	buf->nr_attach++;
-	mutex_unlock(&buf->lock);
+	spin_unlock(&buf->lock);
 	trace_p2pbuf_attach(dmabuf, attach->dev, v.map_type, v.reason, 0);
 	return 0;
 
@@ -186,10 +225,10 @@ static void p2pbuf_detach(struct dma_buf *dmabuf,
 	struct p2pbuf_buffer *buf = dmabuf->priv;
 	struct p2pbuf_attachment *pa = attach->priv;
 
-	mutex_lock(&buf->lock);
+	spin_lock(&buf->lock);
 	list_del(&pa->node);
 	buf->nr_attach--;
-	mutex_unlock(&buf->lock);
+	spin_unlock(&buf->lock);
 	pci_dev_put(pa->client);
 	kfree(pa);
 }
@@ -256,10 +295,7 @@ MODULE_PARM_DESC(pinned_importers,
 /* under the reservation lock: record why a pin was refused, and say so */
 static void p2pbuf_refuse_pin(struct p2pbuf_buffer *buf, struct device *dev)
 {
-	mutex_lock(&buf->lock);
-	strscpy(buf->last_refusal, P2PBUF_PINNED_REFUSED,
-		sizeof(buf->last_refusal));
-	mutex_unlock(&buf->lock);
+	p2pbuf_note_refusal(buf, P2PBUF_PINNED_REFUSED, -1);
 	dev_info_ratelimited(dev, "p2pbuf: refused buffer on %s: %s\n",
 			     pci_name(buf->chunk->prov->pdev),
 			     P2PBUF_PINNED_REFUSED);
@@ -292,7 +328,7 @@ static void p2pbuf_unpin(struct dma_buf_attachment *attach)
 		return;
 	pa->pins--;
 	if (atomic_dec_and_test(&buf->pin_count))
-		wake_up(&buf->wq);
+		p2pbuf_buffer_idle_wake(buf);
 }
 
 static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
@@ -318,10 +354,8 @@ static struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	/* a read-only buffer: devices may read it, not write it */
 	if (!(attach->dmabuf->file->f_mode & FMODE_WRITE) &&
 	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)) {
-		mutex_lock(&buf->lock);
-		strscpy(buf->last_refusal, "read-only buffer, mapping needs write",
-			sizeof(buf->last_refusal));
-		mutex_unlock(&buf->lock);
+		p2pbuf_note_refusal(buf, "read-only buffer, mapping needs write",
+				    -1);
 		return ERR_PTR(-EACCES);
 	}
 
@@ -412,7 +446,7 @@ static void p2pbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 
 	pa->maps--;
 	if (atomic_dec_and_test(&buf->map_count))
-		wake_up(&buf->wq);
+		p2pbuf_buffer_idle_wake(buf);
 }
 
 static void p2pbuf_release(struct dma_buf *dmabuf)
@@ -432,8 +466,8 @@ static void p2pbuf_release(struct dma_buf *dmabuf)
 	}
 	/* the charge travels with the buffer, not with an fd */
 	p2pbuf_quota_uncharge(&buf->charge);
-	mutex_destroy(&buf->lock);
-	kfree(buf);
+	kfree(buf->last_refusal);
+	kmem_cache_free(p2pbuf_buffer_cache, buf);
 }
 
 const struct dma_buf_ops p2pbuf_dma_buf_ops = {
@@ -469,16 +503,15 @@ struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 	struct p2pbuf_buffer *buf;
 	struct dma_buf *dmabuf;
 
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	buf = kmem_cache_zalloc(p2pbuf_buffer_cache, GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	buf->chunk = chunk;
 	INIT_LIST_HEAD(&buf->node);
 	INIT_LIST_HEAD(&buf->all);
 	INIT_LIST_HEAD(&buf->attachments);
-	mutex_init(&buf->lock);
+	spin_lock_init(&buf->lock);
 	init_rwsem(&buf->revoke_rwsem);
-	init_waitqueue_head(&buf->wq);
 
 	exp_info.ops = &p2pbuf_dma_buf_ops;
 	exp_info.size = chunk->size;
@@ -486,8 +519,7 @@ struct dma_buf *p2pbuf_chunk_export(struct p2pbuf_chunk *chunk, int flags)
 	exp_info.priv = buf;
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {
-		mutex_destroy(&buf->lock);
-		kfree(buf);
+		kmem_cache_free(p2pbuf_buffer_cache, buf);
 		return dmabuf;
 	}
 	buf->dmabuf = dmabuf;
@@ -555,14 +587,14 @@ void p2pbuf_exporter_show(struct seq_file *s)
 			   prov->prefetchable ? "wc" : "uc",
 			   atomic64_read(&buf->bytes_direct),
 			   atomic64_read(&buf->bytes_bounced));
-		mutex_lock(&buf->lock);
+		spin_lock(&buf->lock);
 		list_for_each_entry(pa, &buf->attachments, node)
 			seq_printf(s, "  attach %s map %s sg %u maps %u pins %u\n",
 				   dev_name(pa->attach->dev),
 				   p2pbuf_map_type_name(READ_ONCE(pa->map_type)),
 				   READ_ONCE(pa->nents), READ_ONCE(pa->maps),
 				   READ_ONCE(pa->pins));
-		mutex_unlock(&buf->lock);
+		spin_unlock(&buf->lock);
 	}
 	mutex_unlock(&p2pbuf_buffers_lock);
 }

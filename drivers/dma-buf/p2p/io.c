@@ -320,6 +320,6 @@ int p2pbuf_buf_io(struct p2pbuf_buffer *buf, struct file *file,
 	else
 		ret = p2pbuf_buf_io_run(buf, file, io);
 	if (atomic_dec_and_test(&buf->io_count))
-		wake_up(&buf->wq);
+		p2pbuf_buffer_idle_wake(buf);
 	return ret;
 }

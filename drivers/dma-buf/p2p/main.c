@@ -16,6 +16,12 @@ static int __init p2pbuf_init(void)
 {
 	int ret;
 
+	ret = p2pbuf_chunk_cache_init();
+	if (ret)
+		return ret;
+	ret = p2pbuf_exporter_init();
+	if (ret)
+		goto err_chunk;
 	p2pbuf_debugfs_init();
 	/* the rescan file of the uapi queues on p2pmem's workqueue */
 	ret = p2pbuf_p2pmem_init();
@@ -36,6 +42,9 @@ err_p2pmem:
 	p2pbuf_unregister_all();
 err_debugfs:
 	p2pbuf_debugfs_exit();
+	p2pbuf_exporter_exit();
+err_chunk:
+	p2pbuf_chunk_cache_exit();
 	return ret;
 }
 
@@ -48,6 +57,8 @@ static void __exit p2pbuf_exit(void)
 	p2pbuf_unregister_all();
 	p2pbuf_deferred_drain();
 	p2pbuf_debugfs_exit();
+	p2pbuf_exporter_exit();
+	p2pbuf_chunk_cache_exit();
 }
 
 module_init(p2pbuf_init);

@@ -123,6 +123,8 @@ struct p2pbuf_verdicts {
  * @listed: in the registry's list, in id order (under the registry lock):
  *	what LIST walks
  * @reason: why it is not available
+ * @unmap_wq: revoke waits here for a buffer of the provider to become idle
+ *	(struct p2pbuf_buffer)
  * @vcache_lock: protects @vcache and @vcache_next
  * @vcache: verdicts of the importers seen last (verdict.c)
  * @vcache_next: the entry to replace next
@@ -152,6 +154,7 @@ struct p2pbuf_provider {
 	struct list_head buffers;
 	struct list_head listed;
 	char reason[P2PBUF_REASON_LEN];
+	wait_queue_head_t unmap_wq;
 	spinlock_t vcache_lock;	/* @vcache, @vcache_next */
 	struct p2pbuf_verdicts vcache[P2PBUF_VCACHE];
 	unsigned int vcache_next;
@@ -203,7 +206,9 @@ struct p2pbuf_charge {
  * @attachments: struct p2pbuf_attachment.node
  * @nr_attach: entries in @attachments
  * @logged: reasons already logged (bit per enum p2pbuf_reason)
- * @last_refusal: reason of the last refused attach or map
+ * @last_refusal: reason of the last refused attach, map or pin, in
+ *	P2PBUF_REASON_LEN bytes allocated by the first refusal (most buffers
+ *	have none); NULL until then
  * @revoke_rwsem: orders CPU faults against revoke: faults hold it for
  *	reading while they insert a PTE, revoke for writing while it sets
  *	@revoked
@@ -212,11 +217,13 @@ struct p2pbuf_charge {
  *	READ_ONCE() by attach, pin, map and mmap
  * @pin_count: pins held by importers
  * @map_count: live sg tables
- * @wq: revoke waits here for @pin_count and @map_count to drop
+ *
+ * Revoke waits on the provider's @unmap_wq until @pin_count, @map_count
+ * and @io_count are all zero; whoever drops one of them to zero wakes it
+ * (p2pbuf_buffer_idle_wake()).
  * @charge: the quota charge of a buffer allocated through /dev/p2pbuf,
  *	given back by release; set by the ioctl before the first fd exists
- * @io_count: P2PBUF_IOC_BUF_IO calls moving data in or out now; revoke
- *	waits for it to drop, as for @map_count
+ * @io_count: P2PBUF_IOC_BUF_IO calls moving data in or out now
  * @bytes_direct: bytes P2PBUF_IOC_BUF_IO moved between a device and the
  *	buffer's pages by DMA, without system memory
  * @bytes_bounced: bytes P2PBUF_IOC_BUF_IO moved through a bounce buffer
@@ -227,16 +234,15 @@ struct p2pbuf_buffer {
 	struct p2pbuf_chunk *chunk;
 	struct list_head node;
 	struct list_head all;
-	struct mutex lock; /* attachments, refusal */
-	struct list_head attachments;
+	spinlock_t lock; /* attachments, refusal */
 	unsigned int nr_attach;
+	struct list_head attachments;
 	unsigned long logged;
-	char last_refusal[P2PBUF_REASON_LEN];
+	char *last_refusal;
 	struct rw_semaphore revoke_rwsem;
 	bool revoked;
 	atomic_t pin_count;
 	atomic_t map_count;
-	wait_queue_head_t wq;
 	struct p2pbuf_charge charge;
 	atomic_t io_count;
 	atomic64_t bytes_direct;
@@ -371,6 +377,8 @@ u64 p2pbuf_provider_avail_locked(struct p2pbuf_provider *prov);
 u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov);
 void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
 void p2pbuf_deferred_drain(void);
+int p2pbuf_chunk_cache_init(void);
+void p2pbuf_chunk_cache_exit(void);
 void p2pbuf_pages_wait_idle(struct p2pbuf_provider *prov);
 
 /* mmap.c */
@@ -378,11 +386,29 @@ int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);
 
 /* exporter.c */
 extern const struct dma_buf_ops p2pbuf_dma_buf_ops;
+int p2pbuf_exporter_init(void);
+void p2pbuf_exporter_exit(void);
 void p2pbuf_exporter_show(struct seq_file *s);
 
 /* revoke.c */
 void p2pbuf_revoke(struct p2pbuf_buffer *buf);
 void p2pbuf_revoke_wait(struct p2pbuf_buffer *buf, unsigned int warn_ms);
+
+/**
+ * p2pbuf_buffer_idle_wake - wake a revoke waiting for @buf to go idle
+ * @buf: the buffer whose @pin_count, @map_count or @io_count just dropped
+ *	to zero, by an atomic_dec_and_test() (a full barrier)
+ *
+ * Nobody waits almost always: then this costs a barrier and a read.
+ */
+static inline void p2pbuf_buffer_idle_wake(struct p2pbuf_buffer *buf)
+{
+	struct wait_queue_head *wq = &buf->chunk->prov->unmap_wq;
+
+	/* pairs with the barrier in the waiter's set_current_state() */
+	if (wq_has_sleeper(wq))
+		wake_up(wq);
+}
 
 /* io.c */
 int p2pbuf_buf_io(struct p2pbuf_buffer *buf, struct file *file,

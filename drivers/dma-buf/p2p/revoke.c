@@ -60,7 +60,7 @@ static void p2pbuf_revoke_warn(struct p2pbuf_buffer *buf)
 	struct p2pbuf_attachment *pa;
 	unsigned int maps, pins;
 
-	mutex_lock(&buf->lock);
+	spin_lock(&buf->lock);
 	list_for_each_entry(pa, &buf->attachments, node) {
 		/* changed under the reservation lock, which is not held here */
 		maps = READ_ONCE(pa->maps);
@@ -71,7 +71,7 @@ static void p2pbuf_revoke_warn(struct p2pbuf_buffer *buf)
 					     dev_name(pa->attach->dev), maps, pins,
 					     pci_name(prov->pdev), prov->id);
 	}
-	mutex_unlock(&buf->lock);
+	spin_unlock(&buf->lock);
 }
 
 /**
@@ -105,7 +105,8 @@ void p2pbuf_revoke_wait(struct p2pbuf_buffer *buf, unsigned int warn_ms)
 	lockdep_assert_not_held(&prov->lock);
 	trace_p2pbuf_revoke(dmabuf, atomic_read(&buf->map_count),
 			    atomic_read(&buf->pin_count));
-	while (!wait_event_idle_timeout(buf->wq, p2pbuf_unmapped(buf), slice)) {
+	while (!wait_event_idle_timeout(prov->unmap_wq, p2pbuf_unmapped(buf),
+					 slice)) {
 		p2pbuf_revoke_warn(buf);
 		waited = true;
 	}

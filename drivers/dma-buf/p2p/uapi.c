@@ -268,7 +268,7 @@ static int p2pbuf_ioc_buf_info(struct file *file, void __user *uarg,
 	arg.kind = prov->kind;
 	strscpy(arg.provider_name, pci_name(prov->pdev),
 		sizeof(arg.provider_name));
-	mutex_lock(&buf->lock);
+	spin_lock(&buf->lock);
 	if (buf->revoked)
 		arg.flags |= P2PBUF_BUF_REVOKED;
 	arg.attachments = buf->nr_attach;
@@ -278,8 +278,10 @@ static int p2pbuf_ioc_buf_info(struct file *file, void __user *uarg,
 		else
 			arg.attach_host_bridge++;
 	}
-	strscpy(arg.last_refusal, buf->last_refusal, sizeof(arg.last_refusal));
-	mutex_unlock(&buf->lock);
+	if (buf->last_refusal)
+		strscpy(arg.last_refusal, buf->last_refusal,
+			sizeof(arg.last_refusal));
+	spin_unlock(&buf->lock);
 	arg.bytes_direct = atomic64_read(&buf->bytes_direct);
 	arg.bytes_bounced = atomic64_read(&buf->bytes_bounced);
 
