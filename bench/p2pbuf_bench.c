@@ -386,7 +386,9 @@ static struct kmem kmem_now(void)
 			   &objsize) != 4)
 			continue;
 		k.slab += active * objsize;
-		if (!strncmp(name, "kmalloc-", 8) || !strncmp(name, "dma-kmalloc-", 12))
+		/* what a driver allocates: kmalloc, and p2pbuf's own caches */
+		if (!strncmp(name, "kmalloc-", 8) || !strncmp(name, "dma-kmalloc-", 12) ||
+		    !strncmp(name, "p2pbuf_", 7))
 			k.kmalloc += active * objsize;
 	}
 	fclose(f);

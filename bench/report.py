@@ -135,7 +135,8 @@ class Report:
             ok = own <= 256 if judged else None
             self.add("kmem", c, label, f"{own:.0f} B", "own share <= 256 B", ok,
                      f"p2pbuf {e['slab'] / n:.0f} B slab per buffer in all (dma-buf core: "
-                     f"{core} B kmalloc + file, dentry, inode), own {own:.0f} B; udmabuf "
+                     f"{core} B kmalloc + file, dentry, inode), own {own:.0f} B "
+                     "(kmalloc and p2pbuf's own slab caches); udmabuf "
                      f"{e['base_slab'] / n:.0f} B slab, own {uown:.0f} B incl. vmalloc",
                      own=own, udmabuf_own=uown, slab_per_buf=e["slab"] / n,
                      udmabuf_slab_per_buf=e["base_slab"] / n)
