@@ -13,8 +13,8 @@
  * Description: a buffer's own kernel memory is one object of the
  *	p2pbuf_buffer cache and one of p2pbuf_chunk, which /proc/slabinfo
  *	names: together at most 256 bytes on a kernel without lockdep (the
- *	kernel memory budget of issue 12), and 256 live buffers add objects to each (at least half as
- *	many: slabinfo counts per-CPU slabs whole).
+ *	kernel memory budget of issue 12), and, once the caches are shrunk,
+ *	256 live buffers add at least 256 objects to each.
  *	Skips before 6.5, where SLAB_NO_MERGE is missing and the caches may be
  *	merged into others.
  *
@@ -155,20 +155,43 @@ static void test_debugfs(void)
 		     "buffer %lu still listed after close\n", ino);
 }
 
-/* a cache's line of /proc/slabinfo: active objects and object size */
-static bool slab_cache(const char *name, long *active, long *objsize)
+/* active objects of a cache, from /proc/slabinfo; false: no such cache */
+static bool slab_active(const char *name, long *active)
 {
 	char line[512], cache[128];
-	long num;
+	long num, size;
 	bool found = false;
 	FILE *f = fopen("/proc/slabinfo", "r");
 
 	igt_require_f(f, "/proc/slabinfo: %s\n", strerror(errno));
 	while (!found && fgets(line, sizeof(line), f))
 		found = sscanf(line, "%127s %ld %ld %ld", cache, active, &num,
-			       objsize) == 4 && !strcmp(cache, name);
+			       &size) == 4 && !strcmp(cache, name);
 	fclose(f);
 	return found;
+}
+
+/* a number from /sys/kernel/slab/<cache>/<file> */
+static long slab_sysfs(const char *cache, const char *file)
+{
+	char path[256], *text;
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/%s", cache, file);
+	text = read_file(path);
+	return strtol(text, NULL, 10);
+}
+
+/* give back every free object the CPUs hold: then active = in use */
+static void slab_shrink(const char *cache)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", cache);
+	fd = open(path, O_WRONLY);
+	igt_assert_f(fd >= 0, "%s: %s\n", path, strerror(errno));
+	igt_assert_eq(write(fd, "1", 1), 1);
+	close(fd);
 }
 
 #define SLAB_BUFFERS	256
@@ -183,16 +206,19 @@ static void test_slab_caches(void)
 
 	igt_assert_eq(uname(&u), 0);
 	sscanf(u.release, "%d.%d", &major, &minor);
-	if (!slab_cache("p2pbuf_buffer", &buf0, &bsize))
+	if (!slab_active("p2pbuf_buffer", &buf0))
 		igt_require_f(major > 6 || (major == 6 && minor >= 5),
 			      "kernel %s: no SLAB_NO_MERGE before 6.5, p2pbuf's caches may be merged into others\n",
 			      u.release);
-	igt_assert_f(slab_cache("p2pbuf_buffer", &buf0, &bsize) &&
-		     slab_cache("p2pbuf_chunk", &chunk0, &csize),
+	igt_assert_f(slab_active("p2pbuf_buffer", &buf0) &&
+		     slab_active("p2pbuf_chunk", &chunk0),
 		     "no p2pbuf_buffer or p2pbuf_chunk cache in /proc/slabinfo\n");
+	/* the objects themselves, without the allocator's debug metadata */
+	bsize = slab_sysfs("p2pbuf_buffer", "object_size");
+	csize = slab_sysfs("p2pbuf_chunk", "object_size");
 	igt_info("p2pbuf_buffer %ld B + p2pbuf_chunk %ld B per buffer\n",
 		 bsize, csize);
-	/* lockdep and KASAN grow every lock and object: budget without them */
+	/* lockdep grows every lock: the budget is for kernels without it */
 	if (access("/proc/lockdep", F_OK))
 		igt_assert_f(bsize + csize <= 256,
 			     "a buffer's own objects take %ld B, over the 256 B budget\n",
@@ -201,22 +227,22 @@ static void test_slab_caches(void)
 		igt_info("a debug kernel (lockdep): the 256 B budget is not checked\n");
 
 	get_ivshmem(&gpu);
+	slab_shrink("p2pbuf_buffer");
+	slab_shrink("p2pbuf_chunk");
+	igt_assert(slab_active("p2pbuf_buffer", &buf0) &&
+		   slab_active("p2pbuf_chunk", &chunk0));
 	for (int i = 0; i < SLAB_BUFFERS; i++) {
 		fds[i] = p2pbuf_alloc_rw(p2p, gpu.id, 4096, NULL);
 		igt_assert_f(fds[i] >= 0, "buffer %d: %s\n", i, strerror(-fds[i]));
 	}
-	igt_assert(slab_cache("p2pbuf_buffer", &buf1, &bsize) &&
-		   slab_cache("p2pbuf_chunk", &chunk1, &csize));
+	igt_assert(slab_active("p2pbuf_buffer", &buf1) &&
+		   slab_active("p2pbuf_chunk", &chunk1));
 	for (int i = 0; i < SLAB_BUFFERS; i++)
 		close(fds[i]);
 	igt_info("active objects: p2pbuf_buffer %ld -> %ld, p2pbuf_chunk %ld -> %ld\n",
 		 buf0, buf1, chunk0, chunk1);
-	/*
-	 * slabinfo counts the free objects of per-CPU slabs as active, so the
-	 * first new buffers may add nothing: half is the bound
-	 */
-	igt_assert_f(buf1 - buf0 >= SLAB_BUFFERS / 2 &&
-		     chunk1 - chunk0 >= SLAB_BUFFERS / 2,
+	/* after the shrink, every new buffer adds one object to each, at least */
+	igt_assert_f(buf1 - buf0 >= SLAB_BUFFERS && chunk1 - chunk0 >= SLAB_BUFFERS,
 		     "%d buffers added %ld buffer and %ld chunk objects\n",
 		     SLAB_BUFFERS, buf1 - buf0, chunk1 - chunk0);
 }

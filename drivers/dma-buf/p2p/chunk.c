@@ -51,18 +51,23 @@ void p2pbuf_provider_put(struct p2pbuf_provider *prov)
 EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_put, P2PBUF_NS);
 
 /*
- * Chunks and buffers (exporter.c) are allocated per ioctl: caches of their
- * own, not rounded up to a kmalloc size, and shown by name in slabinfo.
+ * Chunks and buffers (exporter.c), one each per allocation (from the uapi or
+ * in-kernel users): caches of their own, not rounded up to a kmalloc size,
+ * shown by name in slabinfo, and charged to the allocating task's memory
+ * cgroup.
  */
 static struct kmem_cache *p2pbuf_chunk_cache;
 
 int p2pbuf_chunk_cache_init(void)
 {
-	p2pbuf_chunk_cache = KMEM_CACHE(p2pbuf_chunk, SLAB_NO_MERGE);
+	p2pbuf_chunk_cache = KMEM_CACHE(p2pbuf_chunk, SLAB_NO_MERGE | SLAB_ACCOUNT);
 	return p2pbuf_chunk_cache ? 0 : -ENOMEM;
 }
 
-/* once every chunk is freed: after p2pbuf_deferred_drain() */
+/*
+ * At module exit none is left: every dma-buf holds a reference to the
+ * module, and in-kernel users of chunks are modules that depend on it.
+ */
 void p2pbuf_chunk_cache_exit(void)
 {
 	kmem_cache_destroy(p2pbuf_chunk_cache);

@@ -92,8 +92,8 @@ static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 }
 #endif
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
-#define SLAB_NO_MERGE	0
+#ifndef SLAB_NO_MERGE
+#define SLAB_NO_MERGE	0	/* added in 6.5 */
 #endif
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)

@@ -63,7 +63,7 @@ static struct kmem_cache *p2pbuf_buffer_cache;
 
 int p2pbuf_exporter_init(void)
 {
-	p2pbuf_buffer_cache = KMEM_CACHE(p2pbuf_buffer, SLAB_NO_MERGE);
+	p2pbuf_buffer_cache = KMEM_CACHE(p2pbuf_buffer, SLAB_NO_MERGE | SLAB_ACCOUNT);
 	return p2pbuf_buffer_cache ? 0 : -ENOMEM;
 }
 
@@ -109,7 +109,7 @@ static bool p2pbuf_note_refusal(struct p2pbuf_buffer *buf, const char *reason,
 
 	/* set once, from NULL, under @lock */
 	if (!READ_ONCE(buf->last_refusal))
-		room = kmalloc(P2PBUF_REASON_LEN, GFP_KERNEL);
+		room = kmalloc(P2PBUF_REASON_LEN, GFP_KERNEL_ACCOUNT);
 	spin_lock(&buf->lock);
 	if (!buf->last_refusal && room) {
 		WRITE_ONCE(buf->last_refusal, room);

@@ -103,8 +103,8 @@ struct p2pbuf_verdicts {
  * @cpu_va: a page-less BAR region's kernel mapping (write-combined when
  *	@prefetchable), through which new chunks are cleared; mapped at
  *	registration, taken under @lock and unmapped by unregister once @gone
- *	is set; NULL when it could not be mapped (each clear then maps its
- *	piece)
+ *	is set; NULL for a region not 2 MiB aligned or that could not be
+ *	mapped (each clear then maps its piece)
  * @region: free ranges of the region (P2PBUF_KIND_BAR), under @lock
  * @pages: P2PBUF_KIND_BAR registered with P2PBUF_REGISTER_PAGES: the
  *	region is P2PDMA pages, all of it taken from the P2PDMA pool at
@@ -112,8 +112,8 @@ struct p2pbuf_verdicts {
  * @kaddr: with @pages, the kernel address of the region's first byte;
  *	NULL (under @lock) once the removal gave the region back to the
  *	P2PDMA core, its pages idle: chunks released later skip them
- * @lock: protects @available, @published, @reason, @gone, @allocated and
- *	@buffers; held briefly, never while waiting for importers
+ * @lock: protects @available, @published, @reason, @gone, @allocated,
+ *	@buffers and @cpu_va; held briefly, never while waiting for importers
  * @gone: unregistered, or being unregistered; no new buffers
  * @unregistered: completed when the unregister that set @gone is done (no
  *	importer reaches the region any more): a second, concurrent
@@ -217,10 +217,6 @@ struct p2pbuf_charge {
  *	READ_ONCE() by attach, pin, map and mmap
  * @pin_count: pins held by importers
  * @map_count: live sg tables
- *
- * Revoke waits on the provider's @unmap_wq until @pin_count, @map_count
- * and @io_count are all zero; whoever drops one of them to zero wakes it
- * (p2pbuf_buffer_idle_wake()).
  * @charge: the quota charge of a buffer allocated through /dev/p2pbuf,
  *	given back by release; set by the ioctl before the first fd exists
  * @io_count: P2PBUF_IOC_BUF_IO calls moving data in or out now
@@ -228,6 +224,10 @@ struct p2pbuf_charge {
  *	buffer's pages by DMA, without system memory
  * @bytes_bounced: bytes P2PBUF_IOC_BUF_IO moved through a bounce buffer
  *	in system memory
+ *
+ * Revoke waits on the provider's @unmap_wq until @pin_count, @map_count
+ * and @io_count are all zero; whoever drops one of them to zero wakes it
+ * (p2pbuf_buffer_idle_wake()).
  */
 struct p2pbuf_buffer {
 	struct dma_buf *dmabuf;

@@ -150,12 +150,17 @@ static void p2pbuf_provider_give_pages(struct p2pbuf_provider *prov)
 /*
  * The kernel's view of a page-less region, for clearing new chunks: one
  * mapping for the provider's life instead of one per clear, whose unmap
- * would flush every CPU's TLB. An aligned region maps with 2 MiB or 1 GiB
- * entries (a few KiB of page table per GiB). When it cannot be mapped,
- * @cpu_va stays NULL and each clear maps its piece.
+ * would flush every CPU's TLB. Only for a region whose start and size are
+ * 2 MiB aligned, which maps with 2 MiB or 1 GiB entries where the
+ * architecture can (a few KiB of page table per GiB); a region mapped page
+ * by page would cost 2 MiB of page table per GiB for its whole life, so it
+ * keeps @cpu_va NULL, as does a failed mapping, and each clear maps its
+ * piece.
  */
 static void p2pbuf_provider_map_cpu(struct p2pbuf_provider *prov)
 {
+	if (!IS_ALIGNED(prov->phys | prov->size, SZ_2M))
+		return;
 	prov->cpu_va = prov->prefetchable ? ioremap_wc(prov->phys, prov->size) :
 					    ioremap(prov->phys, prov->size);
 }
@@ -491,8 +496,12 @@ int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos)
 			mutex_unlock(&p2pbuf_registry_lock);
 			return -ENOMEM;
 		}
-		list_for_each_entry(prov, &p2pbuf_listed, listed)
+		list_for_each_entry(prov, &p2pbuf_listed, listed) {
+			/* the list and its count change together: never */
+			if (WARN_ON_ONCE(i == n))
+				break;
 			p2pbuf_provider_fill_info(prov, &(*infos)[i++]);
+		}
 	}
 	mutex_unlock(&p2pbuf_registry_lock);
 	return i;
