@@ -136,7 +136,8 @@ class Report:
             self.add("kmem", c, label, f"{own:.0f} B", "own share <= 256 B", ok,
                      f"p2pbuf {e['slab'] / n:.0f} B slab per buffer in all (dma-buf core: "
                      f"{core} B kmalloc + file, dentry, inode), own {own:.0f} B "
-                     "(kmalloc and p2pbuf's own slab caches); udmabuf "
+                     f"(kmalloc and p2pbuf's own slab caches; of it, {e.get('caches', 0) / n:.0f} B in "
+                     "p2pbuf_buffer and p2pbuf_chunk objects); udmabuf "
                      f"{e['base_slab'] / n:.0f} B slab, own {uown:.0f} B incl. vmalloc",
                      own=own, udmabuf_own=uown, slab_per_buf=e["slab"] / n,
                      udmabuf_slab_per_buf=e["base_slab"] / n)
@@ -145,7 +146,8 @@ class Report:
             self.add("kmem-flat", c, f"own share, {size_str(sizes[1])} - {size_str(sizes[0])}",
                      f"{diff:+.0f} B",
                      "flat in size (within 32 B)", abs(diff) <= 32 if judged else None,
-                     "slab rounding and per-CPU caches move single figures by a few bytes")
+                     "every slab cache is shrunk before each count, so a delta counts objects in use; "
+                     "other kernel activity during the count still moves it")
         e = d.get("kmem_register")
         if e and "error" not in e:
             per_gib = (e["slab"] + e["vmalloc"]) * GiB / e["bytes"]
