@@ -414,6 +414,12 @@ static inline void p2pbuf_buffer_idle_wake(struct p2pbuf_buffer *buf)
 int p2pbuf_buf_io(struct p2pbuf_buffer *buf, struct file *file,
 		  struct p2pbuf_buf_io *io);
 
+/* bar_access.c */
+int p2pbuf_provider_take_pages(struct p2pbuf_provider *prov);
+void p2pbuf_provider_give_pages(struct p2pbuf_provider *prov);
+void p2pbuf_provider_map_cpu(struct p2pbuf_provider *prov);
+void p2pbuf_provider_unmap_cpu(struct p2pbuf_provider *prov);
+
 /* provider.c */
 int p2pbuf_provider_add(struct p2pbuf_provider *prov);
 struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id);

@@ -58,7 +58,7 @@ static int p2pbuf_ioc_list(struct file *file, void __user *uarg,
 	struct p2pbuf_list arg;
 	u8 __user *dst;
 	size_t copy;
-	int n, i, ret;
+	int n, i, m, ret;
 
 	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
 	if (ret)
@@ -87,28 +87,20 @@ static int p2pbuf_ioc_list(struct file *file, void __user *uarg,
 
 	dst = u64_to_user_ptr(arg.entries);
 	copy = min_t(size_t, arg.entry_size, sizeof(*infos));
-	if (arg.entry_size == sizeof(*infos)) {
-		/* the caller's layout is the kernel's (the usual case): one copy */
-		if (copy_to_user(dst, infos,
-				 min_t(u32, n, arg.count) * sizeof(*infos))) {
+	m = min_t(u32, n, arg.count);
+	if (arg.entry_size == sizeof(*infos)) {	/* the usual case: one copy */
+		if (copy_to_user(dst, infos, m * sizeof(*infos)))
 			ret = -EFAULT;
-			goto out;
-		}
-	} else {
-		for (i = 0; i < n && i < arg.count; i++) {
-			if (copy_to_user(dst, &infos[i], copy) ||
-			    (arg.entry_size > copy &&
-			     clear_user(dst + copy, arg.entry_size - copy))) {
-				ret = -EFAULT;
-				goto out;
-			}
-			dst += arg.entry_size;
-		}
+		m = 0;
 	}
+	for (i = 0; i < m && !ret; i++, dst += arg.entry_size)
+		if (copy_to_user(dst, &infos[i], copy) ||
+		    (arg.entry_size > copy &&
+		     clear_user(dst + copy, arg.entry_size - copy)))
+			ret = -EFAULT;
 	arg.count = n;
-	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
+	if (!ret && copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
 		ret = -EFAULT;
-out:
 	kvfree(infos);
 	return ret;
 }
