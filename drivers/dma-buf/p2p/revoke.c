@@ -105,8 +105,8 @@ void p2pbuf_revoke_wait(struct p2pbuf_buffer *buf, unsigned int warn_ms)
 	lockdep_assert_not_held(&prov->lock);
 	trace_p2pbuf_revoke(dmabuf, atomic_read(&buf->map_count),
 			    atomic_read(&buf->pin_count));
-	while (!wait_event_idle_timeout(prov->unmap_wq, p2pbuf_unmapped(buf),
-					 slice)) {
+	while (!wait_event_idle_timeout(prov->unmap_wq,
+					p2pbuf_unmapped(buf), slice)) {
 		p2pbuf_revoke_warn(buf);
 		waited = true;
 	}

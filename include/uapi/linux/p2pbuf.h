@@ -269,9 +269,10 @@ struct p2pbuf_alloc {
  * @__pad: zero
  * @provider_name: out: PCI name of the provider device
  * @last_refusal: out: why the most recent refused attach, map or pin was
- *	refused, or "" (none, or no memory was left to keep the first). With the module parameter pinned_importers=refuse,
- *	dma_buf_pin() fails with EOPNOTSUPP and this reads "pinned importers
- *	refused (pinned_importers=refuse)"; importers that are not dynamic pin
+ *	refused, or "" (none, or no memory was left to keep the first). With
+ *	the module parameter pinned_importers=refuse, dma_buf_pin() fails with
+ *	EOPNOTSUPP and this reads "pinned importers refused
+ *	(pinned_importers=refuse)"; importers that are not dynamic pin
  *	at attach, and on kernels without CONFIG_DMABUF_MOVE_NOTIFY (Debian's)
  *	every map pins, so there every map is refused. With
  *	pinned_importers=wait (the default) pins are allowed, and removing the
