@@ -206,7 +206,8 @@ static void test_slab_caches(void)
 
 	igt_assert_eq(uname(&u), 0);
 	sscanf(u.release, "%d.%d", &major, &minor);
-	if (!slab_active("p2pbuf_buffer", &buf0))
+	if (!slab_active("p2pbuf_buffer", &buf0) ||
+	    !slab_active("p2pbuf_chunk", &chunk0))
 		igt_require_f(major > 6 || (major == 6 && minor >= 5),
 			      "kernel %s: no SLAB_NO_MERGE before 6.5, p2pbuf's caches may be merged into others\n",
 			      u.release);
