@@ -207,6 +207,7 @@ static int p2pbuf_chunk_clear(struct p2pbuf_chunk *chunk)
 						  ioremap(phys, len);
 			if (va) {
 				memset_io(va, 0, len);
+				/* as above: zeroes in the BAR before any DMA */
 				wmb();
 				iounmap(va);
 			} else {
