@@ -384,6 +384,16 @@ void p2pbuf_pages_wait_idle(struct p2pbuf_provider *prov);
 /* mmap.c */
 int p2pbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma);
 
+/* attach.c: the dma_buf_ops importers call, for exporter.c's table */
+int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach);
+void p2pbuf_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach);
+int p2pbuf_pin(struct dma_buf_attachment *attach);
+void p2pbuf_unpin(struct dma_buf_attachment *attach);
+struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
+				    enum dma_data_direction dir);
+void p2pbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
+			  struct sg_table *sgt, enum dma_data_direction dir);
+
 /* exporter.c */
 extern const struct dma_buf_ops p2pbuf_dma_buf_ops;
 int p2pbuf_exporter_init(void);

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf importers: the dma_buf_ops an importer calls on a p2pbuf buffer
+ * (attach and detach, pin and unpin, map and unmap), the refusals they
+ * record, and the pinned_importers parameter. Defines the tracepoints
+ * (trace.h).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include "p2pbuf_internal.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+/**
+ * struct p2pbuf_mapping - one sg table handed to an importer
+ * @sgt: the table; its address is what the importer holds
+ * @nents: entries allocated in @sgt (its orig_nents is 0: no CPU list)
+ * @map_type: how it was built, so that unmap undoes exactly that
+ * @dir: direction it was mapped with
+ * @dma: P2PBUF_MAP_THRU_HOST_BRIDGE: what dma_map_resource() returned
+ * @size: P2PBUF_MAP_THRU_HOST_BRIDGE: bytes mapped there
+ * @inline_sg: the entries of a table that needs no more (most: a buffer is
+ *	contiguous), so that such a map allocates one object, not two
+ */
+struct p2pbuf_mapping {
+	struct sg_table sgt;
+	unsigned int nents;
+	enum p2pbuf_map_type map_type;
+	enum dma_data_direction dir;
+	dma_addr_t dma;
+	size_t size;
+	struct scatterlist inline_sg[2];
+};
+
+/*
+ * Keep @reason as @buf's last refusal (BUF_INFO's last_refusal); its room is
+ * allocated by the first refusal, so that buffers never refused do not
+ * carry it. Out of memory, the reason is not kept; it is still logged.
+ * Return: true the first time @bit (an enum p2pbuf_reason; -1: none, and
+ * false) is noted.
+ */
+static bool p2pbuf_note_refusal(struct p2pbuf_buffer *buf, const char *reason,
+				int bit)
+{
+	char *room = NULL;
+	bool first = false;
+
+	/* set once, from NULL, under @lock */
+	if (!READ_ONCE(buf->last_refusal))
+		room = kmalloc(P2PBUF_REASON_LEN, GFP_KERNEL_ACCOUNT);
+	spin_lock(&buf->lock);
+	if (!buf->last_refusal && room) {
+		WRITE_ONCE(buf->last_refusal, room);
+		room = NULL;
+	}
+	if (buf->last_refusal)
+		strscpy(buf->last_refusal, reason, P2PBUF_REASON_LEN);
+	if (bit >= 0)
+		first = !__test_and_set_bit(bit, &buf->logged);
+	spin_unlock(&buf->lock);
+	kfree(room);
+	return first;
+}
+
+/*
+ * Record why @buf was refused to @dev and log it: once per buffer and
+ * reason, and at most DEFAULT_RATELIMIT_BURST lines per
+ * DEFAULT_RATELIMIT_INTERVAL over all buffers, since whoever allocates fresh
+ * buffers and has them refused must not be able to flood the log.
+ */
+static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
+			  const struct p2pbuf_verdict *v)
+{
+	char reason[P2PBUF_REASON_LEN];
+
+	p2pbuf_reason_format(v, reason, sizeof(reason));
+	if (p2pbuf_note_refusal(buf, reason, v->reason))
+		dev_info_ratelimited(dev, "p2pbuf: refused buffer on %s: %s\n",
+				     pci_name(buf->chunk->prov->pdev), reason);
+}
+
+/* bus addresses are not translated: the importer must reach them as they are */
+static bool p2pbuf_bus_reachable(struct p2pbuf_buffer *buf, struct device *dev,
+				 struct p2pbuf_verdict *v)
+{
+	struct p2pbuf_chunk *chunk = buf->chunk;
+
+	return p2pbuf_dma_reachable(chunk->prov->bus_addr + chunk->offset,
+				    chunk->size, dev->dma_mask,
+				    dev->bus_dma_limit, v);
+}
+
+int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
+{
+	struct p2pbuf_buffer *buf = dmabuf->priv;
+	struct p2pbuf_attachment *pa;
+	struct p2pbuf_verdicts vs;
+	struct p2pbuf_verdict v;
+	struct pci_dev *client;
+	int ret;
+
+	if (READ_ONCE(buf->revoked)) {
+		p2pbuf_verdict_simple(&v, P2PBUF_REASON_REVOKED);
+		ret = -ENODEV;
+		goto err_refuse;
+	}
+	client = p2pbuf_find_pci_dev(attach->dev);
+	if (!client) {
+		p2pbuf_verdict_simple(&v, P2PBUF_REASON_NOT_PCI);
+		ret = -EOPNOTSUPP;
+		goto err_refuse;
+	}
+	if (!attach->peer2peer) {
+		p2pbuf_verdict_simple(&v, P2PBUF_REASON_NO_PEER2PEER);
+		ret = -EOPNOTSUPP;
+		goto err_put_client;
+	}
+	/* decided once per importer; see DOC: verdict cache */
+	ret = p2pbuf_verdicts_get(buf->chunk->prov, client, &vs);
+	if (ret) {
+		/* out of memory is not a refusal: no reason is recorded */
+		pci_dev_put(client);
+		return ret;
+	}
+	v = vs.v[0];
+	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
+	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&
+	     !p2pbuf_bus_reachable(buf, attach->dev, &v))) {
+		ret = -EOPNOTSUPP;
+		goto err_put_client;
+	}
+
+	pa = kzalloc(sizeof(*pa), GFP_KERNEL);
+	if (!pa) {
+		pci_dev_put(client);
+		return -ENOMEM;
+	}
+	pa->attach = attach;
+	pa->client = client;
+	pa->map_type = v.map_type;
+	pa->vs = vs;
+	attach->priv = pa;
+
+	spin_lock(&buf->lock);
+	list_add_tail(&pa->node, &buf->attachments);
+	buf->nr_attach++;
+	spin_unlock(&buf->lock);
+	trace_p2pbuf_attach(dmabuf, attach->dev, v.map_type, v.reason, 0);
+	return 0;
+
+err_put_client:
+	pci_dev_put(client);
+err_refuse:
+	p2pbuf_refuse(buf, attach->dev, &v);
+	trace_p2pbuf_attach(dmabuf, attach->dev, v.map_type, v.reason, ret);
+	return ret;
+}
+
+void p2pbuf_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
+{
+	struct p2pbuf_buffer *buf = dmabuf->priv;
+	struct p2pbuf_attachment *pa = attach->priv;
+
+	spin_lock(&buf->lock);
+	list_del(&pa->node);
+	buf->nr_attach--;
+	spin_unlock(&buf->lock);
+	pci_dev_put(pa->client);
+	kfree(pa);
+}
+
+/**
+ * DOC: pinned importers
+ *
+ * An importer that pins a buffer (dma_buf_pin(): ib_umem_dmabuf's pinned
+ * form, importers that are not dynamic, and every importer on a kernel
+ * without CONFIG_DMABUF_MOVE_NOTIFY, where the dma-buf core pins on every
+ * map) cannot give its mapping back on move_notify, so removing the
+ * provider waits for it to let go. The parameter pinned_importers chooses:
+ *
+ * - wait (default): pins are allowed and removal waits for them.
+ * - refuse: the pin operation fails with -EOPNOTSUPP and the buffer
+ *   records the reason, so removal never waits for a pin. On a kernel
+ *   without CONFIG_DMABUF_MOVE_NOTIFY that refuses every map.
+ *
+ * wait is the default because stock kernels pin on every map.
+ */
+enum p2pbuf_pinned_policy {
+	P2PBUF_PINNED_WAIT,
+	P2PBUF_PINNED_REFUSE,
+};
+
+static const char * const p2pbuf_pinned_names[] = {
+	[P2PBUF_PINNED_WAIT] = "wait",
+	[P2PBUF_PINNED_REFUSE] = "refuse",
+};
+
+static int p2pbuf_pinned_importers = P2PBUF_PINNED_WAIT;
+
+static int p2pbuf_pinned_set(const char *val, const struct kernel_param *kp)
+{
+	int policy = p2pbuf_param_may_set();
+
+	if (policy)
+		return policy;
+	policy = sysfs_match_string(p2pbuf_pinned_names, val);
+	if (policy < 0)
+		return policy;
+	WRITE_ONCE(*(int *)kp->arg, policy);
+	return 0;
+}
+
+static int p2pbuf_pinned_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%s\n",
+			  p2pbuf_pinned_names[READ_ONCE(*(int *)kp->arg)]);
+}
+
+static const struct kernel_param_ops p2pbuf_pinned_ops = {
+	.set = p2pbuf_pinned_set,
+	.get = p2pbuf_pinned_get,
+};
+
+module_param_cb(pinned_importers, &p2pbuf_pinned_ops,
+		&p2pbuf_pinned_importers, 0644);
+MODULE_PARM_DESC(pinned_importers,
+		 "Importers that pin: wait (removal waits for them; default) or refuse");
+
+#define P2PBUF_PINNED_REFUSED	"pinned importers refused (pinned_importers=refuse)"
+
+/* under the reservation lock: record why a pin was refused, and say so */
+static void p2pbuf_refuse_pin(struct p2pbuf_buffer *buf, struct device *dev)
+{
+	p2pbuf_note_refusal(buf, P2PBUF_PINNED_REFUSED, -1);
+	dev_info_ratelimited(dev, "p2pbuf: refused buffer on %s: %s\n",
+			     pci_name(buf->chunk->prov->pdev),
+			     P2PBUF_PINNED_REFUSED);
+}
+
+int p2pbuf_pin(struct dma_buf_attachment *attach)
+{
+	struct p2pbuf_buffer *buf = attach->dmabuf->priv;
+	struct p2pbuf_attachment *pa = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (READ_ONCE(buf->revoked))
+		return -ENODEV;
+	if (READ_ONCE(p2pbuf_pinned_importers) == P2PBUF_PINNED_REFUSE) {
+		p2pbuf_refuse_pin(buf, attach->dev);
+		return -EOPNOTSUPP;
+	}
+	pa->pins++;
+	atomic_inc(&buf->pin_count);
+	return 0;
+}
+
+void p2pbuf_unpin(struct dma_buf_attachment *attach)
+{
+	struct p2pbuf_buffer *buf = attach->dmabuf->priv;
+	struct p2pbuf_attachment *pa = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	if (WARN_ON_ONCE(!pa->pins))
+		return;
+	pa->pins--;
+	if (atomic_dec_and_test(&buf->pin_count))
+		p2pbuf_buffer_idle_wake(buf);
+}
+
+struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
+				    enum dma_data_direction dir)
+{
+	struct p2pbuf_buffer *buf = attach->dmabuf->priv;
+	struct p2pbuf_attachment *pa = attach->priv;
+	struct p2pbuf_chunk *chunk = buf->chunk;
+	struct p2pbuf_provider *prov = chunk->prov;
+	struct device *dev = attach->dev;
+	struct p2pbuf_mapping *m;
+	struct p2pbuf_verdict v;
+	struct scatterlist *sg;
+	dma_addr_t dma;
+	int ret, i;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	/* DMA_NONE (or garbage) would reach a BUG_ON() in dma_map_resource() */
+	if (!valid_dma_direction(dir))
+		return ERR_PTR(-EINVAL);
+	if (READ_ONCE(buf->revoked))
+		return ERR_PTR(-ENODEV);
+	/* a read-only buffer: devices may read it, not write it */
+	if (!(attach->dmabuf->file->f_mode & FMODE_WRITE) &&
+	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)) {
+		p2pbuf_note_refusal(buf, "read-only buffer, mapping needs write",
+				    -1);
+		return ERR_PTR(-EACCES);
+	}
+
+	/*
+	 * Directions count now; the policy or the topology may have changed
+	 * since attach, and then the verdicts are decided again.
+	 */
+	if (!p2pbuf_verdicts_fresh(&pa->vs)) {
+		ret = p2pbuf_verdicts_get(prov, pa->client, &pa->vs);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	v = pa->vs.v[p2pbuf_dir_to_mask(dir)];
+	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
+	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&
+	     !p2pbuf_bus_reachable(buf, dev, &v))) {
+		p2pbuf_refuse(buf, dev, &v);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->map_type = v.map_type;
+	m->dir = dir;
+
+	if (v.map_type == P2PBUF_MAP_BUS_ADDR) {
+		ret = p2pbuf_sg_fill_into(&m->sgt, m->inline_sg,
+					  ARRAY_SIZE(m->inline_sg),
+					  prov->bus_addr + chunk->offset,
+					  chunk->size, dma_get_max_seg_size(dev),
+					  dma_get_seg_boundary(dev));
+		if (ret)
+			goto err_free;
+		for_each_sgtable_dma_sg(&m->sgt, sg, i)
+			sg_dma_mark_bus_address(sg);
+	} else {
+		/* one mapping for the chunk, split in DMA address space */
+		dma = dma_map_resource(dev, prov->phys + chunk->offset,
+				       chunk->size, dir, DMA_ATTR_SKIP_CPU_SYNC);
+		if (dma_mapping_error(dev, dma)) {
+			ret = -EIO;
+			goto err_free;
+		}
+		m->dma = dma;
+		m->size = chunk->size;
+		ret = p2pbuf_sg_fill_into(&m->sgt, m->inline_sg,
+					  ARRAY_SIZE(m->inline_sg), dma,
+					  chunk->size, dma_get_max_seg_size(dev),
+					  dma_get_seg_boundary(dev));
+		if (ret)
+			goto err_unmap;
+	}
+
+	m->nents = m->sgt.nents;
+	/* the map type in use, for debugfs and BUF_INFO */
+	WRITE_ONCE(pa->map_type, v.map_type);
+	pa->maps++;
+	pa->nents = m->sgt.nents;
+	atomic_inc(&buf->map_count);
+	trace_p2pbuf_map(attach->dmabuf, dev, v.map_type, dir, m->sgt.nents,
+			 sg_dma_address(m->sgt.sgl));
+	return &m->sgt;
+
+err_unmap:
+	dma_unmap_resource(dev, m->dma, m->size, dir, DMA_ATTR_SKIP_CPU_SYNC);
+err_free:
+	kfree(m);
+	return ERR_PTR(ret);
+}
+
+void p2pbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
+			  struct sg_table *sgt, enum dma_data_direction dir)
+{
+	struct p2pbuf_mapping *m = container_of(sgt, struct p2pbuf_mapping, sgt);
+	struct p2pbuf_buffer *buf = attach->dmabuf->priv;
+	struct p2pbuf_attachment *pa = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	trace_p2pbuf_unmap(attach->dmabuf, attach->dev, sgt->nents);
+	if (m->map_type == P2PBUF_MAP_THRU_HOST_BRIDGE)
+		dma_unmap_resource(attach->dev, m->dma, m->size, m->dir,
+				   DMA_ATTR_SKIP_CPU_SYNC);
+	if (sgt->sgl != m->inline_sg)
+		p2pbuf_sg_free(sgt, m->nents);
+	kfree(m);
+
+	pa->maps--;
+	if (atomic_dec_and_test(&buf->map_count))
+		p2pbuf_buffer_idle_wake(buf);
+}
