@@ -35,7 +35,9 @@
  *
  * SUBTEST: attach-same-switch-bus-address
  * Description: an importer under the same switch gets the PCI bus address of
- *	the BAR plus the buffer offset, in one contiguous run.
+ *	the BAR plus the buffer offset, in one contiguous run; three mappings
+ *	of one attachment held at once each get their own sg table, the same
+ *	addresses, and are unmapped in every order.
  *
  * SUBTEST: attach-cross-root-port-refused
  * Description: an importer behind the second root port is refused by default
@@ -43,7 +45,8 @@
  *
  * SUBTEST: attach-cross-root-port-allowed
  * Description: after allowing 8086:29c0 the same importer is accepted and
- *	mapped through the DMA API (IOMMU addresses in the iommu config).
+ *	mapped through the DMA API (IOMMU addresses in the iommu config);
+ *	mappings held at once each get their own sg table and DMA mapping.
  *
  * SUBTEST: policy-change-reaches-attached
  * Description: an importer attached while 8086:29c0 was allowed is refused
@@ -442,6 +445,40 @@ static void check_bad_input(const struct p2pbuf_provider_info *p)
 	igt_assert_eq(count_open_fds(), fds0);
 }
 
+/*
+ * Several mappings of import @h held at once, unmapped in every order: each
+ * has its own sg table describing what @m (a map of the same import) did;
+ * @same_addr when each map must give @m's addresses as well. The import
+ * holds no mapping, and none is left after.
+ */
+static void check_maps_held(int ti, int buf, uint32_t h,
+			    const struct p2pbuf_ti_map *m, bool same_addr)
+{
+	struct p2pbuf_buf_info info;
+	struct p2pbuf_ti_held held;
+	struct p2pbuf_ti_map again;
+
+	igt_assert_eq(ti_map_held(ti, h, 3, 6, &held), 0);
+	igt_info("3 mappings held at once, 6 rounds: %u segments, %u shared, %u differ, %u moved\n",
+		 held.nents, held.shared, held.differ, held.moved);
+	igt_assert_f(held.shared == 0,
+		     "a map returned the sg table of a mapping still held\n");
+	igt_assert_eq(held.differ, 0);
+	igt_assert_eq(held.nents, m->nents);
+	if (same_addr)
+		igt_assert_eq(held.moved, 0);
+	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+	igt_assert_eq(info.attachments, 1);
+
+	/* and the next single map is as the first one was */
+	igt_assert_eq(ti_map(ti, h, 0, &again), 0);
+	igt_assert_eq(again.nents, m->nents);
+	igt_assert_eq_u64(again.len[0], m->len[0]);
+	if (same_addr)
+		igt_assert_eq_u64(again.addr[0], m->addr[0]);
+	igt_assert_eq(ti_unmap(ti, h), 0);
+}
+
 static void check_same_switch(const struct p2pbuf_provider_info *p,
 			      uint32_t client, const char *client_name)
 {
@@ -483,6 +520,8 @@ static void check_same_switch(const struct p2pbuf_provider_info *p,
 	igt_assert_eq(m2.nents, m.nents);
 	igt_assert_eq_u64(m2.addr[0], m.addr[0]);
 	igt_assert_eq(m2.invalidations, 0);
+	igt_assert_eq(ti_unmap(ti, h), 0);
+	check_maps_held(ti, buf, h, &m, true);
 
 	igt_assert_eq(ti_detach(ti, h), 0);
 	igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
@@ -572,6 +611,8 @@ static void check_cross_allowed(const struct p2pbuf_provider_info *p)
 			     "iommu config: got the bus address, not an IOVA\n");
 	else
 		igt_assert_eq_u64(m.addr[0], info.bus_addr);
+	igt_assert_eq(ti_unmap(ti, h), 0);
+	check_maps_held(ti, buf, h, &m, p2pbuf_config() != CONFIG_IOMMU);
 
 	/* withdrawing the rule refuses new importers again */
 	allow_bridges_restore();

@@ -409,6 +409,79 @@ static int ti_ioctl_unmap(struct ti_file *tf, void __user *uarg)
 	return 0;
 }
 
+/* how @b differs from @a: bit 0 segment count or lengths, bit 1 addresses */
+static unsigned int ti_sgt_cmp(struct sg_table *a, struct sg_table *b)
+{
+	struct scatterlist *sa, *sb;
+	unsigned int diff = 0;
+	int i;
+
+	if (a->nents != b->nents)
+		return 1;
+	sb = b->sgl;
+	for_each_sgtable_dma_sg(a, sa, i) {
+		if (sg_dma_len(sa) != sg_dma_len(sb))
+			diff |= 1;
+		if (sg_dma_address(sa) != sg_dma_address(sb))
+			diff |= 2;
+		sb = sg_next(sb);
+	}
+	return diff;
+}
+
+static int ti_ioctl_map_held(struct ti_file *tf, void __user *uarg)
+{
+	struct sg_table *sgt[P2PBUF_TI_MAX_HELD];
+	struct p2pbuf_ti_held arg;
+	struct ti_import *imp;
+	unsigned int diff;
+	u32 r, i, j, n = 0;
+	int ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	imp = ti_lookup(tf, arg.handle);
+	if (!imp || !(imp->flags & P2PBUF_TI_DYNAMIC) || arg.count < 2 ||
+	    arg.count > P2PBUF_TI_MAX_HELD || !arg.rounds || arg.rounds > 64)
+		return -EINVAL;
+	arg.nents = 0;
+	arg.shared = 0;
+	arg.differ = 0;
+	arg.moved = 0;
+
+	dma_resv_lock(imp->dmabuf->resv, NULL);
+	if (imp->sgt) {
+		ret = -EBUSY;
+		goto out;
+	}
+	for (r = 0; r < arg.rounds && !ret; r++) {
+		for (n = 0; n < arg.count; n++) {
+			sgt[n] = dma_buf_map_attachment(imp->attach,
+							DMA_BIDIRECTIONAL);
+			if (IS_ERR(sgt[n])) {
+				ret = PTR_ERR(sgt[n]);
+				break;
+			}
+			if (!r && !n)
+				arg.nents = sgt[0]->nents;
+			for (j = 0; j < n; j++)
+				arg.shared += sgt[j] == sgt[n];
+			diff = n ? ti_sgt_cmp(sgt[0], sgt[n]) : 0;
+			arg.differ += !!(diff & 1);
+			arg.moved += !!(diff & 2);
+		}
+		/* unmap what this round holds, from a different one each round */
+		for (i = 0; i < n; i++)
+			dma_buf_unmap_attachment(imp->attach, sgt[(r + i) % n],
+						 DMA_BIDIRECTIONAL);
+	}
+out:
+	dma_resv_unlock(imp->dmabuf->resv);
+	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+	return ret;
+}
+
 static int ti_ioctl_detach(struct ti_file *tf, void __user *uarg)
 {
 	struct ti_import *imp;
@@ -935,6 +1008,9 @@ static long ti_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case P2PBUF_TI_BENCH:
 		ret = ti_ioctl_bench(uarg);
+		break;
+	case P2PBUF_TI_MAP_HELD:
+		ret = ti_ioctl_map_held(tf, uarg);
 		break;
 	default:
 		ret = -ENOTTY;

@@ -174,6 +174,35 @@ struct p2pbuf_ti_bench {
 	__u64 value;
 };
 
+#define P2PBUF_TI_MAX_HELD	8
+
+/**
+ * struct p2pbuf_ti_held - several mappings of one import held at once
+ * @handle: in: a dynamic import that holds no mapping now (else -EBUSY)
+ * @count: in: mappings held at once, 2 .. P2PBUF_TI_MAX_HELD
+ * @rounds: in: 1 .. 64; each round maps @count times (DMA_BIDIRECTIONAL),
+ *	then unmaps them all, round r starting with mapping r % @count
+ * @nents: out: DMA segments of the first mapping
+ * @shared: out: times a map returned the sg table of a mapping still held
+ * @differ: out: mappings whose segment count or lengths differ from the
+ *	first mapping's
+ * @moved: out: mappings whose DMA addresses differ from the first
+ *	mapping's (0 for bus addresses; under an IOMMU every map through the
+ *	host bridge may get its own)
+ *
+ * The reservation lock is held throughout, so no move_notify comes between.
+ */
+struct p2pbuf_ti_held {
+	__u32 handle;
+	__u32 count;
+	__u32 rounds;
+	__u32 nents;
+	__u32 shared;
+	__u32 differ;
+	__u32 moved;
+	__u32 __pad;
+};
+
 #define P2PBUF_TI_IMPORT _IOWR(P2PBUF_TI_BASE, 0, struct p2pbuf_ti_import)
 #define P2PBUF_TI_MAP    _IOWR(P2PBUF_TI_BASE, 1, struct p2pbuf_ti_map)
 #define P2PBUF_TI_UNMAP  _IOW(P2PBUF_TI_BASE, 2, __u32)
@@ -183,5 +212,6 @@ struct p2pbuf_ti_bench {
 #define P2PBUF_TI_PIN_USER   _IOW(P2PBUF_TI_BASE, 6, struct p2pbuf_ti_pin)
 #define P2PBUF_TI_UNPIN_USER _IO(P2PBUF_TI_BASE, 7)
 #define P2PBUF_TI_BENCH  _IOWR(P2PBUF_TI_BASE, 8, struct p2pbuf_ti_bench)
+#define P2PBUF_TI_MAP_HELD _IOWR(P2PBUF_TI_BASE, 9, struct p2pbuf_ti_held)
 
 #endif

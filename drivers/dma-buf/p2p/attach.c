@@ -22,27 +22,6 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-/**
- * struct p2pbuf_mapping - one sg table handed to an importer
- * @sgt: the table; its address is what the importer holds
- * @nents: entries allocated in @sgt (its orig_nents is 0: no CPU list)
- * @map_type: how it was built, so that unmap undoes exactly that
- * @dir: direction it was mapped with
- * @dma: P2PBUF_MAP_THRU_HOST_BRIDGE: what dma_map_resource() returned
- * @size: P2PBUF_MAP_THRU_HOST_BRIDGE: bytes mapped there
- * @inline_sg: the entries of a table that needs no more (most: a buffer is
- *	contiguous), so that such a map allocates one object, not two
- */
-struct p2pbuf_mapping {
-	struct sg_table sgt;
-	unsigned int nents;
-	enum p2pbuf_map_type map_type;
-	enum dma_data_direction dir;
-	dma_addr_t dma;
-	size_t size;
-	struct scatterlist inline_sg[2];
-};
-
 /*
  * Keep @reason as @buf's last refusal (BUF_INFO's last_refusal); its room is
  * allocated by the first refusal, so that buffers never refused do not
@@ -90,80 +69,115 @@ static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
 				     pci_name(buf->chunk->prov->pdev), reason);
 }
 
-/* bus addresses are not translated: the importer must reach them as they are */
-static bool p2pbuf_bus_reachable(struct p2pbuf_buffer *buf, struct device *dev,
-				 struct p2pbuf_verdict *v)
+/*
+ * May @dev map @buf the way @v says? Bus addresses are not translated: the
+ * importer must reach them as they are. Writes nothing: @v may be the
+ * attachment's own copy of the cache.
+ */
+static bool p2pbuf_may_map(struct p2pbuf_buffer *buf, struct device *dev,
+			   const struct p2pbuf_verdict *v)
 {
 	struct p2pbuf_chunk *chunk = buf->chunk;
 
-	return p2pbuf_dma_reachable(chunk->prov->bus_addr + chunk->offset,
+	if (v->map_type == P2PBUF_MAP_NOT_SUPPORTED)
+		return false;
+	return v->map_type != P2PBUF_MAP_BUS_ADDR ||
+	       p2pbuf_dma_reachable(chunk->prov->bus_addr + chunk->offset,
 				    chunk->size, dev->dma_mask,
-				    dev->bus_dma_limit, v);
+				    dev->bus_dma_limit, NULL);
+}
+
+/*
+ * p2pbuf_may_map() said no to @v: record and log why. Out of line, so that
+ * the paths that map do not set up its verdict on their stack.
+ * Return: the reason recorded.
+ */
+static noinline enum p2pbuf_reason
+p2pbuf_refuse_map(struct p2pbuf_buffer *buf, struct device *dev,
+		  const struct p2pbuf_verdict *v)
+{
+	struct p2pbuf_chunk *chunk = buf->chunk;
+	struct p2pbuf_verdict why = *v;
+
+	if (why.map_type == P2PBUF_MAP_BUS_ADDR)
+		p2pbuf_dma_reachable(chunk->prov->bus_addr + chunk->offset,
+				     chunk->size, dev->dma_mask,
+				     dev->bus_dma_limit, &why);
+	p2pbuf_refuse(buf, dev, &why);
+	return why.reason;
+}
+
+/* an attach refused for @r, a reason that needs no topology */
+static noinline int p2pbuf_refuse_attach(struct p2pbuf_buffer *buf,
+					 struct device *dev,
+					 enum p2pbuf_reason r, int ret)
+{
+	struct p2pbuf_verdict v;
+
+	p2pbuf_verdict_simple(&v, r);
+	p2pbuf_refuse(buf, dev, &v);
+	trace_p2pbuf_attach(buf->dmabuf, dev, v.map_type, v.reason, ret);
+	return ret;
 }
 
 int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 {
 	struct p2pbuf_buffer *buf = dmabuf->priv;
+	const struct p2pbuf_verdict *v;
 	struct p2pbuf_attachment *pa;
-	struct p2pbuf_verdicts vs;
-	struct p2pbuf_verdict v;
 	struct pci_dev *client;
 	int ret;
 
-	if (READ_ONCE(buf->revoked)) {
-		p2pbuf_verdict_simple(&v, P2PBUF_REASON_REVOKED);
-		ret = -ENODEV;
-		goto err_refuse;
-	}
+	if (READ_ONCE(buf->revoked))
+		return p2pbuf_refuse_attach(buf, attach->dev,
+					    P2PBUF_REASON_REVOKED, -ENODEV);
 	client = p2pbuf_find_pci_dev(attach->dev);
-	if (!client) {
-		p2pbuf_verdict_simple(&v, P2PBUF_REASON_NOT_PCI);
-		ret = -EOPNOTSUPP;
-		goto err_refuse;
-	}
+	if (!client)
+		return p2pbuf_refuse_attach(buf, attach->dev,
+					    P2PBUF_REASON_NOT_PCI, -EOPNOTSUPP);
 	if (!attach->peer2peer) {
-		p2pbuf_verdict_simple(&v, P2PBUF_REASON_NO_PEER2PEER);
-		ret = -EOPNOTSUPP;
-		goto err_put_client;
-	}
-	/* decided once per importer; see DOC: verdict cache */
-	ret = p2pbuf_verdicts_get(buf->chunk->prov, client, &vs);
-	if (ret) {
-		/* out of memory is not a refusal: no reason is recorded */
 		pci_dev_put(client);
-		return ret;
+		return p2pbuf_refuse_attach(buf, attach->dev,
+					    P2PBUF_REASON_NO_PEER2PEER,
+					    -EOPNOTSUPP);
 	}
-	v = vs.v[0];
-	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
-	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&
-	     !p2pbuf_bus_reachable(buf, attach->dev, &v))) {
-		ret = -EOPNOTSUPP;
-		goto err_put_client;
-	}
-
-	pa = kzalloc(sizeof(*pa), GFP_KERNEL);
+	/* not zeroed: every field is set below, @spare when it is handed out */
+	pa = kmalloc(sizeof(*pa), GFP_KERNEL);
 	if (!pa) {
 		pci_dev_put(client);
 		return -ENOMEM;
 	}
+	/* decided once per importer, straight into it; see DOC: verdict cache */
+	ret = p2pbuf_verdicts_get(buf->chunk->prov, client, &pa->vs);
+	if (ret)
+		goto err_free;	/* out of memory is not a refusal: none recorded */
+	v = &pa->vs.v[0];
+	if (!p2pbuf_may_map(buf, attach->dev, v)) {
+		ret = -EOPNOTSUPP;
+		trace_p2pbuf_attach(dmabuf, attach->dev,
+				    P2PBUF_MAP_NOT_SUPPORTED,
+				    p2pbuf_refuse_map(buf, attach->dev, v), ret);
+		goto err_free;
+	}
 	pa->attach = attach;
 	pa->client = client;
-	pa->map_type = v.map_type;
-	pa->vs = vs;
+	pa->map_type = v->map_type;
+	pa->nents = 0;
+	pa->maps = 0;
+	pa->pins = 0;
+	pa->spare_busy = false;
 	attach->priv = pa;
 
 	spin_lock(&buf->lock);
 	list_add_tail(&pa->node, &buf->attachments);
 	buf->nr_attach++;
 	spin_unlock(&buf->lock);
-	trace_p2pbuf_attach(dmabuf, attach->dev, v.map_type, v.reason, 0);
+	trace_p2pbuf_attach(dmabuf, attach->dev, v->map_type, v->reason, 0);
 	return 0;
 
-err_put_client:
+err_free:
+	kfree(pa);
 	pci_dev_put(client);
-err_refuse:
-	p2pbuf_refuse(buf, attach->dev, &v);
-	trace_p2pbuf_attach(dmabuf, attach->dev, v.map_type, v.reason, ret);
 	return ret;
 }
 
@@ -278,6 +292,16 @@ void p2pbuf_unpin(struct dma_buf_attachment *attach)
 		p2pbuf_buffer_idle_wake(buf);
 }
 
+/* under the reservation lock: @m, from p2pbuf_map_dma_buf(), is free again */
+static void p2pbuf_mapping_free(struct p2pbuf_attachment *pa,
+				struct p2pbuf_mapping *m)
+{
+	if (m == &pa->spare)
+		pa->spare_busy = false;
+	else
+		kfree(m);
+}
+
 struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 				    enum dma_data_direction dir)
 {
@@ -285,9 +309,9 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	struct p2pbuf_attachment *pa = attach->priv;
 	struct p2pbuf_chunk *chunk = buf->chunk;
 	struct p2pbuf_provider *prov = chunk->prov;
+	const struct p2pbuf_verdict *v;
 	struct device *dev = attach->dev;
 	struct p2pbuf_mapping *m;
-	struct p2pbuf_verdict v;
 	struct scatterlist *sg;
 	dma_addr_t dma;
 	int ret, i;
@@ -315,21 +339,24 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 		if (ret)
 			return ERR_PTR(ret);
 	}
-	v = pa->vs.v[p2pbuf_dir_to_mask(dir)];
-	if (v.map_type == P2PBUF_MAP_NOT_SUPPORTED ||
-	    (v.map_type == P2PBUF_MAP_BUS_ADDR &&
-	     !p2pbuf_bus_reachable(buf, dev, &v))) {
-		p2pbuf_refuse(buf, dev, &v);
+	v = &pa->vs.v[p2pbuf_dir_to_mask(dir)];
+	if (!p2pbuf_may_map(buf, dev, v)) {
+		p2pbuf_refuse_map(buf, dev, v);
 		return ERR_PTR(-EOPNOTSUPP);
 	}
 
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
-	if (!m)
-		return ERR_PTR(-ENOMEM);
-	m->map_type = v.map_type;
+	if (!pa->spare_busy) {
+		m = &pa->spare;
+		pa->spare_busy = true;
+	} else {
+		m = kmalloc(sizeof(*m), GFP_KERNEL);
+		if (!m)
+			return ERR_PTR(-ENOMEM);
+	}
+	m->map_type = v->map_type;
 	m->dir = dir;
 
-	if (v.map_type == P2PBUF_MAP_BUS_ADDR) {
+	if (v->map_type == P2PBUF_MAP_BUS_ADDR) {
 		ret = p2pbuf_sg_fill_into(&m->sgt, m->inline_sg,
 					  ARRAY_SIZE(m->inline_sg),
 					  prov->bus_addr + chunk->offset,
@@ -359,18 +386,18 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 
 	m->nents = m->sgt.nents;
 	/* the map type in use, for debugfs and BUF_INFO */
-	WRITE_ONCE(pa->map_type, v.map_type);
+	WRITE_ONCE(pa->map_type, v->map_type);
 	pa->maps++;
 	pa->nents = m->sgt.nents;
 	atomic_inc(&buf->map_count);
-	trace_p2pbuf_map(attach->dmabuf, dev, v.map_type, dir, m->sgt.nents,
+	trace_p2pbuf_map(attach->dmabuf, dev, v->map_type, dir, m->sgt.nents,
 			 sg_dma_address(m->sgt.sgl));
 	return &m->sgt;
 
 err_unmap:
 	dma_unmap_resource(dev, m->dma, m->size, dir, DMA_ATTR_SKIP_CPU_SYNC);
 err_free:
-	kfree(m);
+	p2pbuf_mapping_free(pa, m);
 	return ERR_PTR(ret);
 }
 
@@ -388,7 +415,7 @@ void p2pbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 				   DMA_ATTR_SKIP_CPU_SYNC);
 	if (sgt->sgl != m->inline_sg)
 		p2pbuf_sg_free(sgt, m->nents);
-	kfree(m);
+	p2pbuf_mapping_free(pa, m);
 
 	pa->maps--;
 	if (atomic_dec_and_test(&buf->map_count))

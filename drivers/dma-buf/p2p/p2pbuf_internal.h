@@ -250,6 +250,27 @@ struct p2pbuf_buffer {
 };
 
 /**
+ * struct p2pbuf_mapping - one sg table handed to an importer
+ * @sgt: the table; its address is what the importer holds
+ * @nents: entries allocated in @sgt (its orig_nents is 0: no CPU list)
+ * @map_type: how it was built, so that unmap undoes exactly that
+ * @dir: direction it was mapped with
+ * @dma: P2PBUF_MAP_THRU_HOST_BRIDGE: what dma_map_resource() returned
+ * @size: P2PBUF_MAP_THRU_HOST_BRIDGE: bytes mapped there
+ * @inline_sg: the entries of a table that needs no more (most: a buffer is
+ *	contiguous), so that such a map allocates no table
+ */
+struct p2pbuf_mapping {
+	struct sg_table sgt;
+	unsigned int nents;
+	enum p2pbuf_map_type map_type;
+	enum dma_data_direction dir;
+	dma_addr_t dma;
+	size_t size;
+	struct scatterlist inline_sg[2];
+};
+
+/**
  * struct p2pbuf_attachment - our state for one importer
  * @node: in the buffer's @attachments
  * @attach: the dma-buf attachment
@@ -258,8 +279,11 @@ struct p2pbuf_buffer {
  * @nents: sg entries of the last mapping
  * @maps: live mappings
  * @pins: pins held
+ * @spare_busy: @spare is handed out; under the reservation lock
  * @vs: the verdicts for this importer, refreshed by a map once stale;
  *	under the reservation lock after attach
+ * @spare: the mapping a map hands out when it is free, so that the usual
+ *	importer (one mapping at a time) allocates nothing to map
  */
 struct p2pbuf_attachment {
 	struct list_head node;
@@ -269,7 +293,9 @@ struct p2pbuf_attachment {
 	unsigned int nents;
 	unsigned int maps;
 	unsigned int pins;
+	bool spare_busy;
 	struct p2pbuf_verdicts vs;
+	struct p2pbuf_mapping spare;
 };
 
 /* topology.c; the decision itself is in decision.h */

@@ -327,7 +327,8 @@ int p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
  * @size: bytes
  * @dma_mask: the importer's dev->dma_mask (NULL: it cannot DMA)
  * @bus_dma_limit: the importer's dev->bus_dma_limit, 0 for none
- * @v: on false, turned into a P2PBUF_REASON_DMA_MASK refusal
+ * @v: on false, turned into a P2PBUF_REASON_DMA_MASK refusal; NULL when
+ *	only the answer is wanted
  *
  * Bus addresses reach the importer untranslated, so the whole range must lie
  * below min_not_zero(*@dma_mask, @bus_dma_limit).
@@ -343,6 +344,8 @@ bool p2pbuf_dma_reachable(u64 addr, u64 size, const u64 *dma_mask,
 	if (dma_mask && size && !check_add_overflow(addr, size - 1, &end) &&
 	    end <= limit)
 		return true;
+	if (!v)
+		return false;
 	p2pbuf_verdict_simple(v, P2PBUF_REASON_DMA_MASK);
 	v->dma_end = size ? addr + size - 1 : addr;
 	v->dma_limit = limit;

@@ -255,6 +255,16 @@ int ti_unmap(int ti, uint32_t handle)
 	return p2pbuf_ioctl(ti, P2PBUF_TI_UNMAP, &handle);
 }
 
+int ti_map_held(int ti, uint32_t handle, uint32_t count, uint32_t rounds,
+		struct p2pbuf_ti_held *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->handle = handle;
+	out->count = count;
+	out->rounds = rounds;
+	return p2pbuf_ioctl(ti, P2PBUF_TI_MAP_HELD, out);
+}
+
 int ti_detach(int ti, uint32_t handle)
 {
 	return p2pbuf_ioctl(ti, P2PBUF_TI_DETACH, &handle);

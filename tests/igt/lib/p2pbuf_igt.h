@@ -69,6 +69,8 @@ int ti_import(int ti, int buf, uint32_t client, uint32_t flags,
 	      uint32_t *handle);
 int ti_map(int ti, uint32_t handle, uint32_t dir, struct p2pbuf_ti_map *out);
 int ti_unmap(int ti, uint32_t handle);
+int ti_map_held(int ti, uint32_t handle, uint32_t count, uint32_t rounds,
+		struct p2pbuf_ti_held *out);
 int ti_detach(int ti, uint32_t handle);
 int ti_dma(int ti, uint32_t src, uint64_t src_off, uint32_t dst,
 	   uint64_t dst_off, uint64_t len, void *user);
