@@ -303,11 +303,29 @@ static int p2pbuf_path_check(const struct p2pbuf_path *p, size_t usize)
 	return 0;
 }
 
+static int p2pbuf_pci_match_bdf(struct device *dev, const void *data)
+{
+	struct pci_dev *pdev = to_pci_dev(dev);
+	u32 bdf = *(const u32 *)data;
+
+	/* the whole domain number: VMD's start at 0x10000 */
+	return pci_domain_nr(pdev->bus) == P2PBUF_BDF_DOMAIN(bdf) &&
+	       pdev->bus->number == P2PBUF_BDF_BUS(bdf) &&
+	       pdev->devfn == P2PBUF_BDF_DEVFN(bdf);
+}
+
+/*
+ * The PCI device at @bdf, with a reference held: what
+ * pci_get_domain_bus_and_slot() gives, from one bus_find_device() over the
+ * PCI devices; it makes one such call, and takes and drops a reference,
+ * for every device it passes.
+ */
 static struct pci_dev *p2pbuf_pci_get_bdf(u32 bdf)
 {
-	return pci_get_domain_bus_and_slot(P2PBUF_BDF_DOMAIN(bdf),
-					   P2PBUF_BDF_BUS(bdf),
-					   P2PBUF_BDF_DEVFN(bdf));
+	struct device *dev;
+
+	dev = bus_find_device(&pci_bus_type, NULL, &bdf, p2pbuf_pci_match_bdf);
+	return dev ? to_pci_dev(dev) : NULL;
 }
 
 /* uapi P2PBUF_PATH_READ/WRITE to and from decision.h's P2PBUF_DIR_* */
