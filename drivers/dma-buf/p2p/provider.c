@@ -362,34 +362,40 @@ struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id)
 /**
  * p2pbuf_provider_fill_info - describe a provider for the uapi and sysfs
  * @prov: the provider
- * @info: output, zeroed first
+ * @info: output; every byte is written (the struct has no holes), the
+ *	strings padded with zeroes, so that LIST hands out no stale memory
+ *	and need not clear its array first
  */
 void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 			       struct p2pbuf_provider_info *info)
 {
 	struct pci_dev *pdev = prov->pdev;
+	u32 flags = 0;
 
-	memset(info, 0, sizeof(*info));
+	BUILD_BUG_ON(sizeof(*info) !=
+		     offsetofend(struct p2pbuf_provider_info, reserved));
 	/* one hold of the lock per provider: LIST is in every command */
 	mutex_lock(&prov->lock);
 	info->free = p2pbuf_provider_avail_locked(prov);
 	info->id = prov->id;
 	info->kind = prov->kind;
 	if (prov->available)
-		info->flags |= P2PBUF_PROVIDER_AVAILABLE;
+		flags |= P2PBUF_PROVIDER_AVAILABLE;
 	if (prov->published)
-		info->flags |= P2PBUF_PROVIDER_PUBLISHED;
+		flags |= P2PBUF_PROVIDER_PUBLISHED;
 	if (p2pbuf_has_pages(prov) && prov->available)
-		info->flags |= P2PBUF_PROVIDER_PAGES;
+		flags |= P2PBUF_PROVIDER_PAGES;
+	info->flags = flags;
 	info->bar = prov->bar;
 	info->bdf = p2pbuf_pdev_bdf(pdev);
 	info->vendor_device = p2pbuf_pdev_id(pdev);
 	info->bar_offset = prov->bar_offset;
 	info->size = prov->size;
 	info->bus_addr = prov->bus_addr;
-	strscpy(info->name, pci_name(pdev), sizeof(info->name));
-	if (!prov->available)
-		strscpy(info->reason, prov->reason, sizeof(info->reason));
+	strscpy_pad(info->name, pci_name(pdev), sizeof(info->name));
+	strscpy_pad(info->reason, prov->available ? "" : prov->reason,
+		    sizeof(info->reason));
+	memset(info->reserved, 0, sizeof(info->reserved));
 	mutex_unlock(&prov->lock);
 }
 
