@@ -101,10 +101,10 @@ P2PBUF_EXPORT int p2pbuf_ctx_fd(const struct p2pbuf_ctx *ctx)
 	return ctx->fd;
 }
 
-/* @p comes zeroed (calloc) */
 static void provider_from_uapi(struct p2pbuf_provider *p,
 			       const struct p2pbuf_provider_info *u)
 {
+	memset(p, 0, sizeof(*p));
 	p->id = u->id;
 	p->kind = u->kind;
 	p->flags = u->flags;
@@ -165,13 +165,19 @@ p2pbuf_get_providers(struct p2pbuf_ctx *ctx, int *num)
 		ret = -EAGAIN;
 		goto err;
 	}
-	out = calloc(l.count + 1, sizeof(*out));
+	/*
+	 * Not calloc(): each entry is cleared as it is written. Past 2 KiB
+	 * glibc clears with a string instruction, which an emulator without
+	 * hardware assistance runs one byte per step.
+	 */
+	out = reallocarray(NULL, l.count + 1, sizeof(*out));
 	if (!out) {
 		ret = -ENOMEM;
 		goto err;
 	}
 	for (i = 0; i < l.count; i++)
 		provider_from_uapi(&out[i], &raw[i]);
+	memset(&out[l.count], 0, sizeof(*out));
 	free(raw);
 	if (num)
 		*num = l.count;
