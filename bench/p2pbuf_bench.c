@@ -51,7 +51,7 @@ static int repeats = 11;
 static bool quiet;
 /* -s: a comma-separated list of sections to run (profiling); all if NULL */
 static const char *only;
-/* -m: the map figures at this size only (profiling); all if 0 */
+/* -m: the map and alloc figures at this size only (profiling); all if 0 */
 static uint64_t map_only;
 
 static bool want(const char *section)
@@ -1110,7 +1110,8 @@ int main(int argc, char **argv)
 	if (want("alloc")) {
 		note("alloc\n");
 		for (unsigned int i = 0; i < 4; i++)
-			bench_alloc(alloc_sizes[i]);
+			if (!map_only || alloc_sizes[i] == map_only)
+				bench_alloc(alloc_sizes[i]);
 	}
 	if (want("kmem")) {
 		note("kmem\n");

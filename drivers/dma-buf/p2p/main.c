@@ -59,6 +59,7 @@ static void __exit p2pbuf_exit(void)
 	p2pbuf_debugfs_exit();
 	p2pbuf_exporter_exit();
 	p2pbuf_chunk_cache_exit();
+	p2pbuf_quota_exit();
 }
 
 module_init(p2pbuf_init);

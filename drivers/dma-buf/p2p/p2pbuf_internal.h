@@ -356,6 +356,7 @@ static inline int p2pbuf_param_may_set(void)
 int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
 			u64 provider_size, u64 bytes);
 void p2pbuf_quota_uncharge(struct p2pbuf_charge *charge);
+void p2pbuf_quota_exit(void);
 
 /* region.c */
 struct p2pbuf_region;

@@ -32,8 +32,11 @@
  * charged.
  *
  * The per-user state lives in an xarray keyed by uid and goes away with the
- * user's last buffer. Lowering a limit refuses new buffers only; it takes
- * nothing away.
+ * user's last buffer, except for the last P2PBUF_QUOTA_IDLE_MAX users to
+ * give their last buffer back: their record, with the one provider they
+ * used last, is kept for their next buffer, so that a user who allocates
+ * and frees in turn allocates no bookkeeping each time. Module unload frees
+ * those. Lowering a limit refuses new buffers only; it takes nothing away.
  */
 
 #define P2PBUF_USER_MAX_BUFFERS_LIMIT	SZ_1M
@@ -45,18 +48,25 @@ struct p2pbuf_quota_use {
 	u64 bytes;
 };
 
-/* one user: buffers on all providers, and a p2pbuf_quota_use per provider */
+/*
+ * one user: buffers on all providers, and a p2pbuf_quota_use per provider;
+ * idle (kept for the next buffer) while @buffers is 0
+ */
 struct p2pbuf_quota_user {
 	unsigned long buffers;
 	struct list_head uses;
 };
 
+/* idle users kept, at most; see DOC: quota */
+#define P2PBUF_QUOTA_IDLE_MAX	16
+
 static unsigned int p2pbuf_user_max_pct = 50;
 static unsigned int p2pbuf_user_max_buffers = 1024;
 
-/* protects p2pbuf_quota_users and everything it points to */
+/* protects p2pbuf_quota_users, everything it points to, and the idle count */
 static DEFINE_MUTEX(p2pbuf_quota_lock);
 static DEFINE_XARRAY(p2pbuf_quota_users);
+static unsigned int p2pbuf_quota_idle;
 
 static int p2pbuf_quota_param_set(const char *val, const struct kernel_param *kp,
 				  unsigned int max)
@@ -131,14 +141,42 @@ static bool p2pbuf_quota_over(struct p2pbuf_quota_user *user,
 				       READ_ONCE(p2pbuf_user_max_pct), 100);
 }
 
-/* drop @user from the xarray and free it once it holds nothing */
-static void p2pbuf_quota_user_put(u32 uid, struct p2pbuf_quota_user *user)
+/* drop @user, which holds no buffer, from the xarray and free it */
+static void p2pbuf_quota_user_free(u32 uid, struct p2pbuf_quota_user *user)
 {
-	if (user->buffers)
-		return;
-	WARN_ON(!list_empty(&user->uses));
+	struct p2pbuf_quota_use *use, *tmp;
+
+	WARN_ON(user->buffers);
+	list_for_each_entry_safe(use, tmp, &user->uses, node) {
+		WARN_ON(use->bytes);
+		list_del(&use->node);
+		kfree(use);
+	}
 	xa_erase(&p2pbuf_quota_users, uid);
 	kfree(user);
+}
+
+/*
+ * @user gave its last buffer back, @last on the provider it used last: keep
+ * it, with @last only, for its next buffer while few users are kept, else
+ * free it.
+ */
+static void p2pbuf_quota_user_idle(u32 uid, struct p2pbuf_quota_user *user,
+				   struct p2pbuf_quota_use *last)
+{
+	struct p2pbuf_quota_use *use, *tmp;
+
+	if (p2pbuf_quota_idle >= P2PBUF_QUOTA_IDLE_MAX) {
+		p2pbuf_quota_user_free(uid, user);
+		return;
+	}
+	p2pbuf_quota_idle++;
+	list_for_each_entry_safe(use, tmp, &user->uses, node) {
+		if (use == last)
+			continue;
+		list_del(&use->node);
+		kfree(use);
+	}
 }
 
 /**
@@ -204,6 +242,8 @@ int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
 		list_add(&new_use->node, &user->uses);
 		use = new_use;
 	}
+	if (!user->buffers && user != new_user)
+		p2pbuf_quota_idle--;	/* an idle user's next buffer */
 	use->bytes += bytes;
 	user->buffers++;
 	charge->uid = uid;
@@ -213,9 +253,9 @@ int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,
 	return 0;
 
 err_put_user:
-	/* a user found in the xarray holds buffers, so this only frees ours */
-	p2pbuf_quota_user_put(uid, user);
-	goto out_unlock;
+	/* a user found in the xarray stays as it was */
+	if (user == new_user)
+		xa_erase(&p2pbuf_quota_users, uid);
 err_free_user:
 	kfree(new_user);
 out_unlock:
@@ -243,13 +283,32 @@ void p2pbuf_quota_uncharge(struct p2pbuf_charge *charge)
 	if (WARN_ON(!use || use->bytes < charge->bytes || !user->buffers))
 		goto out_unlock;
 	use->bytes -= charge->bytes;
-	if (!use->bytes) {
+	user->buffers--;
+	if (!user->buffers) {
+		p2pbuf_quota_user_idle(charge->uid, user, use);
+	} else if (!use->bytes) {
 		list_del(&use->node);
 		kfree(use);
 	}
-	user->buffers--;
-	p2pbuf_quota_user_put(charge->uid, user);
 out_unlock:
 	mutex_unlock(&p2pbuf_quota_lock);
 	memset(charge, 0, sizeof(*charge));
+}
+
+/**
+ * p2pbuf_quota_exit - free the idle users' records
+ *
+ * Context: module unload, once every buffer is gone (each holds a
+ * reference to the module).
+ */
+void p2pbuf_quota_exit(void)
+{
+	struct p2pbuf_quota_user *user;
+	unsigned long uid;
+
+	mutex_lock(&p2pbuf_quota_lock);
+	xa_for_each(&p2pbuf_quota_users, uid, user)
+		p2pbuf_quota_user_free(uid, user);
+	p2pbuf_quota_idle = 0;
+	mutex_unlock(&p2pbuf_quota_lock);
 }
