@@ -18,6 +18,7 @@
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <uapi/linux/p2pbuf.h>
@@ -351,6 +352,17 @@ static inline int p2pbuf_param_may_set(void)
  * Per file, in dependency order from the bottom up: a file calls only the
  * files listed above it (README.md; tests/host/layout checks it).
  */
+
+/* query.c: the ioctls that only read state, for uapi.c's table */
+int p2pbuf_ioc_list(struct file *file, void __user *uarg, size_t usize);
+int p2pbuf_ioc_buf_info(struct file *file, void __user *uarg, size_t usize);
+int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize);
+
+/* an ioctl argument's reserved bytes and padding are zero */
+static inline bool p2pbuf_zeroed(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
 
 /* quota.c */
 int p2pbuf_quota_charge(struct p2pbuf_charge *charge, u32 provider_id,

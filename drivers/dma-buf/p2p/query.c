@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf queries: the /dev/p2pbuf ioctls that only read state (LIST, PATH
+ * and BUF_INFO), for uapi.c's table. Who may ask, and what they cost: DOC:
+ * uapi.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-buf.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "p2pbuf_internal.h"
+
+/*
+ * copy_to_user() of what LIST and PATH answer (a few hundred bytes to a few
+ * pages), as plain 8-byte stores: x86 copies to user with a string
+ * instruction from 64 bytes on, which costs a start-up on CPUs without
+ * FSRM, and which an emulator without hardware assistance (QEMU TCG, the
+ * test bed) runs one byte per step.
+ */
+static int p2pbuf_copy_answer(void __user *dst, const void *src, size_t len)
+{
+	if (!user_write_access_begin(dst, len))
+		return -EFAULT;
+	unsafe_copy_to_user(dst, src, len, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
+int p2pbuf_ioc_list(struct file *file, void __user *uarg, size_t usize)
+{
+	struct p2pbuf_provider_info *infos;
+	struct p2pbuf_list arg;
+	u8 __user *dst;
+	size_t copy;
+	int n, i, m, ret;
+
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.__pad || !p2pbuf_zeroed(arg.reserved,
+						     sizeof(arg.reserved)))
+		return -EINVAL;
+	if (arg.count && arg.entry_size <
+	    offsetof(struct p2pbuf_provider_info, reserved))
+		return -EINVAL;
+	/* room to grow, not a way to make the kernel clear megabytes */
+	if (arg.entry_size > PAGE_SIZE)
+		return -EINVAL;
+
+	/* counting only (how callers size their array): nothing to describe */
+	if (!arg.count) {
+		arg.count = p2pbuf_provider_count();
+		return copy_to_user(uarg, &arg, min(usize, sizeof(arg))) ?
+		       -EFAULT : 0;
+	}
+
+	/* state only: no rescan, no device lock, nothing waits for a revoke */
+	n = p2pbuf_provider_snapshot(&infos);
+	if (n < 0)
+		return n;
+
+	dst = u64_to_user_ptr(arg.entries);
+	copy = min_t(size_t, arg.entry_size, sizeof(*infos));
+	m = min_t(u32, n, arg.count);
+	if (arg.entry_size == sizeof(*infos)) {	/* the usual case: one copy */
+		ret = p2pbuf_copy_answer(dst, infos, m * sizeof(*infos));
+		m = 0;
+	}
+	for (i = 0; i < m && !ret; i++, dst += arg.entry_size)
+		if (copy_to_user(dst, &infos[i], copy) ||
+		    (arg.entry_size > copy &&
+		     clear_user(dst + copy, arg.entry_size - copy)))
+			ret = -EFAULT;
+	arg.count = n;
+	if (!ret && copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
+		ret = -EFAULT;
+	kvfree(infos);
+	return ret;
+}
+
+int p2pbuf_ioc_buf_info(struct file *file, void __user *uarg, size_t usize)
+{
+	struct p2pbuf_attachment *pa;
+	struct p2pbuf_buf_info arg;
+	struct p2pbuf_provider *prov;
+	struct p2pbuf_buffer *buf;
+	struct p2pbuf_chunk *chunk;
+	struct dma_buf *dmabuf;
+	int ret;
+
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	if (arg.__pad || arg.bytes_direct || arg.bytes_bounced ||
+	    arg.attach_bus_addr || arg.attach_host_bridge ||
+	    !p2pbuf_zeroed(arg.reserved, sizeof(arg.reserved)))
+		return -EINVAL;
+
+	dmabuf = dma_buf_get(arg.fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	if (dmabuf->ops != &p2pbuf_dma_buf_ops) {
+		ret = -EINVAL;
+		goto out;
+	}
+	buf = dmabuf->priv;
+	chunk = buf->chunk;
+	prov = chunk->prov;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.fd = -1;
+	arg.provider_id = prov->id;
+	arg.size = chunk->size;
+	arg.offset = chunk->offset;
+	arg.bar_offset = prov->bar_offset + chunk->offset;
+	arg.bus_addr = prov->bus_addr + chunk->offset;
+	arg.kind = prov->kind;
+	strscpy(arg.provider_name, pci_name(prov->pdev),
+		sizeof(arg.provider_name));
+	spin_lock(&buf->lock);
+	if (buf->revoked)
+		arg.flags |= P2PBUF_BUF_REVOKED;
+	arg.attachments = buf->nr_attach;
+	list_for_each_entry(pa, &buf->attachments, node) {
+		if (READ_ONCE(pa->map_type) == P2PBUF_MAP_BUS_ADDR)
+			arg.attach_bus_addr++;
+		else
+			arg.attach_host_bridge++;
+	}
+	if (buf->last_refusal)
+		strscpy(arg.last_refusal, buf->last_refusal,
+			sizeof(arg.last_refusal));
+	spin_unlock(&buf->lock);
+	arg.bytes_direct = atomic64_read(&buf->bytes_direct);
+	arg.bytes_bounced = atomic64_read(&buf->bytes_bounced);
+
+	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
+		ret = -EFAULT;
+out:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+/* everything about a path request that can be checked up front */
+static int p2pbuf_path_check(const struct p2pbuf_path *p, size_t usize)
+{
+	if (p->flags & ~P2PBUF_PATH_VALID_FLAGS)
+		return -EINVAL;
+	if (!p2pbuf_zeroed(p->reserved, sizeof(p->reserved)))
+		return -EINVAL;
+	if (p->flags & P2PBUF_PATH_BY_BDF) {
+		/* a flag whose field the caller's struct does not have */
+		if (usize < offsetofend(struct p2pbuf_path, provider_bdf))
+			return -EINVAL;
+		if (p->provider_id)
+			return -EINVAL;
+	} else if (p->provider_bdf) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int p2pbuf_pci_match_bdf(struct device *dev, const void *data)
+{
+	struct pci_dev *pdev = to_pci_dev(dev);
+	u32 bdf = *(const u32 *)data;
+
+	/* the whole domain number: VMD's start at 0x10000 */
+	return pci_domain_nr(pdev->bus) == P2PBUF_BDF_DOMAIN(bdf) &&
+	       pdev->bus->number == P2PBUF_BDF_BUS(bdf) &&
+	       pdev->devfn == P2PBUF_BDF_DEVFN(bdf);
+}
+
+/*
+ * The PCI device at @bdf, with a reference held: what
+ * pci_get_domain_bus_and_slot() gives, from one bus_find_device() over the
+ * PCI devices; it makes one such call, and takes and drops a reference,
+ * for every device it passes.
+ */
+static struct pci_dev *p2pbuf_pci_get_bdf(u32 bdf)
+{
+	struct device *dev;
+
+	dev = bus_find_device(&pci_bus_type, NULL, &bdf, p2pbuf_pci_match_bdf);
+	return dev ? to_pci_dev(dev) : NULL;
+}
+
+/* uapi P2PBUF_PATH_READ/WRITE to and from decision.h's P2PBUF_DIR_* */
+static u8 p2pbuf_path_want(u32 flags)
+{
+	return (flags & P2PBUF_PATH_READ ? P2PBUF_DIR_READ : 0) |
+	       (flags & P2PBUF_PATH_WRITE ? P2PBUF_DIR_WRITE : 0);
+}
+
+static u32 p2pbuf_path_dirs(const struct p2pbuf_verdict *v)
+{
+	u8 dirs;
+
+	if (v->map_type == P2PBUF_MAP_NOT_SUPPORTED)
+		return 0;
+	dirs = v->map_type == P2PBUF_MAP_BUS_ADDR ? P2PBUF_DIR_RW : v->dirs;
+	return (dirs & P2PBUF_DIR_READ ? P2PBUF_PATH_READ : 0) |
+	       (dirs & P2PBUF_DIR_WRITE ? P2PBUF_PATH_WRITE : 0);
+}
+
+/*
+ * The kernel's verdict on any two PCI devices: the first named by provider
+ * id or, with P2PBUF_PATH_BY_BDF, by address. Reads state only.
+ */
+int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize)
+{
+	struct p2pbuf_provider *prov = NULL;
+	struct pci_dev *first, *client;
+	struct p2pbuf_verdicts vs;
+	struct p2pbuf_verdict v;
+	struct p2pbuf_path arg;
+	int ret;
+
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	ret = p2pbuf_path_check(&arg, usize);
+	if (ret)
+		return ret;
+
+	if (arg.flags & P2PBUF_PATH_BY_BDF) {
+		first = p2pbuf_pci_get_bdf(arg.provider_bdf);
+		if (!first)
+			return -ENODEV;
+	} else {
+		prov = p2pbuf_provider_get_by_id(arg.provider_id);
+		if (!prov)
+			return -EINVAL;
+		first = pci_dev_get(prov->pdev);
+	}
+	client = p2pbuf_pci_get_bdf(arg.client);
+	if (!client) {
+		ret = -ENODEV;
+		goto out_put_first;
+	}
+
+	if (prov) {
+		/* the verdict attach would get (DOC: verdict cache) */
+		ret = p2pbuf_verdicts_get(prov, client, &vs);
+		v = vs.v[p2pbuf_path_want(arg.flags)];
+	} else {
+		ret = p2pbuf_path_verdict(first, client,
+					  p2pbuf_path_want(arg.flags), &v);
+	}
+	if (ret)
+		goto out_put_client;
+	arg.map_type = v.map_type;
+	arg.reason = v.reason;
+	arg.distance = v.distance;
+	arg.via = v.via;
+	arg.via_id = v.via_id;
+	arg.dirs = p2pbuf_path_dirs(&v);
+	memset(arg.reason_str, 0, sizeof(arg.reason_str));
+	p2pbuf_reason_format(&v, arg.reason_str, sizeof(arg.reason_str));
+	ret = p2pbuf_copy_answer(uarg, &arg, min(usize, sizeof(arg)));
+
+out_put_client:
+	pci_dev_put(client);
+out_put_first:
+	pci_dev_put(first);
+	if (prov)
+		p2pbuf_provider_put(prov);
+	return ret;
+}
