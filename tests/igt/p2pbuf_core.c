@@ -48,6 +48,12 @@
  *	mapped through the DMA API (IOMMU addresses in the iommu config);
  *	mappings held at once each get their own sg table and DMA mapping.
  *
+ * SUBTEST: path-follows-devices
+ * Description: PATH answers from the verdict cache by address only for a
+ *	device that is there: the same bus and devfn in a domain with no
+ *	device get ENODEV after the pair was cached, a removed device ENODEV,
+ *	and the device rescanned at the same address the first answer again.
+ *
  * SUBTEST: policy-change-reaches-attached
  * Description: an importer attached while 8086:29c0 was allowed is refused
  *	at its next map once the rule is withdrawn (the verdict decided at
@@ -624,6 +630,53 @@ static void check_cross_allowed(const struct p2pbuf_provider_info *p)
 	close(ti);
 }
 
+/* wait up to @ms for sysfs @path to exist (or not, @want false) */
+static bool wait_exists(const char *path, bool want, int ms)
+{
+	for (; ms > 0; ms -= 50) {
+		if ((access(path, F_OK) == 0) == want)
+			return true;
+		usleep(50 * 1000);
+	}
+	return (access(path, F_OK) == 0) == want;
+}
+
+static void check_path_follows_devices(const struct p2pbuf_provider_info *p)
+{
+	const char *dev = "/sys/bus/pci/devices/" NAME_EDU2;
+	struct p2pbuf_path first, again;
+	int ret;
+
+	igt_require_f(access(dev, F_OK) == 0, "%s is not in this VM\n", NAME_EDU2);
+	/* the second answer comes from the provider's cache */
+	igt_assert_eq(igt_p2pbuf_path(p2p, p->id, BDF_EDU2, &first), 0);
+	igt_assert_eq(igt_p2pbuf_path(p2p, p->id, BDF_EDU2, &again), 0);
+	igt_assert_eq(again.map_type, first.map_type);
+	igt_assert_eq(again.reason, first.reason);
+	igt_info("%s from %s: map type %u reason %u \"%s\"\n", NAME_EDU2,
+		 p->name, first.map_type, first.reason, first.reason_str);
+
+	/* the same bus and devfn in domain 1, where there is no device */
+	ret = igt_p2pbuf_path(p2p, p->id, BDF_EDU2 | 1U << 16, &again);
+	igt_assert_f(ret == -ENODEV, "0001:08:00.0: %s, expected ENODEV\n",
+		     ret ? strerror(-ret) : "answered");
+
+	/* removed: no answer for it, cached or not */
+	igt_assert_eq(sysfs_write("/sys/bus/pci/devices/" NAME_EDU2 "/remove", "1"), 0);
+	igt_assert_f(wait_exists(dev, false, 10000), "%s not removed\n", NAME_EDU2);
+	ret = igt_p2pbuf_path(p2p, p->id, BDF_EDU2, &again);
+	igt_assert_f(ret == -ENODEV, "removed %s: %s, expected ENODEV\n",
+		     NAME_EDU2, ret ? strerror(-ret) : "answered");
+
+	/* back at the same address: the same answer */
+	igt_assert_eq(sysfs_write("/sys/bus/pci/rescan", "1"), 0);
+	igt_assert_f(wait_exists(dev, true, 20000), "%s not back after a rescan\n",
+		     NAME_EDU2);
+	igt_assert_eq(igt_p2pbuf_path(p2p, p->id, BDF_EDU2, &again), 0);
+	igt_assert_eq(again.map_type, first.map_type);
+	igt_assert_eq(again.reason, first.reason);
+}
+
 static void check_policy_change(const struct p2pbuf_provider_info *p)
 {
 	struct p2pbuf_buf_info info;
@@ -979,6 +1032,12 @@ igt_main
 	igt_subtest("attach-cross-root-port-allowed") {
 		need_ivshmem(&ivshmem);
 		check_cross_allowed(&ivshmem);
+	}
+
+	igt_describe("PATH answers from the cache only for a device at that whole address; removal and rescan are followed.");
+	igt_subtest("path-follows-devices") {
+		need_ivshmem(&ivshmem);
+		check_path_follows_devices(&ivshmem);
 	}
 
 	igt_describe("A withdrawn or restored allow rule reaches the next map of an existing attachment.");

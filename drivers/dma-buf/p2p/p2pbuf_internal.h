@@ -73,12 +73,15 @@ struct p2pbuf_walk {
  * @gen: p2pbuf_topo_generation() when decided
  * @client: the importing device; compared, never dereferenced: removing a
  *	device moves the generation on before its memory can be reused
+ * @client_addr: @client's PCI address, domain << 16 | bus << 8 | devfn
+ *	with the whole domain number, for PATH (p2pbuf_verdict_cached())
  * @v: the verdict for each set of P2PBUF_DIR_* bits, 0 for any direction
  */
 struct p2pbuf_verdicts {
 	bool valid;
 	u32 gen;
 	struct pci_dev *client;
+	u64 client_addr;
 	struct p2pbuf_verdict v[P2PBUF_DIR_RW + 1];
 };
 
@@ -383,6 +386,8 @@ void p2pbuf_region_free(struct p2pbuf_region *r, u64 offset, u64 size);
 
 /* verdict.c */
 bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs);
+bool p2pbuf_verdict_cached(struct p2pbuf_provider *prov, u32 bdf, u8 want,
+			   struct p2pbuf_verdict *v);
 int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 			struct p2pbuf_verdicts *vs);
 

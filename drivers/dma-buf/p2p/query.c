@@ -215,13 +215,39 @@ static u32 p2pbuf_path_dirs(const struct p2pbuf_verdict *v)
  * The kernel's verdict on any two PCI devices: the first named by provider
  * id or, with P2PBUF_PATH_BY_BDF, by address. Reads state only.
  */
+/*
+ * PATH's verdict for @first (@prov's device, or any PCI device when @prov is
+ * NULL) and the device at @client_bdf, decided or taken from @prov's cache
+ * after looking the device up. Out of line: its verdicts are on its stack.
+ */
+static noinline int p2pbuf_path_lookup(struct p2pbuf_provider *prov,
+				       struct pci_dev *first, u32 client_bdf,
+				       u8 want, struct p2pbuf_verdict *v)
+{
+	struct p2pbuf_verdicts vs;
+	struct pci_dev *client;
+	int ret;
+
+	client = p2pbuf_pci_get_bdf(client_bdf);
+	if (!client)
+		return -ENODEV;
+	if (prov) {
+		ret = p2pbuf_verdicts_get(prov, client, &vs);
+		*v = vs.v[want];
+	} else {
+		ret = p2pbuf_path_verdict(first, client, want, v);
+	}
+	pci_dev_put(client);
+	return ret;
+}
+
 int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize)
 {
-	struct p2pbuf_provider *prov = NULL;
-	struct pci_dev *first, *client;
-	struct p2pbuf_verdicts vs;
+	struct p2pbuf_provider *prov;
 	struct p2pbuf_verdict v;
 	struct p2pbuf_path arg;
+	struct pci_dev *first;
+	u8 want;
 	int ret;
 
 	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
@@ -231,32 +257,29 @@ int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize)
 	if (ret)
 		return ret;
 
+	want = p2pbuf_path_want(arg.flags);
 	if (arg.flags & P2PBUF_PATH_BY_BDF) {
 		first = p2pbuf_pci_get_bdf(arg.provider_bdf);
 		if (!first)
 			return -ENODEV;
+		ret = p2pbuf_path_lookup(NULL, first, arg.client, want, &v);
+		pci_dev_put(first);
 	} else {
 		prov = p2pbuf_provider_get_by_id(arg.provider_id);
 		if (!prov)
 			return -EINVAL;
-		first = pci_dev_get(prov->pdev);
-	}
-	client = p2pbuf_pci_get_bdf(arg.client);
-	if (!client) {
-		ret = -ENODEV;
-		goto out_put_first;
-	}
-
-	if (prov) {
-		/* the verdict attach would get (DOC: verdict cache) */
-		ret = p2pbuf_verdicts_get(prov, client, &vs);
-		v = vs.v[p2pbuf_path_want(arg.flags)];
-	} else {
-		ret = p2pbuf_path_verdict(first, client,
-					  p2pbuf_path_want(arg.flags), &v);
+		/*
+		 * The verdict attach would get (DOC: verdict cache); a pair
+		 * decided in this generation needs no device looked up.
+		 */
+		if (!p2pbuf_verdict_cached(prov, arg.client, want, &v))
+			ret = p2pbuf_path_lookup(prov, prov->pdev, arg.client,
+						 want, &v);
+		p2pbuf_provider_put(prov);
 	}
 	if (ret)
-		goto out_put_client;
+		return ret;
+
 	arg.map_type = v.map_type;
 	arg.reason = v.reason;
 	arg.distance = v.distance;
@@ -265,13 +288,5 @@ int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize)
 	arg.dirs = p2pbuf_path_dirs(&v);
 	memset(arg.reason_str, 0, sizeof(arg.reason_str));
 	p2pbuf_reason_format(&v, arg.reason_str, sizeof(arg.reason_str));
-	ret = p2pbuf_copy_answer(uarg, &arg, min(usize, sizeof(arg)));
-
-out_put_client:
-	pci_dev_put(client);
-out_put_first:
-	pci_dev_put(first);
-	if (prov)
-		p2pbuf_provider_put(prov);
-	return ret;
+	return p2pbuf_copy_answer(uarg, &arg, min(usize, sizeof(arg)));
 }

@@ -46,6 +46,8 @@ static void p2pbuf_verdicts_decide(struct p2pbuf_provider *prov,
 	/* read first: a change during the walk leaves the result stale */
 	vs->gen = p2pbuf_topo_generation();
 	vs->client = client;
+	vs->client_addr = (u64)pci_domain_nr(client->bus) << 16 |
+			  client->bus->number << 8 | client->devfn;
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s) {
 		vs->valid = false;
@@ -113,4 +115,40 @@ int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 	prov->vcache_next = (prov->vcache_next + 1) % P2PBUF_VCACHE;
 	spin_unlock(&prov->vcache_lock);
 	return 0;
+}
+
+/**
+ * p2pbuf_verdict_cached - a verdict of this generation, found by address
+ * @prov: the provider
+ * @bdf: P2PBUF_BDF() of the importing device
+ * @want: P2PBUF_DIR_* bits, 0 for any direction
+ * @v: output, when found
+ *
+ * The device at an address changes only by a removal and an addition, and
+ * each moves the generation on: within one generation the address names the
+ * importer as well as its struct pci_dev, so PATH answers from the cache
+ * without looking the device up.
+ *
+ * Return: true when @v was found.
+ */
+bool p2pbuf_verdict_cached(struct p2pbuf_provider *prov, u32 bdf, u8 want,
+			   struct p2pbuf_verdict *v)
+{
+	u64 addr = (u64)P2PBUF_BDF_DOMAIN(bdf) << 16 | (bdf & 0xffff);
+	u32 gen = p2pbuf_topo_generation();
+	const struct p2pbuf_verdicts *c;
+	bool found = false;
+	unsigned int i;
+
+	spin_lock(&prov->vcache_lock);
+	for (i = 0; i < P2PBUF_VCACHE; i++) {
+		c = &prov->vcache[i];
+		if (c->valid && c->gen == gen && c->client_addr == addr) {
+			*v = c->v[want];
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&prov->vcache_lock);
+	return found;
 }
