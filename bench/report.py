@@ -129,25 +129,32 @@ class Report:
                          f"not measured: {(e or {}).get('error', 'missing')}")
                 continue
             n = e["n"]
-            own = (e["kmalloc"] + e["vmalloc"]) / n - core
+            delta_own = (e["kmalloc"] + e["vmalloc"]) / n - core
             uown = (e["base_kmalloc"] + e["base_vmalloc"]) / n - core
+            traced = e.get("traced", -1)
+            # judged on what the kmem tracepoints attribute to p2pbuf's code
+            # when they could be read; else on the slabinfo delta
+            own = traced / n if traced >= 0 else delta_own
+            how = ("traced to p2pbuf's code (kmem tracepoints: slab objects allocated "
+                   "from p2pbuf.ko and live at the count)" if traced >= 0 else
+                   "from the slabinfo delta (no tracefs)")
             owns.append(own)
             ok = own <= 256 if judged else None
             self.add("kmem", c, label, f"{own:.0f} B", "own share <= 256 B", ok,
-                     f"p2pbuf {e['slab'] / n:.0f} B slab per buffer in all (dma-buf core: "
-                     f"{core} B kmalloc + file, dentry, inode), own {own:.0f} B "
-                     f"(kmalloc and p2pbuf's own slab caches; of it, {e.get('caches', 0) / n:.0f} B in "
-                     "p2pbuf_buffer and p2pbuf_chunk objects); udmabuf "
-                     f"{e['base_slab'] / n:.0f} B slab, own {uown:.0f} B incl. vmalloc",
-                     own=own, udmabuf_own=uown, slab_per_buf=e["slab"] / n,
-                     udmabuf_slab_per_buf=e["base_slab"] / n)
+                     f"own {own:.0f} B {how}; of it, {e.get('caches', 0) / n:.0f} B in "
+                     "p2pbuf_buffer and p2pbuf_chunk objects. slabinfo: p2pbuf "
+                     f"{e['slab'] / n:.0f} B per buffer in all (dma-buf core: {core} B kmalloc "
+                     f"+ file, dentry, inode), {delta_own:.0f} B own by the kmalloc delta, "
+                     f"which whole slabs of other kernel activity move; udmabuf "
+                     f"{e['base_slab'] / n:.0f} B in all, own {uown:.0f} B incl. vmalloc",
+                     own=own, own_slab_delta=delta_own, udmabuf_own=uown,
+                     slab_per_buf=e["slab"] / n, udmabuf_slab_per_buf=e["base_slab"] / n)
         if len(owns) == 2:
             diff = owns[1] - owns[0]
             self.add("kmem-flat", c, f"own share, {size_str(sizes[1])} - {size_str(sizes[0])}",
                      f"{diff:+.0f} B",
                      "flat in size (within 32 B)", abs(diff) <= 32 if judged else None,
-                     "every slab cache is shrunk before each count, so a delta counts objects in use; "
-                     "other kernel activity during the count still moves it")
+                     "the own shares above, one size against the other")
         e = d.get("kmem_register")
         if e and "error" not in e:
             per_gib = (e["slab"] + e["vmalloc"]) * GiB / e["bytes"]
