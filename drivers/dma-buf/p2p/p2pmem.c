@@ -246,6 +246,14 @@ static int p2pbuf_pci_notify(struct notifier_block *nb, unsigned long action,
 		p2pbuf_topo_changed();	/* before its pci_dev can be reused */
 		p2pbuf_unregister_device_providers(pdev, false);
 		break;
+	case BUS_NOTIFY_REMOVED_DEVICE:
+		/*
+		 * Off the bus list only now: a verdict decided in between
+		 * (the unregister above waits for importers) must not outlive
+		 * it, nor answer PATH for its address (p2pbuf_verdict_cached())
+		 */
+		p2pbuf_topo_changed();
+		break;
 	}
 	return NOTIFY_DONE;
 }
