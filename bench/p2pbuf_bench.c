@@ -493,6 +493,8 @@ static bool kmtrace_start(void)
 	if (!trace_set("tracing_on", "0") || !trace_set("buffer_size_kb", "8192"))
 		return false;
 	trace_set("trace", "");
+	/* whole pointers, so that a free is never matched to the wrong object */
+	trace_set("options/hash-ptr", "0");
 	kmtrace_enable("1");
 	return trace_set("tracing_on", "1");
 }

@@ -641,6 +641,12 @@ static bool wait_exists(const char *path, bool want, int ms)
 	return (access(path, F_OK) == 0) == want;
 }
 
+/* a failed check must not leave the device out for what runs next */
+static void rescan_on_exit(void)
+{
+	sysfs_write("/sys/bus/pci/rescan", "1");
+}
+
 static void check_path_follows_devices(const struct p2pbuf_provider_info *p)
 {
 	const char *dev = "/sys/bus/pci/devices/" NAME_EDU2;
@@ -662,6 +668,7 @@ static void check_path_follows_devices(const struct p2pbuf_provider_info *p)
 		     ret ? strerror(-ret) : "answered");
 
 	/* removed: no answer for it, cached or not */
+	atexit(rescan_on_exit);
 	igt_assert_eq(sysfs_write("/sys/bus/pci/devices/" NAME_EDU2 "/remove", "1"), 0);
 	igt_assert_f(wait_exists(dev, false, 10000), "%s not removed\n", NAME_EDU2);
 	ret = igt_p2pbuf_path(p2p, p->id, BDF_EDU2, &again);

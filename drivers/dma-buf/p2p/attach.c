@@ -153,10 +153,11 @@ int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 		goto err_free;	/* out of memory is not a refusal: none recorded */
 	v = &pa->vs.v[0];
 	if (!p2pbuf_may_map(buf, attach->dev, v)) {
+		enum p2pbuf_reason why = p2pbuf_refuse_map(buf, attach->dev, v);
+
 		ret = -EOPNOTSUPP;
 		trace_p2pbuf_attach(dmabuf, attach->dev,
-				    P2PBUF_MAP_NOT_SUPPORTED,
-				    p2pbuf_refuse_map(buf, attach->dev, v), ret);
+				    P2PBUF_MAP_NOT_SUPPORTED, why, ret);
 		goto err_free;
 	}
 	pa->attach = attach;
@@ -186,6 +187,8 @@ void p2pbuf_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 	struct p2pbuf_buffer *buf = dmabuf->priv;
 	struct p2pbuf_attachment *pa = attach->priv;
 
+	/* an importer that detaches with a mapping out would keep our spare */
+	WARN_ON_ONCE(pa->maps || pa->spare_busy);
 	spin_lock(&buf->lock);
 	list_del(&pa->node);
 	buf->nr_attach--;

@@ -37,6 +37,7 @@ static int __init p2pbuf_init(void)
 
 err_uapi:
 	p2pbuf_uapi_exit();
+	p2pbuf_quota_exit();	/* users the node already served */
 err_p2pmem:
 	p2pbuf_p2pmem_exit();
 	p2pbuf_unregister_all();

@@ -362,9 +362,11 @@ struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id)
 /**
  * p2pbuf_provider_fill_info - describe a provider for the uapi and sysfs
  * @prov: the provider
- * @info: output; every byte is written (the struct has no holes), the
- *	strings padded with zeroes, so that LIST hands out no stale memory
- *	and need not clear its array first
+ * @info: output; every member is written, the strings padded with zeroes,
+ *	so that LIST hands out no stale memory and need not clear its array
+ *	first. That needs a struct without holes: six __u32, then __u64s,
+ *	strings of 32 and 128 bytes and __u64 reserved words leave none, and
+ *	the BUILD_BUG_ON() below catches tail padding.
  */
 void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 			       struct p2pbuf_provider_info *info)
