@@ -1041,7 +1041,7 @@ igt_main
 		check_cross_allowed(&ivshmem);
 	}
 
-	igt_describe("PATH answers from the cache only for a device at that whole address; removal and rescan are followed.");
+	igt_describe("PATH answers from its cache only for a device at that address.");
 	igt_subtest("path-follows-devices") {
 		need_ivshmem(&ivshmem);
 		check_path_follows_devices(&ivshmem);
