@@ -70,21 +70,30 @@ static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
 }
 
 /*
- * May @dev map @buf the way @v says? Bus addresses are not translated: the
- * importer must reach them as they are. Writes nothing: @v may be the
+ * Bus addresses are not translated: the importer must reach them as they
+ * are. On false, @why (NULL: not wanted) becomes the refusal.
+ */
+static bool p2pbuf_bus_reachable(struct p2pbuf_buffer *buf, struct device *dev,
+				 struct p2pbuf_verdict *why)
+{
+	struct p2pbuf_chunk *chunk = buf->chunk;
+
+	return p2pbuf_dma_reachable(chunk->prov->bus_addr + chunk->offset,
+				    chunk->size, dev->dma_mask,
+				    dev->bus_dma_limit, why);
+}
+
+/*
+ * May @dev map @buf the way @v says? Writes nothing: @v may be the
  * attachment's own copy of the cache.
  */
 static bool p2pbuf_may_map(struct p2pbuf_buffer *buf, struct device *dev,
 			   const struct p2pbuf_verdict *v)
 {
-	struct p2pbuf_chunk *chunk = buf->chunk;
-
 	if (v->map_type == P2PBUF_MAP_NOT_SUPPORTED)
 		return false;
 	return v->map_type != P2PBUF_MAP_BUS_ADDR ||
-	       p2pbuf_dma_reachable(chunk->prov->bus_addr + chunk->offset,
-				    chunk->size, dev->dma_mask,
-				    dev->bus_dma_limit, NULL);
+	       p2pbuf_bus_reachable(buf, dev, NULL);
 }
 
 /*
@@ -96,13 +105,10 @@ static noinline enum p2pbuf_reason
 p2pbuf_refuse_map(struct p2pbuf_buffer *buf, struct device *dev,
 		  const struct p2pbuf_verdict *v)
 {
-	struct p2pbuf_chunk *chunk = buf->chunk;
 	struct p2pbuf_verdict why = *v;
 
 	if (why.map_type == P2PBUF_MAP_BUS_ADDR)
-		p2pbuf_dma_reachable(chunk->prov->bus_addr + chunk->offset,
-				     chunk->size, dev->dma_mask,
-				     dev->bus_dma_limit, &why);
+		p2pbuf_bus_reachable(buf, dev, &why);
 	p2pbuf_refuse(buf, dev, &why);
 	return why.reason;
 }

@@ -71,16 +71,15 @@ struct p2pbuf_walk {
  * struct p2pbuf_verdicts - how one importer reaches one provider
  * @valid: decided (a walk that found no memory leaves it false)
  * @gen: p2pbuf_topo_generation() when decided
- * @client: the importing device; compared, never dereferenced: removing a
- *	device moves the generation on before its memory can be reused
- * @client_addr: @client's PCI address, domain << 16 | bus << 8 | devfn
- *	with the whole domain number, for PATH (p2pbuf_verdict_cached())
+ * @client_addr: the importing device's PCI address, domain << 16 | bus << 8
+ *	| devfn with the whole domain number: the cache's key. Within one
+ *	generation it names the device: a device leaves or comes to an address
+ *	only by a removal or an addition, and each moves the generation on.
  * @v: the verdict for each set of P2PBUF_DIR_* bits, 0 for any direction
  */
 struct p2pbuf_verdicts {
 	bool valid;
 	u32 gen;
-	struct pci_dev *client;
 	u64 client_addr;
 	struct p2pbuf_verdict v[P2PBUF_DIR_RW + 1];
 };

@@ -141,17 +141,26 @@ static bool p2pbuf_quota_over(struct p2pbuf_quota_user *user,
 				       READ_ONCE(p2pbuf_user_max_pct), 100);
 }
 
-/* drop @user, which holds no buffer, from the xarray and free it */
-static void p2pbuf_quota_user_free(u32 uid, struct p2pbuf_quota_user *user)
+/* free the per-provider records of @user, which holds no byte, but @keep */
+static void p2pbuf_quota_drop_uses(struct p2pbuf_quota_user *user,
+				   struct p2pbuf_quota_use *keep)
 {
 	struct p2pbuf_quota_use *use, *tmp;
 
-	WARN_ON(user->buffers);
 	list_for_each_entry_safe(use, tmp, &user->uses, node) {
+		if (use == keep)
+			continue;
 		WARN_ON(use->bytes);
 		list_del(&use->node);
 		kfree(use);
 	}
+}
+
+/* drop @user, which holds no buffer, from the xarray and free it */
+static void p2pbuf_quota_user_free(u32 uid, struct p2pbuf_quota_user *user)
+{
+	WARN_ON(user->buffers);
+	p2pbuf_quota_drop_uses(user, NULL);
 	xa_erase(&p2pbuf_quota_users, uid);
 	kfree(user);
 }
@@ -164,19 +173,12 @@ static void p2pbuf_quota_user_free(u32 uid, struct p2pbuf_quota_user *user)
 static void p2pbuf_quota_user_idle(u32 uid, struct p2pbuf_quota_user *user,
 				   struct p2pbuf_quota_use *last)
 {
-	struct p2pbuf_quota_use *use, *tmp;
-
 	if (p2pbuf_quota_idle >= P2PBUF_QUOTA_IDLE_MAX) {
 		p2pbuf_quota_user_free(uid, user);
 		return;
 	}
 	p2pbuf_quota_idle++;
-	list_for_each_entry_safe(use, tmp, &user->uses, node) {
-		if (use == last)
-			continue;
-		list_del(&use->node);
-		kfree(use);
-	}
+	p2pbuf_quota_drop_uses(user, last);
 }
 
 /**

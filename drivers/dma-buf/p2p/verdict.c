@@ -29,6 +29,28 @@
  * before that, as the P2PDMA core's own cache of map types never sees them.
  */
 
+/* the cache's key for @pdev: its address with the whole domain number */
+static u64 p2pbuf_vcache_key(struct pci_dev *pdev)
+{
+	return (u64)pci_domain_nr(pdev->bus) << 16 | pdev->bus->number << 8 |
+	       pdev->devfn;
+}
+
+/* under @prov->vcache_lock: the entry for @key of the current generation */
+static const struct p2pbuf_verdicts *
+p2pbuf_vcache_find(struct p2pbuf_provider *prov, u64 key)
+{
+	u32 gen = p2pbuf_topo_generation();
+	unsigned int i;
+
+	lockdep_assert_held(&prov->vcache_lock);
+	for (i = 0; i < P2PBUF_VCACHE; i++)
+		if (prov->vcache[i].valid && prov->vcache[i].gen == gen &&
+		    prov->vcache[i].client_addr == key)
+			return &prov->vcache[i];
+	return NULL;
+}
+
 /*
  * Decide @vs afresh for @prov and @client. With no memory to walk, refuse
  * (do not guess) and leave @vs invalid, so the next call walks again.
@@ -45,9 +67,7 @@ static void p2pbuf_verdicts_decide(struct p2pbuf_provider *prov,
 
 	/* read first: a change during the walk leaves the result stale */
 	vs->gen = p2pbuf_topo_generation();
-	vs->client = client;
-	vs->client_addr = (u64)pci_domain_nr(client->bus) << 16 |
-			  client->bus->number << 8 | client->devfn;
+	vs->client_addr = p2pbuf_vcache_key(client);
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s) {
 		vs->valid = false;
@@ -93,19 +113,15 @@ bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs)
 int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 			struct p2pbuf_verdicts *vs)
 {
-	u32 gen = p2pbuf_topo_generation();
-	unsigned int i;
+	const struct p2pbuf_verdicts *c;
 
 	spin_lock(&prov->vcache_lock);
-	for (i = 0; i < P2PBUF_VCACHE; i++) {
-		if (prov->vcache[i].valid && prov->vcache[i].client == client &&
-		    prov->vcache[i].gen == gen) {
-			*vs = prov->vcache[i];
-			spin_unlock(&prov->vcache_lock);
-			return 0;
-		}
-	}
+	c = p2pbuf_vcache_find(prov, p2pbuf_vcache_key(client));
+	if (c)
+		*vs = *c;
 	spin_unlock(&prov->vcache_lock);
+	if (c)
+		return 0;
 
 	p2pbuf_verdicts_decide(prov, client, vs);
 	if (!vs->valid)
@@ -124,31 +140,21 @@ int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
  * @want: P2PBUF_DIR_* bits, 0 for any direction
  * @v: output, when found
  *
- * The device at an address changes only by a removal and an addition, and
- * each moves the generation on: within one generation the address names the
- * importer as well as its struct pci_dev, so PATH answers from the cache
- * without looking the device up.
+ * The cache is keyed by address (struct p2pbuf_verdicts): PATH answers
+ * from it without looking the device up.
  *
  * Return: true when @v was found.
  */
 bool p2pbuf_verdict_cached(struct p2pbuf_provider *prov, u32 bdf, u8 want,
 			   struct p2pbuf_verdict *v)
 {
-	u64 addr = (u64)P2PBUF_BDF_DOMAIN(bdf) << 16 | (bdf & 0xffff);
-	u32 gen = p2pbuf_topo_generation();
 	const struct p2pbuf_verdicts *c;
-	bool found = false;
-	unsigned int i;
 
 	spin_lock(&prov->vcache_lock);
-	for (i = 0; i < P2PBUF_VCACHE; i++) {
-		c = &prov->vcache[i];
-		if (c->valid && c->gen == gen && c->client_addr == addr) {
-			*v = c->v[want];
-			found = true;
-			break;
-		}
-	}
+	c = p2pbuf_vcache_find(prov, (u64)P2PBUF_BDF_DOMAIN(bdf) << 16 |
+				     (bdf & 0xffff));
+	if (c)
+		*v = c->v[want];
 	spin_unlock(&prov->vcache_lock);
-	return found;
+	return c;
 }
