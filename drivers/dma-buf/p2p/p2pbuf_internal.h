@@ -20,6 +20,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <uapi/linux/p2pbuf.h>
 
@@ -364,6 +365,53 @@ int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize);
 static inline bool p2pbuf_zeroed(const void *p, size_t len)
 {
 	return !memchr_inv(p, 0, len);
+}
+
+/*
+ * Ioctl arguments in and answers out, as plain 8-byte loads and stores:
+ * x86 copies to and from user space with a string instruction from 64
+ * bytes on, which has a start-up cost on CPUs without FSRM and which an
+ * emulator without hardware assistance (QEMU TCG, the test bed) runs one
+ * byte per step. Most of p2pbuf's arguments are 64 to 256 bytes.
+ */
+
+/*
+ * copy_struct_from_user(), with the loop for the usual case: the caller's
+ * struct is the kernel's, 8-byte aligned.
+ */
+static inline int p2pbuf_copy_request(void *dst, size_t ksize,
+				      const void __user *src, size_t usize)
+{
+	const u64 __user *from = src;
+	u64 *to = dst;
+	size_t i;
+
+	if (usize != ksize || !IS_ALIGNED(ksize, sizeof(u64)) ||
+	    !IS_ALIGNED((unsigned long)src, sizeof(u64)))
+		return copy_struct_from_user(dst, ksize, src, usize);
+	if (!user_read_access_begin(src, usize))
+		return -EFAULT;
+	for (i = 0; i < ksize / sizeof(u64); i++)
+		unsafe_get_user(to[i], &from[i], efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/* copy_to_user() of an answer, 0 or -EFAULT */
+static inline int p2pbuf_copy_answer(void __user *dst, const void *src,
+				     size_t len)
+{
+	if (!user_write_access_begin(dst, len))
+		return -EFAULT;
+	unsafe_copy_to_user(dst, src, len, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
 }
 
 /* quota.c */

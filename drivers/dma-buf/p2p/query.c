@@ -15,25 +15,6 @@
 
 #include "p2pbuf_internal.h"
 
-/*
- * copy_to_user() of what LIST and PATH answer (a few hundred bytes to a few
- * pages), as plain 8-byte stores: x86 copies to user with a string
- * instruction from 64 bytes on, which costs a start-up on CPUs without
- * FSRM, and which an emulator without hardware assistance (QEMU TCG, the
- * test bed) runs one byte per step.
- */
-static int p2pbuf_copy_answer(void __user *dst, const void *src, size_t len)
-{
-	if (!user_write_access_begin(dst, len))
-		return -EFAULT;
-	unsafe_copy_to_user(dst, src, len, efault);
-	user_write_access_end();
-	return 0;
-efault:
-	user_write_access_end();
-	return -EFAULT;
-}
-
 int p2pbuf_ioc_list(struct file *file, void __user *uarg, size_t usize)
 {
 	struct p2pbuf_provider_info *infos;
@@ -42,7 +23,7 @@ int p2pbuf_ioc_list(struct file *file, void __user *uarg, size_t usize)
 	size_t copy;
 	int n, i, m, ret;
 
-	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	ret = p2pbuf_copy_request(&arg, sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
 	if (arg.flags || arg.__pad || !p2pbuf_zeroed(arg.reserved,
@@ -58,8 +39,7 @@ int p2pbuf_ioc_list(struct file *file, void __user *uarg, size_t usize)
 	/* counting only (how callers size their array): nothing to describe */
 	if (!arg.count) {
 		arg.count = p2pbuf_provider_count();
-		return copy_to_user(uarg, &arg, min(usize, sizeof(arg))) ?
-		       -EFAULT : 0;
+		return p2pbuf_copy_answer(uarg, &arg, min(usize, sizeof(arg)));
 	}
 
 	/* state only: no rescan, no device lock, nothing waits for a revoke */
@@ -80,8 +60,8 @@ int p2pbuf_ioc_list(struct file *file, void __user *uarg, size_t usize)
 		     clear_user(dst + copy, arg.entry_size - copy)))
 			ret = -EFAULT;
 	arg.count = n;
-	if (!ret && copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
-		ret = -EFAULT;
+	if (!ret)
+		ret = p2pbuf_copy_answer(uarg, &arg, min(usize, sizeof(arg)));
 	kvfree(infos);
 	return ret;
 }
@@ -96,7 +76,7 @@ int p2pbuf_ioc_buf_info(struct file *file, void __user *uarg, size_t usize)
 	struct dma_buf *dmabuf;
 	int ret;
 
-	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	ret = p2pbuf_copy_request(&arg, sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
 	if (arg.__pad || arg.bytes_direct || arg.bytes_bounced ||
@@ -142,8 +122,7 @@ int p2pbuf_ioc_buf_info(struct file *file, void __user *uarg, size_t usize)
 	arg.bytes_direct = atomic64_read(&buf->bytes_direct);
 	arg.bytes_bounced = atomic64_read(&buf->bytes_bounced);
 
-	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
-		ret = -EFAULT;
+	ret = p2pbuf_copy_answer(uarg, &arg, min(usize, sizeof(arg)));
 out:
 	dma_buf_put(dmabuf);
 	return ret;
@@ -212,10 +191,6 @@ static u32 p2pbuf_path_dirs(const struct p2pbuf_verdict *v)
 }
 
 /*
- * The kernel's verdict on any two PCI devices: the first named by provider
- * id or, with P2PBUF_PATH_BY_BDF, by address. Reads state only.
- */
-/*
  * PATH's verdict for @first (@prov's device, or any PCI device when @prov is
  * NULL) and the device at @client_bdf, decided or taken from @prov's cache
  * after looking the device up. Out of line: its verdicts are on its stack.
@@ -241,6 +216,10 @@ static noinline int p2pbuf_path_lookup(struct p2pbuf_provider *prov,
 	return ret;
 }
 
+/*
+ * The kernel's verdict on any two PCI devices: the first named by provider
+ * id or, with P2PBUF_PATH_BY_BDF, by address. Reads state only.
+ */
 int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize)
 {
 	struct p2pbuf_provider *prov;
@@ -250,7 +229,7 @@ int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize)
 	u8 want;
 	int ret;
 
-	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	ret = p2pbuf_copy_request(&arg, sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
 	ret = p2pbuf_path_check(&arg, usize);

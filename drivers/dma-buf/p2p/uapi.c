@@ -87,7 +87,7 @@ static int p2pbuf_ioc_alloc(struct file *file, void __user *uarg,
 	/* queries are for everyone, allocation for those who may write */
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	ret = p2pbuf_copy_request(&arg, sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
 	ret = p2pbuf_alloc_check(&arg);
@@ -138,10 +138,9 @@ static int p2pbuf_ioc_alloc(struct file *file, void __user *uarg,
 	arg.fd = fd;
 	arg.offset = chunk->offset;
 	arg.bus_addr = prov->bus_addr + chunk->offset;
-	if (copy_to_user(uarg, &arg, min(usize, sizeof(arg)))) {
-		ret = -EFAULT;
+	ret = p2pbuf_copy_answer(uarg, &arg, min(usize, sizeof(arg)));
+	if (ret)
 		goto err_put_fd;
-	}
 	/* fd_install() consumes the export's file reference */
 	fd_install(fd, dmabuf->file);
 	p2pbuf_provider_put(prov);
@@ -193,7 +192,7 @@ static int p2pbuf_ioc_buf_io(struct file *dev, void __user *uarg,
 	struct file *file;
 	int ret;
 
-	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
+	ret = p2pbuf_copy_request(&arg, sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
 	ret = p2pbuf_buf_io_check(&arg);
@@ -225,8 +224,8 @@ static int p2pbuf_ioc_buf_io(struct file *dev, void __user *uarg,
 	}
 
 	ret = p2pbuf_buf_io(dmabuf->priv, file, &arg);
-	if (!ret && copy_to_user(uarg, &arg, min(usize, sizeof(arg))))
-		ret = -EFAULT;
+	if (!ret)
+		ret = p2pbuf_copy_answer(uarg, &arg, min(usize, sizeof(arg)));
 out_put_file:
 	fput(file);
 out_put_dmabuf:

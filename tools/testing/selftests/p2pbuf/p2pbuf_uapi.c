@@ -121,6 +121,63 @@ TEST_F(p2pbuf, bad_pointer_efault)
 	EXPECT_EQ(self->free, provider_free(self->fd, self->provider));
 }
 
+/*
+ * Arguments wherever a caller puts them: across into a page it cannot
+ * read (EFAULT, nothing allocated), at an odd address (answered as if
+ * aligned), and an answer that cannot be written back (EFAULT, no buffer
+ * left behind).
+ */
+TEST_F(p2pbuf, args_straddling_odd_and_readonly)
+{
+	struct p2pbuf_alloc a = {
+		.size = PAGE, .flags = P2PBUF_ALLOC_CLOEXEC,
+	};
+	struct p2pbuf_path p = { .client = BDF_NVME0 }, q;
+	char *pg, *at;
+
+	a.provider_id = self->provider;
+	p.provider_id = self->provider;
+	pg = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pg);
+	ASSERT_EQ(0, mprotect(pg + PAGE, PAGE, PROT_NONE));
+
+	/* all but the last 8 bytes readable */
+	at = pg + PAGE - sizeof(a) + 8;
+	memcpy(at, &a, sizeof(a) - 8);
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, P2PBUF_IOC_ALLOC, at));
+	at = pg + PAGE - sizeof(p) + 8;
+	memcpy(at, &p, sizeof(p) - 8);
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, P2PBUF_IOC_PATH, at));
+	EXPECT_EQ(self->free, provider_free(self->fd, self->provider));
+
+	/* 4 bytes off 8-byte alignment: the same answer */
+	q = p;
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_PATH, &q));
+	at = pg + 4;
+	memcpy(at, &p, sizeof(p));
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_PATH, at));
+	EXPECT_EQ(0, memcmp(at, &q, sizeof(q)));
+	at = pg + 12;
+	memcpy(at, &a, sizeof(a));
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_ALLOC, at));
+	memcpy(&a, at, sizeof(a));
+	EXPECT_LE(0, a.fd);
+	EXPECT_EQ(self->free - PAGE, provider_free(self->fd, self->provider));
+	close(a.fd);
+
+	/* read, decided, and the answer cannot be written: nothing stays */
+	memset(&a, 0, sizeof(a));
+	a.size = PAGE;
+	a.provider_id = self->provider;
+	a.flags = P2PBUF_ALLOC_CLOEXEC;
+	memcpy(pg, &a, sizeof(a));
+	ASSERT_EQ(0, mprotect(pg, PAGE, PROT_READ));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, P2PBUF_IOC_ALLOC, pg));
+	EXPECT_EQ(self->free, provider_free(self->fd, self->provider));
+	munmap(pg, 2 * PAGE);
+}
+
 TEST_F(p2pbuf, unknown_ioctl_enotty)
 {
 	char arg[512] = { 0 };
