@@ -625,6 +625,72 @@ static void test_kernel_answers_any_pair(void)
 	p2pbuf_params_restore();
 }
 
+/*
+ * PATH by provider id answers from the verdict cache, which keeps the words
+ * of the direction asked last: each direction, asked in changing order and
+ * again after a policy change, gets what the uncached answer by address
+ * says.
+ */
+static void check_cached_words(const struct p2pbuf_provider_info *prov,
+			       bool *dir_words)
+{
+	static const uint32_t clients[] = { BDF_NVME0, BDF_NVME2, BDF_EDU,
+					    BDF_EDU2 };
+	static const uint32_t order[] = {
+		P2PBUF_PATH_WRITE, P2PBUF_PATH_READ, 0,
+		P2PBUF_PATH_READ | P2PBUF_PATH_WRITE, P2PBUF_PATH_READ,
+		P2PBUF_PATH_WRITE, 0, P2PBUF_PATH_WRITE, P2PBUF_PATH_READ,
+	};
+
+	for (unsigned int c = 0; c < ARRAY_SIZE(clients); c++) {
+		char rd[P2PBUF_REASON_LEN] = "";
+
+		for (unsigned int i = 0; i < ARRAY_SIZE(order); i++) {
+			struct p2pbuf_path id = {
+				.flags = order[i],
+				.provider_id = prov->id,
+				.client = clients[c],
+			}, addr;
+
+			if (p2pbuf_ioctl(p2p, P2PBUF_IOC_PATH, &id))
+				break;	/* no such device in this VM */
+			addr = path_by_bdf(prov->bdf, clients[c], order[i]);
+			igt_assert_f(id.map_type == addr.map_type &&
+				     id.reason == addr.reason &&
+				     id.dirs == addr.dirs &&
+				     !strcmp(id.reason_str, addr.reason_str),
+				     "%#x -> %#x dirs %#x: by id \"%s\", by address \"%s\"\n",
+				     prov->bdf, clients[c], order[i],
+				     id.reason_str, addr.reason_str);
+			if (order[i] == P2PBUF_PATH_READ)
+				snprintf(rd, sizeof(rd), "%s", id.reason_str);
+			else if (order[i] == P2PBUF_PATH_WRITE && rd[0] &&
+				 strcmp(rd, id.reason_str))
+				*dir_words = true;
+		}
+	}
+}
+
+static void test_path_cache_words(void)
+{
+	struct p2pbuf_provider_info prov;
+	bool dir_words = false;
+	char rule[32];
+
+	get_ivshmem(&prov);
+	snprintf(rule, sizeof(rule), "%s:r", HOST_BRIDGE_ID);
+	set_param("allow_bridges", rule);
+	check_cached_words(&prov, &dir_words);
+	/* the test means nothing unless some answer depends on direction */
+	igt_assert_f(dir_words, "no client of %#x got other words for writes than for reads under %s\n",
+		     prov.bdf, rule);
+	set_param("allow_bridges", HOST_BRIDGE_ID);
+	check_cached_words(&prov, &dir_words);
+	set_param("allow_bridges", "\n");
+	check_cached_words(&prov, &dir_words);
+	p2pbuf_params_restore();
+}
+
 /* "vvvv:dddd" of a PCI device, from sysfs */
 static void pci_id_of(const char *name, char *buf, size_t len)
 {
@@ -751,6 +817,12 @@ igt_main
 		test_kernel_answers_any_pair();
 	}
 
+	igt_describe("PATH by provider id, from the cache, says what PATH by address says, per direction.");
+	igt_subtest("path-cache-words") {
+		p2pbuf_params_restore();
+		test_path_cache_words();
+	}
+
 	igt_describe("A user outside the group gets the kernel's verdict through a read-only open.");
 	igt_subtest("unprivileged-verdicts") {
 		p2pbuf_params_restore();
@@ -758,7 +830,7 @@ igt_main
 	}
 
 	igt_fixture {
-		/* the policy the two subtests above change, also after a failure */
+		/* the policy the subtests above change, also after a failure */
 		p2pbuf_params_restore();
 		close(ti);
 		close(p2p);

@@ -89,6 +89,18 @@ struct p2pbuf_verdicts {
 #define P2PBUF_VCACHE	4
 
 /**
+ * struct p2pbuf_vcache_entry - one pair in a provider's verdict cache
+ * @vs: the verdicts
+ * @worded: the P2PBUF_DIR_* bits whose verdict @words says, -1 for none yet
+ * @words: p2pbuf_reason_format() of that verdict, as PATH answers it
+ */
+struct p2pbuf_vcache_entry {
+	struct p2pbuf_verdicts vs;
+	s8 worded;
+	char words[P2PBUF_REASON_LEN];
+};
+
+/**
  * struct p2pbuf_provider - a BAR region lent out as dma-bufs
  * @kref: lifetime; every chunk holds a reference
  * @id: id in the registry and the uapi
@@ -160,7 +172,7 @@ struct p2pbuf_provider {
 	char reason[P2PBUF_REASON_LEN];
 	wait_queue_head_t unmap_wq;
 	spinlock_t vcache_lock;	/* @vcache, @vcache_next */
-	struct p2pbuf_verdicts vcache[P2PBUF_VCACHE];
+	struct p2pbuf_vcache_entry vcache[P2PBUF_VCACHE];
 	unsigned int vcache_next;
 };
 
@@ -434,7 +446,7 @@ void p2pbuf_region_free(struct p2pbuf_region *r, u64 offset, u64 size);
 /* verdict.c */
 bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs);
 bool p2pbuf_verdict_cached(struct p2pbuf_provider *prov, u32 bdf, u8 want,
-			   struct p2pbuf_verdict *v);
+			   struct p2pbuf_verdict *v, char *words);
 int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 			struct p2pbuf_verdicts *vs);
 

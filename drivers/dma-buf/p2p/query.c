@@ -226,6 +226,7 @@ int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize)
 	struct p2pbuf_verdict v;
 	struct p2pbuf_path arg;
 	struct pci_dev *first;
+	bool worded;
 	u8 want;
 	int ret;
 
@@ -237,6 +238,7 @@ int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize)
 		return ret;
 
 	want = p2pbuf_path_want(arg.flags);
+	worded = false;
 	if (arg.flags & P2PBUF_PATH_BY_BDF) {
 		first = p2pbuf_pci_get_bdf(arg.provider_bdf);
 		if (!first)
@@ -251,7 +253,9 @@ int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize)
 		 * The verdict attach would get (DOC: verdict cache); a pair
 		 * decided in this generation needs no device looked up.
 		 */
-		if (!p2pbuf_verdict_cached(prov, arg.client, want, &v))
+		worded = p2pbuf_verdict_cached(prov, arg.client, want, &v,
+					       arg.reason_str);
+		if (!worded)
 			ret = p2pbuf_path_lookup(prov, prov->pdev, arg.client,
 						 want, &v);
 		p2pbuf_provider_put(prov);
@@ -265,7 +269,10 @@ int p2pbuf_ioc_path(struct file *file, void __user *uarg, size_t usize)
 	arg.via = v.via;
 	arg.via_id = v.via_id;
 	arg.dirs = p2pbuf_path_dirs(&v);
-	memset(arg.reason_str, 0, sizeof(arg.reason_str));
-	p2pbuf_reason_format(&v, arg.reason_str, sizeof(arg.reason_str));
+	if (!worded) {
+		memset(arg.reason_str, 0, sizeof(arg.reason_str));
+		p2pbuf_reason_format(&v, arg.reason_str,
+				     sizeof(arg.reason_str));
+	}
 	return p2pbuf_copy_answer(uarg, &arg, min(usize, sizeof(arg)));
 }

@@ -37,17 +37,16 @@ static u64 p2pbuf_vcache_key(struct pci_dev *pdev)
 }
 
 /* under @prov->vcache_lock: the entry for @key of the current generation */
-static const struct p2pbuf_verdicts *
+static struct p2pbuf_vcache_entry *
 p2pbuf_vcache_find(struct p2pbuf_provider *prov, u64 key)
 {
 	u32 gen = p2pbuf_topo_generation();
-	unsigned int i;
+	struct p2pbuf_vcache_entry *e;
 
 	lockdep_assert_held(&prov->vcache_lock);
-	for (i = 0; i < P2PBUF_VCACHE; i++)
-		if (prov->vcache[i].valid && prov->vcache[i].gen == gen &&
-		    prov->vcache[i].client_addr == key)
-			return &prov->vcache[i];
+	for (e = prov->vcache; e < prov->vcache + P2PBUF_VCACHE; e++)
+		if (e->vs.valid && e->vs.gen == gen && e->vs.client_addr == key)
+			return e;
 	return NULL;
 }
 
@@ -113,12 +112,13 @@ bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs)
 int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 			struct p2pbuf_verdicts *vs)
 {
-	const struct p2pbuf_verdicts *c;
+	const struct p2pbuf_vcache_entry *c;
+	struct p2pbuf_vcache_entry *e;
 
 	spin_lock(&prov->vcache_lock);
 	c = p2pbuf_vcache_find(prov, p2pbuf_vcache_key(client));
 	if (c)
-		*vs = *c;
+		*vs = c->vs;
 	spin_unlock(&prov->vcache_lock);
 	if (c)
 		return 0;
@@ -127,7 +127,9 @@ int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 	if (!vs->valid)
 		return -ENOMEM;
 	spin_lock(&prov->vcache_lock);
-	prov->vcache[prov->vcache_next] = *vs;
+	e = &prov->vcache[prov->vcache_next];
+	e->vs = *vs;
+	e->worded = -1;
 	prov->vcache_next = (prov->vcache_next + 1) % P2PBUF_VCACHE;
 	spin_unlock(&prov->vcache_lock);
 	return 0;
@@ -139,22 +141,33 @@ int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
  * @bdf: P2PBUF_BDF() of the importing device
  * @want: P2PBUF_DIR_* bits, 0 for any direction
  * @v: output, when found
+ * @words: output, when found: P2PBUF_REASON_LEN bytes of
+ *	p2pbuf_reason_format() of @v, zero padded
  *
  * The cache is keyed by address (struct p2pbuf_verdicts): PATH answers
- * from it without looking the device up.
+ * from it without looking the device up. Each entry keeps the words of the
+ * last direction asked, formatted once, since formatting costs more than
+ * the rest of such an answer.
  *
  * Return: true when @v was found.
  */
 bool p2pbuf_verdict_cached(struct p2pbuf_provider *prov, u32 bdf, u8 want,
-			   struct p2pbuf_verdict *v)
+			   struct p2pbuf_verdict *v, char *words)
 {
-	const struct p2pbuf_verdicts *c;
+	struct p2pbuf_vcache_entry *e;
 
 	spin_lock(&prov->vcache_lock);
-	c = p2pbuf_vcache_find(prov, (u64)P2PBUF_BDF_DOMAIN(bdf) << 16 |
+	e = p2pbuf_vcache_find(prov, (u64)P2PBUF_BDF_DOMAIN(bdf) << 16 |
 				     (bdf & 0xffff));
-	if (c)
-		*v = c->v[want];
+	if (e) {
+		*v = e->vs.v[want];
+		if (e->worded != want) {
+			memset(e->words, 0, sizeof(e->words));
+			p2pbuf_reason_format(v, e->words, sizeof(e->words));
+			e->worded = want;
+		}
+		memcpy(words, e->words, sizeof(e->words));
+	}
 	spin_unlock(&prov->vcache_lock);
-	return c;
+	return e;
 }
