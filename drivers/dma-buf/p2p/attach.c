@@ -141,18 +141,14 @@ int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 	if (!client)
 		return p2pbuf_refuse_attach(buf, attach->dev,
 					    P2PBUF_REASON_NOT_PCI, -EOPNOTSUPP);
-	if (!attach->peer2peer) {
-		pci_dev_put(client);
+	if (!attach->peer2peer)
 		return p2pbuf_refuse_attach(buf, attach->dev,
 					    P2PBUF_REASON_NO_PEER2PEER,
 					    -EOPNOTSUPP);
-	}
 	/* not zeroed: every field is set below, @spare when it is handed out */
 	pa = kmalloc(sizeof(*pa), GFP_KERNEL);
-	if (!pa) {
-		pci_dev_put(client);
+	if (!pa)
 		return -ENOMEM;
-	}
 	/* decided once per importer, straight into it; see DOC: verdict cache */
 	ret = p2pbuf_verdicts_get(buf->chunk->prov, client, &pa->vs);
 	if (ret)
@@ -184,7 +180,6 @@ int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 
 err_free:
 	kfree(pa);
-	pci_dev_put(client);
 	return ret;
 }
 
@@ -199,7 +194,6 @@ void p2pbuf_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 	list_del(&pa->node);
 	buf->nr_attach--;
 	spin_unlock(&buf->lock);
-	pci_dev_put(pa->client);
 	kfree(pa);
 }
 

@@ -290,7 +290,8 @@ struct p2pbuf_mapping {
  * struct p2pbuf_attachment - our state for one importer
  * @node: in the buffer's @attachments
  * @attach: the dma-buf attachment
- * @client: the importing PCI device (reference held)
+ * @client: the importing PCI device: @attach's device or its ancestor,
+ *	which lives as long as the attachment (p2pbuf_find_pci_dev())
  * @map_type: map type decided at attach, then the one the last map used
  * @nents: sg entries of the last mapping
  * @maps: live mappings
@@ -320,7 +321,21 @@ void p2pbuf_topo_walk(struct pci_dev *provider, struct pci_dev *client,
 		      struct p2pbuf_walk *s);
 int p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
 			u8 want, struct p2pbuf_verdict *v);
-u32 p2pbuf_topo_generation(void);
+extern atomic_t p2pbuf_topo_gen;
+
+/**
+ * p2pbuf_topo_generation - the generation of the policy and PCI topology
+ *
+ * Read on every attach and map: inline.
+ *
+ * Return: a number that changes whenever a decision made before may no
+ * longer hold (see DOC: verdict cache).
+ */
+static inline u32 p2pbuf_topo_generation(void)
+{
+	return atomic_read(&p2pbuf_topo_gen);
+}
+
 void p2pbuf_topo_changed(void);
 u8 p2pbuf_dir_to_mask(enum dma_data_direction dir);
 bool p2pbuf_dma_reachable(u64 addr, u64 size, const u64 *dma_mask,

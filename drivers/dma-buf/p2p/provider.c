@@ -489,7 +489,7 @@ struct p2pbuf_provider *p2pbuf_find_provider(struct device **clients,
 	for (i = 0; i < num_clients; i++) {
 		pcl[i] = p2pbuf_find_pci_dev(clients[i]);
 		if (!pcl[i])
-			goto out_put;
+			goto out_free;
 	}
 
 	mutex_lock(&p2pbuf_registry_lock);
@@ -518,9 +518,7 @@ struct p2pbuf_provider *p2pbuf_find_provider(struct device **clients,
 		kref_get(&best->kref);
 	mutex_unlock(&p2pbuf_registry_lock);
 
-out_put:
-	for (i = 0; i < num_clients; i++)
-		pci_dev_put(pcl[i]);
+out_free:
 	kfree(pcl);
 	return best;
 }

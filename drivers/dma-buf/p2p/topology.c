@@ -70,18 +70,7 @@ static struct p2pbuf_rule_param p2pbuf_allow;
 static struct p2pbuf_rule_param p2pbuf_deny;
 static bool kernel_whitelist;
 /* moves on with every policy write and PCI device added or removed */
-static atomic_t p2pbuf_topo_gen = ATOMIC_INIT(0);
-
-/**
- * p2pbuf_topo_generation - the generation of the policy and PCI topology
- *
- * Return: a number that changes whenever a decision made before may no
- * longer hold (see DOC: verdict cache).
- */
-u32 p2pbuf_topo_generation(void)
-{
-	return atomic_read(&p2pbuf_topo_gen);
-}
+atomic_t p2pbuf_topo_gen = ATOMIC_INIT(0);
 
 /**
  * p2pbuf_topo_changed - decisions made so far may no longer hold
@@ -222,13 +211,16 @@ u32 p2pbuf_pdev_id(struct pci_dev *pdev)
  * p2pbuf_find_pci_dev - the PCI device a device belongs to
  * @dev: a device, PCI or a child of one
  *
- * Return: the PCI device with a reference held, or NULL.
+ * No reference is taken: the PCI device is @dev or an ancestor, and every
+ * device holds a reference to its parent, so it lives as long as @dev.
+ *
+ * Return: the PCI device, or NULL.
  */
 struct pci_dev *p2pbuf_find_pci_dev(struct device *dev)
 {
 	for (; dev; dev = dev->parent)
 		if (dev_is_pci(dev))
-			return pci_dev_get(to_pci_dev(dev));
+			return to_pci_dev(dev);
 	return NULL;
 }
 
