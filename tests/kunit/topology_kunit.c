@@ -520,6 +520,16 @@ static void sg_split_boundary(struct kunit *test)
 	/* 1 MiB boundaries, unaligned start */
 	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(0x80000, SZ_2M, UINT_MAX,
 					      SZ_1M - 1), 3);
+	/* one entry exactly: up to the boundary, or the longest segment */
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(0x100000000ULL - SZ_64K, SZ_64K,
+					      UINT_MAX, 0xffffffff), 1);
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(0x100000000ULL - SZ_64K,
+					      SZ_64K + SZ_4K, UINT_MAX,
+					      0xffffffff), 2);
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, SZ_64K, SZ_64K, U64_MAX),
+			1);
+	KUNIT_EXPECT_EQ(test, p2pbuf_sg_count(addr, SZ_64K + SZ_4K, SZ_64K,
+					      U64_MAX), 2);
 }
 
 static void sg_large(struct kunit *test)

@@ -64,6 +64,9 @@ u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
 
 	if (!len)
 		return 0;
+	/* most maps: one entry, and no division */
+	if (p2pbuf_seg_len(addr, len, max, boundary_mask) == len)
+		return 1;
 	if (boundary_mask == U64_MAX)
 		return p2pbuf_div_up(len, max);
 	win = boundary_mask + 1;
