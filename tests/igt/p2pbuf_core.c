@@ -684,6 +684,45 @@ static void check_path_follows_devices(const struct p2pbuf_provider_info *p)
 	igt_assert_eq(again.reason, first.reason);
 }
 
+/*
+ * Under a host-bridge rule for reads only, an attachment's maps for the
+ * device to read (DMA_TO_DEVICE) go ahead and those that write are refused,
+ * each recorded with the words of its own direction.
+ */
+static void check_direction_rule(int ti, uint32_t h, int buf)
+{
+	static const struct { uint32_t dir; const char *needs; } writes[] = {
+		{ 2, "allowed for r only, mapping needs w" },	/* FROM_DEVICE */
+		{ 0, "allowed for r only, mapping needs rw" },	/* BIDIRECTIONAL */
+	};
+	struct p2pbuf_buf_info info;
+	struct p2pbuf_ti_map m;
+	char rule[32];
+	int ret;
+
+	snprintf(rule, sizeof(rule), "%s:r", HOST_BRIDGE_ID);
+	allow_bridges_set(rule);
+	for (int round = 0; round < 2; round++) {
+		ret = ti_map(ti, h, 1, &m);
+		igt_assert_f(ret == 0, "read map under %s: %s\n", rule,
+			     strerror(-ret));
+		check_contiguous(&m, SZ_1M);
+		igt_assert_eq(ti_unmap(ti, h), 0);
+		for (unsigned int i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+			ret = ti_map(ti, h, writes[i].dir, &m);
+			igt_assert_f(ret == -EOPNOTSUPP,
+				     "map dir %u under %s: %s (want EOPNOTSUPP)\n",
+				     writes[i].dir, rule,
+				     ret ? strerror(-ret) : "mapped");
+			igt_assert_eq(p2pbuf_buf_info(p2p, buf, &info), 0);
+			igt_assert_f(strstr(info.last_refusal, writes[i].needs),
+				     "map dir %u refused with \"%s\", want \"%s\"\n",
+				     writes[i].dir, info.last_refusal,
+				     writes[i].needs);
+		}
+	}
+}
+
 static void check_policy_change(const struct p2pbuf_provider_info *p)
 {
 	struct p2pbuf_buf_info info;
@@ -719,6 +758,10 @@ static void check_policy_change(const struct p2pbuf_provider_info *p)
 	igt_assert_f(ret == 0, "map after the rule came back: %s\n",
 		     strerror(-ret));
 	check_contiguous(&m, SZ_1M);
+	igt_assert_eq(ti_unmap(ti, h), 0);
+
+	/* reads only: each direction of the same attachment, its own verdict */
+	check_direction_rule(ti, h, buf);
 	allow_bridges_restore();
 
 	igt_assert_eq(ti_detach(ti, h), 0);

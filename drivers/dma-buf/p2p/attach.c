@@ -83,34 +83,47 @@ static bool p2pbuf_bus_reachable(struct p2pbuf_buffer *buf, struct device *dev,
 				    dev->bus_dma_limit, why);
 }
 
-/*
- * May @dev map @buf the way @v says? Writes nothing: @v may be the
- * attachment's own copy of the cache.
- */
+/* may @dev map @buf the way @type (enum p2pbuf_map_type) says? */
 static bool p2pbuf_may_map(struct p2pbuf_buffer *buf, struct device *dev,
-			   const struct p2pbuf_verdict *v)
+			   u8 type)
 {
-	if (v->map_type == P2PBUF_MAP_NOT_SUPPORTED)
+	if (type == P2PBUF_MAP_NOT_SUPPORTED)
 		return false;
-	return v->map_type != P2PBUF_MAP_BUS_ADDR ||
+	return type != P2PBUF_MAP_BUS_ADDR ||
 	       p2pbuf_bus_reachable(buf, dev, NULL);
 }
 
 /*
- * p2pbuf_may_map() said no to @v: record and log why. Out of line, so that
- * the paths that map do not set up its verdict on their stack.
- * Return: the reason recorded.
+ * p2pbuf_may_map() said no to @pa's map type for @want: the whole verdict,
+ * which the attachment does not keep, says why. It is the current
+ * generation's, and its map types replace @pa's: when the policy or the
+ * topology changed since and now allows the map, the map goes ahead.
+ * Otherwise the refusal is recorded and logged. Out of line, so that the
+ * paths that map do not set the verdicts up on their stack.
+ *
+ * Return: 0 (allowed now), -EOPNOTSUPP (refused, @why set) or -ENOMEM
+ * (nothing recorded: out of memory is not a refusal).
  */
-static noinline enum p2pbuf_reason
-p2pbuf_refuse_map(struct p2pbuf_buffer *buf, struct device *dev,
-		  const struct p2pbuf_verdict *v)
+static noinline int p2pbuf_refuse_map(struct p2pbuf_buffer *buf,
+				      struct device *dev,
+				      struct p2pbuf_attachment *pa, u8 want,
+				      enum p2pbuf_reason *why)
 {
-	struct p2pbuf_verdict why = *v;
+	struct p2pbuf_verdicts vs;
+	struct p2pbuf_verdict *v = &vs.v[want];
+	int ret;
 
-	if (why.map_type == P2PBUF_MAP_BUS_ADDR)
-		p2pbuf_bus_reachable(buf, dev, &why);
-	p2pbuf_refuse(buf, dev, &why);
-	return why.reason;
+	ret = p2pbuf_verdicts_get(buf->chunk->prov, pa->client, &vs);
+	if (ret)
+		return ret;
+	p2pbuf_verdicts_types(&vs, pa->types, &pa->gen);
+	if (p2pbuf_may_map(buf, dev, v->map_type))
+		return 0;
+	if (v->map_type == P2PBUF_MAP_BUS_ADDR)
+		p2pbuf_bus_reachable(buf, dev, v);
+	p2pbuf_refuse(buf, dev, v);
+	*why = v->reason;
+	return -EOPNOTSUPP;
 }
 
 /* an attach refused for @r, a reason that needs no topology */
@@ -129,9 +142,9 @@ static noinline int p2pbuf_refuse_attach(struct p2pbuf_buffer *buf,
 int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 {
 	struct p2pbuf_buffer *buf = dmabuf->priv;
-	const struct p2pbuf_verdict *v;
 	struct p2pbuf_attachment *pa;
 	struct pci_dev *client;
+	enum p2pbuf_reason why;
 	int ret;
 
 	if (READ_ONCE(buf->revoked))
@@ -149,22 +162,22 @@ int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 	pa = kmalloc(sizeof(*pa), GFP_KERNEL);
 	if (!pa)
 		return -ENOMEM;
-	/* decided once per importer, straight into it; see DOC: verdict cache */
-	ret = p2pbuf_verdicts_get(buf->chunk->prov, client, &pa->vs);
+	pa->client = client;
+	/* decided once per importer, kept in short; see DOC: verdict cache */
+	ret = p2pbuf_map_types_get(buf->chunk->prov, client, pa->types,
+				   &pa->gen);
 	if (ret)
 		goto err_free;	/* out of memory is not a refusal: none recorded */
-	v = &pa->vs.v[0];
-	if (!p2pbuf_may_map(buf, attach->dev, v)) {
-		enum p2pbuf_reason why = p2pbuf_refuse_map(buf, attach->dev, v);
-
-		ret = -EOPNOTSUPP;
-		trace_p2pbuf_attach(dmabuf, attach->dev,
-				    P2PBUF_MAP_NOT_SUPPORTED, why, ret);
-		goto err_free;
+	if (!p2pbuf_may_map(buf, attach->dev, pa->types[0])) {
+		ret = p2pbuf_refuse_map(buf, attach->dev, pa, 0, &why);
+		if (ret == -EOPNOTSUPP)
+			trace_p2pbuf_attach(dmabuf, attach->dev,
+					    P2PBUF_MAP_NOT_SUPPORTED, why, ret);
+		if (ret)
+			goto err_free;
 	}
 	pa->attach = attach;
-	pa->client = client;
-	pa->map_type = v->map_type;
+	pa->map_type = pa->types[0];
 	pa->nents = 0;
 	pa->maps = 0;
 	pa->pins = 0;
@@ -175,7 +188,8 @@ int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 	list_add_tail(&pa->node, &buf->attachments);
 	buf->nr_attach++;
 	spin_unlock(&buf->lock);
-	trace_p2pbuf_attach(dmabuf, attach->dev, v->map_type, v->reason, 0);
+	trace_p2pbuf_attach(dmabuf, attach->dev, pa->map_type,
+			    P2PBUF_REASON_OK, 0);
 	return 0;
 
 err_free:
@@ -312,11 +326,12 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	struct p2pbuf_attachment *pa = attach->priv;
 	struct p2pbuf_chunk *chunk = buf->chunk;
 	struct p2pbuf_provider *prov = chunk->prov;
-	const struct p2pbuf_verdict *v;
 	struct device *dev = attach->dev;
+	enum p2pbuf_reason why;
 	struct p2pbuf_mapping *m;
 	struct scatterlist *sg;
 	dma_addr_t dma;
+	u8 want, type;
 	int ret, i;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
@@ -337,16 +352,19 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	 * Directions count now; the policy or the topology may have changed
 	 * since attach, and then the verdicts are decided again.
 	 */
-	if (!p2pbuf_verdicts_fresh(&pa->vs)) {
-		ret = p2pbuf_verdicts_get(prov, pa->client, &pa->vs);
+	if (pa->gen != p2pbuf_topo_generation()) {
+		ret = p2pbuf_map_types_get(prov, pa->client, pa->types,
+					   &pa->gen);
 		if (ret)
 			return ERR_PTR(ret);
 	}
-	v = &pa->vs.v[p2pbuf_dir_to_mask(dir)];
-	if (!p2pbuf_may_map(buf, dev, v)) {
-		p2pbuf_refuse_map(buf, dev, v);
-		return ERR_PTR(-EOPNOTSUPP);
+	want = p2pbuf_dir_to_mask(dir);
+	if (!p2pbuf_may_map(buf, dev, pa->types[want])) {
+		ret = p2pbuf_refuse_map(buf, dev, pa, want, &why);
+		if (ret)
+			return ERR_PTR(ret);
 	}
+	type = pa->types[want];
 
 	if (!pa->spare_busy) {
 		m = &pa->spare;
@@ -356,10 +374,10 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 		if (!m)
 			return ERR_PTR(-ENOMEM);
 	}
-	m->map_type = v->map_type;
+	m->map_type = type;
 	m->dir = dir;
 
-	if (v->map_type == P2PBUF_MAP_BUS_ADDR) {
+	if (type == P2PBUF_MAP_BUS_ADDR) {
 		ret = p2pbuf_sg_fill_into(&m->sgt, m->inline_sg,
 					  ARRAY_SIZE(m->inline_sg),
 					  prov->bus_addr + chunk->offset,
@@ -389,11 +407,11 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 
 	m->nents = m->sgt.nents;
 	/* the map type in use, for debugfs and BUF_INFO */
-	WRITE_ONCE(pa->map_type, v->map_type);
+	WRITE_ONCE(pa->map_type, type);
 	pa->maps++;
 	pa->nents = m->sgt.nents;
 	atomic_inc(&buf->map_count);
-	trace_p2pbuf_map(attach->dmabuf, dev, v->map_type, dir, m->sgt.nents,
+	trace_p2pbuf_map(attach->dmabuf, dev, type, dir, m->sgt.nents,
 			 sg_dma_address(m->sgt.sgl));
 	return &m->sgt;
 

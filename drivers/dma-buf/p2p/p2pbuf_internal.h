@@ -297,8 +297,11 @@ struct p2pbuf_mapping {
  * @maps: live mappings
  * @pins: pins held
  * @spare_busy: @spare is handed out; under the reservation lock
- * @vs: the verdicts for this importer, refreshed by a map once stale;
- *	under the reservation lock after attach
+ * @gen: p2pbuf_topo_generation() when @types were decided
+ * @types: the enum p2pbuf_map_type of this importer's verdict for each set
+ *	of P2PBUF_DIR_* bits, all a map needs of it (a refusal looks the whole
+ *	verdict up); refreshed by a map once stale; under the reservation lock
+ *	after attach
  * @spare: the mapping a map hands out when it is free, so that the usual
  *	importer (one mapping at a time) allocates nothing to map
  */
@@ -311,7 +314,8 @@ struct p2pbuf_attachment {
 	unsigned int maps;
 	unsigned int pins;
 	bool spare_busy;
-	struct p2pbuf_verdicts vs;
+	u32 gen;
+	u8 types[P2PBUF_DIR_RW + 1];
 	struct p2pbuf_mapping spare;
 };
 
@@ -459,11 +463,14 @@ int p2pbuf_region_alloc_fixed(struct p2pbuf_region *r, u64 offset, u64 size);
 void p2pbuf_region_free(struct p2pbuf_region *r, u64 offset, u64 size);
 
 /* verdict.c */
-bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs);
 bool p2pbuf_verdict_cached(struct p2pbuf_provider *prov, u32 bdf, u8 want,
 			   struct p2pbuf_verdict *v, char *words);
 int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 			struct p2pbuf_verdicts *vs);
+void p2pbuf_verdicts_types(const struct p2pbuf_verdicts *vs, u8 *types,
+			   u32 *gen);
+int p2pbuf_map_types_get(struct p2pbuf_provider *prov, struct pci_dev *client,
+			 u8 *types, u32 *gen);
 
 /**
  * p2pbuf_has_pages - are a provider's buffers P2PDMA pages?

@@ -20,8 +20,8 @@
  * config space on every bridge, and on kernels with P2PDMA a call of
  * pci_p2pdma_distance(): more than the map itself costs. So the verdicts of
  * all four direction masks are decided in one walk when a (provider,
- * importer) pair is first seen, kept in a small per-provider cache and
- * copied into the attachment, and used until the generation that
+ * importer) pair is first seen, kept in a small per-provider cache, their
+ * map types copied into the attachment, and used until the generation that
  * p2pbuf_topo_generation() reports moves on. It moves when a policy
  * parameter (allow_bridges, deny_bridges, kernel_whitelist) is written and
  * when a PCI device is added or removed; the next attach or map then walks
@@ -84,17 +84,6 @@ static void p2pbuf_verdicts_decide(struct p2pbuf_provider *prov,
 }
 
 /**
- * p2pbuf_verdicts_fresh - may these verdicts still be used?
- * @vs: verdicts from p2pbuf_verdicts_get()
- *
- * Return: true when nothing that decided them has changed since.
- */
-bool p2pbuf_verdicts_fresh(const struct p2pbuf_verdicts *vs)
-{
-	return vs->valid && vs->gen == p2pbuf_topo_generation();
-}
-
-/**
  * p2pbuf_verdicts_get - how @client reaches @prov, in every direction
  * @prov: the provider
  * @client: the importing PCI device
@@ -133,6 +122,66 @@ int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 	prov->vcache_next = (prov->vcache_next + 1) % P2PBUF_VCACHE;
 	spin_unlock(&prov->vcache_lock);
 	return 0;
+}
+
+/**
+ * p2pbuf_verdicts_types - the map type of each verdict, as attachments keep
+ * @vs: valid verdicts
+ * @types: output: @vs->v[want].map_type for every set of P2PBUF_DIR_* bits
+ * @gen: output: the generation they were decided in
+ */
+void p2pbuf_verdicts_types(const struct p2pbuf_verdicts *vs, u8 *types,
+			   u32 *gen)
+{
+	u8 want;
+
+	for (want = 0; want <= P2PBUF_DIR_RW; want++)
+		types[want] = vs->v[want].map_type;
+	*gen = vs->gen;
+}
+
+/* p2pbuf_map_types_get() when the cache has no entry: decide, and keep */
+static noinline int p2pbuf_map_types_decide(struct p2pbuf_provider *prov,
+					    struct pci_dev *client, u8 *types,
+					    u32 *gen)
+{
+	struct p2pbuf_verdicts vs;
+	int ret;
+
+	ret = p2pbuf_verdicts_get(prov, client, &vs);
+	if (!ret)
+		p2pbuf_verdicts_types(&vs, types, gen);
+	return ret;
+}
+
+/**
+ * p2pbuf_map_types_get - how @client may map @prov, in short
+ * @prov: the provider
+ * @client: the importing PCI device
+ * @types: output: the enum p2pbuf_map_type for each set of P2PBUF_DIR_*
+ *	bits, P2PBUF_DIR_RW + 1 of them
+ * @gen: output: the generation they were decided in
+ *
+ * What attach and map need of p2pbuf_verdicts_get(), without copying the
+ * whole verdicts: the reasons, bridges and limits matter only to a refusal.
+ *
+ * Context: process context, may sleep (the walk allocates).
+ *
+ * Return: 0 or -ENOMEM, as p2pbuf_verdicts_get().
+ */
+int p2pbuf_map_types_get(struct p2pbuf_provider *prov, struct pci_dev *client,
+			 u8 *types, u32 *gen)
+{
+	const struct p2pbuf_vcache_entry *e;
+
+	spin_lock(&prov->vcache_lock);
+	e = p2pbuf_vcache_find(prov, p2pbuf_vcache_key(client));
+	if (e)
+		p2pbuf_verdicts_types(&e->vs, types, gen);
+	spin_unlock(&prov->vcache_lock);
+	if (e)
+		return 0;
+	return p2pbuf_map_types_decide(prov, client, types, gen);
 }
 
 /**
