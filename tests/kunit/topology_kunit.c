@@ -418,6 +418,36 @@ static void rule_parser(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, parse(many, tbl), -EINVAL);
 }
 
+/*
+ * An attachment's PCI device: the importer's own device is kept by the
+ * importer, so no reference; a PCI ancestor of a child device gets one,
+ * since the child lets its parent go when it is unregistered.
+ */
+static void importer_pci_ref(struct kunit *test)
+{
+	struct pci_dev *pdev = pci_get_device(PCI_ANY_ID, PCI_ANY_ID, NULL);
+	struct device *child;
+	unsigned int refs;
+
+	if (!pdev)
+		kunit_skip(test, "no PCI device in this machine");
+	child = kunit_kzalloc(test, sizeof(*child), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, child);
+	child->parent = &pdev->dev;	/* never registered: only a parent */
+
+	refs = kref_read(&pdev->dev.kobj.kref);
+	KUNIT_EXPECT_PTR_EQ(test, p2pbuf_importer_pci_get(&pdev->dev), pdev);
+	KUNIT_EXPECT_EQ(test, kref_read(&pdev->dev.kobj.kref), refs);
+	p2pbuf_importer_pci_put(pdev, &pdev->dev);
+	KUNIT_EXPECT_EQ(test, kref_read(&pdev->dev.kobj.kref), refs);
+
+	KUNIT_EXPECT_PTR_EQ(test, p2pbuf_importer_pci_get(child), pdev);
+	KUNIT_EXPECT_EQ(test, kref_read(&pdev->dev.kobj.kref), refs + 1);
+	p2pbuf_importer_pci_put(pdev, child);
+	KUNIT_EXPECT_EQ(test, kref_read(&pdev->dev.kobj.kref), refs);
+	pci_dev_put(pdev);
+}
+
 static struct kunit_case p2pbuf_topology_cases[] = {
 	KUNIT_CASE(same_switch_is_bus_addr),
 	KUNIT_CASE(acs_redirect_refused),
@@ -430,6 +460,7 @@ static struct kunit_case p2pbuf_topology_cases[] = {
 	KUNIT_CASE(bus_addr_dma_mask),
 	KUNIT_CASE(simple_reasons),
 	KUNIT_CASE(rule_parser),
+	KUNIT_CASE(importer_pci_ref),
 	{}
 };
 

@@ -150,18 +150,22 @@ int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 	if (READ_ONCE(buf->revoked))
 		return p2pbuf_refuse_attach(buf, attach->dev,
 					    P2PBUF_REASON_REVOKED, -ENODEV);
-	client = p2pbuf_find_pci_dev(attach->dev);
+	client = p2pbuf_importer_pci_get(attach->dev);
 	if (!client)
 		return p2pbuf_refuse_attach(buf, attach->dev,
 					    P2PBUF_REASON_NOT_PCI, -EOPNOTSUPP);
-	if (!attach->peer2peer)
+	if (!attach->peer2peer) {
+		p2pbuf_importer_pci_put(client, attach->dev);
 		return p2pbuf_refuse_attach(buf, attach->dev,
 					    P2PBUF_REASON_NO_PEER2PEER,
 					    -EOPNOTSUPP);
+	}
 	/* not zeroed: every field is set below, @spare when it is handed out */
 	pa = kmalloc(sizeof(*pa), GFP_KERNEL);
-	if (!pa)
+	if (!pa) {
+		p2pbuf_importer_pci_put(client, attach->dev);
 		return -ENOMEM;
+	}
 	pa->client = client;
 	/* decided once per importer, kept in short; see DOC: verdict cache */
 	ret = p2pbuf_map_types_get(buf->chunk->prov, client, pa->types,
@@ -194,6 +198,7 @@ int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 
 err_free:
 	kfree(pa);
+	p2pbuf_importer_pci_put(client, attach->dev);
 	return ret;
 }
 
@@ -208,6 +213,7 @@ void p2pbuf_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 	list_del(&pa->node);
 	buf->nr_attach--;
 	spin_unlock(&buf->lock);
+	p2pbuf_importer_pci_put(pa->client, attach->dev);
 	kfree(pa);
 }
 

@@ -290,8 +290,8 @@ struct p2pbuf_mapping {
  * struct p2pbuf_attachment - our state for one importer
  * @node: in the buffer's @attachments
  * @attach: the dma-buf attachment
- * @client: the importing PCI device: @attach's device or its ancestor,
- *	which lives as long as the attachment (p2pbuf_find_pci_dev())
+ * @client: the importing PCI device: @attach's device or its ancestor, kept
+ *	for the attachment's life (p2pbuf_importer_pci_get())
  * @map_type: map type decided at attach, then the one the last map used
  * @nents: sg entries of the last mapping
  * @maps: live mappings
@@ -346,6 +346,8 @@ bool p2pbuf_dma_reachable(u64 addr, u64 size, const u64 *dma_mask,
 			  u64 bus_dma_limit, struct p2pbuf_verdict *v);
 const char *p2pbuf_map_type_name(enum p2pbuf_map_type t);
 struct pci_dev *p2pbuf_find_pci_dev(struct device *dev);
+struct pci_dev *p2pbuf_importer_pci_get(struct device *dev);
+void p2pbuf_importer_pci_put(struct pci_dev *pdev, struct device *dev);
 u32 p2pbuf_pdev_bdf(struct pci_dev *pdev);
 u32 p2pbuf_pdev_id(struct pci_dev *pdev);
 

@@ -487,9 +487,10 @@ struct p2pbuf_provider *p2pbuf_find_provider(struct device **clients,
 	if (!pcl)
 		return NULL;
 	for (i = 0; i < num_clients; i++) {
-		pcl[i] = p2pbuf_find_pci_dev(clients[i]);
+		/* held across the walks: a client may be unregistered meanwhile */
+		pcl[i] = pci_dev_get(p2pbuf_find_pci_dev(clients[i]));
 		if (!pcl[i])
-			goto out_free;
+			goto out_put;
 	}
 
 	mutex_lock(&p2pbuf_registry_lock);
@@ -518,7 +519,9 @@ struct p2pbuf_provider *p2pbuf_find_provider(struct device **clients,
 		kref_get(&best->kref);
 	mutex_unlock(&p2pbuf_registry_lock);
 
-out_free:
+out_put:
+	for (i = 0; i < num_clients; i++)
+		pci_dev_put(pcl[i]);
 	kfree(pcl);
 	return best;
 }

@@ -69,8 +69,12 @@ static DEFINE_SPINLOCK(p2pbuf_policy_lock);
 static struct p2pbuf_rule_param p2pbuf_allow;
 static struct p2pbuf_rule_param p2pbuf_deny;
 static bool kernel_whitelist;
-/* moves on with every policy write and PCI device added or removed */
-atomic_t p2pbuf_topo_gen = ATOMIC_INIT(0);
+/*
+ * moves on with every policy write and PCI device added or removed; read
+ * on every attach and map (p2pbuf_topo_generation()), written only by
+ * p2pbuf_topo_changed()
+ */
+atomic_t p2pbuf_topo_gen __read_mostly = ATOMIC_INIT(0);
 
 /**
  * p2pbuf_topo_changed - decisions made so far may no longer hold
@@ -211,8 +215,8 @@ u32 p2pbuf_pdev_id(struct pci_dev *pdev)
  * p2pbuf_find_pci_dev - the PCI device a device belongs to
  * @dev: a device, PCI or a child of one
  *
- * No reference is taken: the PCI device is @dev or an ancestor, and every
- * device holds a reference to its parent, so it lives as long as @dev.
+ * No reference is taken: the caller holds one on @dev, and while @dev is
+ * registered it holds its parent, and so on up to the PCI device.
  *
  * Return: the PCI device, or NULL.
  */
@@ -223,6 +227,42 @@ struct pci_dev *p2pbuf_find_pci_dev(struct device *dev)
 			return to_pci_dev(dev);
 	return NULL;
 }
+
+/**
+ * p2pbuf_importer_pci_get - the PCI device of an importer, for an attachment
+ * @dev: the attachment's device
+ *
+ * The PCI device must outlive the attachment: a map walks up from it when
+ * the verdicts are stale, and a reference on a PCI device holds its bus,
+ * the bridge above it, and so on up. When @dev is the PCI device the
+ * importer's own reference does: the importer keeps @dev until it detaches,
+ * since the exporter maps for it. A PCI ancestor of @dev gets a reference
+ * of its own, because unregistering @dev drops @dev's hold on its parent.
+ * Give it back with p2pbuf_importer_pci_put().
+ *
+ * Return: the PCI device, or NULL.
+ */
+struct pci_dev *p2pbuf_importer_pci_get(struct device *dev)
+{
+	struct pci_dev *pdev = p2pbuf_find_pci_dev(dev);
+
+	if (pdev && &pdev->dev != dev)
+		pci_dev_get(pdev);
+	return pdev;
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_importer_pci_get);
+
+/**
+ * p2pbuf_importer_pci_put - give back p2pbuf_importer_pci_get()
+ * @pdev: what it returned
+ * @dev: the device it was given
+ */
+void p2pbuf_importer_pci_put(struct pci_dev *pdev, struct device *dev)
+{
+	if (pdev && &pdev->dev != dev)
+		pci_dev_put(pdev);
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_importer_pci_put);
 
 static void p2pbuf_hop_fill(struct pci_dev *pdev, struct p2pbuf_hop *hop)
 {
