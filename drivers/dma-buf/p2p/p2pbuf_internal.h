@@ -422,6 +422,9 @@ static inline int p2pbuf_copy_request(void *dst, size_t ksize,
 	if (usize != ksize || !IS_ALIGNED(ksize, sizeof(u64)) ||
 	    !IS_ALIGNED((unsigned long)src, sizeof(u64)))
 		return copy_struct_from_user(dst, ksize, src, usize);
+	/* what copy_from_user() checks besides the copy */
+	might_fault();
+	check_object_size(dst, ksize, false);
 	if (!user_read_access_begin(src, usize))
 		return -EFAULT;
 	for (i = 0; i < ksize / sizeof(u64); i++)
@@ -437,6 +440,8 @@ efault:
 static inline int p2pbuf_copy_answer(void __user *dst, const void *src,
 				     size_t len)
 {
+	might_fault();
+	check_object_size(src, len, true);
 	if (!user_write_access_begin(dst, len))
 		return -EFAULT;
 	unsafe_copy_to_user(dst, src, len, efault);

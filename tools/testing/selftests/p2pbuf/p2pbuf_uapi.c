@@ -133,20 +133,21 @@ TEST_F(p2pbuf, args_straddling_odd_and_readonly)
 		.size = PAGE, .flags = P2PBUF_ALLOC_CLOEXEC,
 	};
 	struct p2pbuf_path p = { .client = BDF_NVME0 }, q;
+	long pgsz = sysconf(_SC_PAGESIZE);
 	char *pg, *at;
 
 	a.provider_id = self->provider;
 	p.provider_id = self->provider;
-	pg = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+	pg = mmap(NULL, 2 * pgsz, PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, pg);
-	ASSERT_EQ(0, mprotect(pg + PAGE, PAGE, PROT_NONE));
+	ASSERT_EQ(0, mprotect(pg + pgsz, pgsz, PROT_NONE));
 
 	/* all but the last 8 bytes readable */
-	at = pg + PAGE - sizeof(a) + 8;
+	at = pg + pgsz - sizeof(a) + 8;
 	memcpy(at, &a, sizeof(a) - 8);
 	EXPECT_EQ(-EFAULT, xioctl(self->fd, P2PBUF_IOC_ALLOC, at));
-	at = pg + PAGE - sizeof(p) + 8;
+	at = pg + pgsz - sizeof(p) + 8;
 	memcpy(at, &p, sizeof(p) - 8);
 	EXPECT_EQ(-EFAULT, xioctl(self->fd, P2PBUF_IOC_PATH, at));
 	EXPECT_EQ(self->free, provider_free(self->fd, self->provider));
@@ -172,10 +173,10 @@ TEST_F(p2pbuf, args_straddling_odd_and_readonly)
 	a.provider_id = self->provider;
 	a.flags = P2PBUF_ALLOC_CLOEXEC;
 	memcpy(pg, &a, sizeof(a));
-	ASSERT_EQ(0, mprotect(pg, PAGE, PROT_READ));
+	ASSERT_EQ(0, mprotect(pg, pgsz, PROT_READ));
 	EXPECT_EQ(-EFAULT, xioctl(self->fd, P2PBUF_IOC_ALLOC, pg));
 	EXPECT_EQ(self->free, provider_free(self->fd, self->provider));
-	munmap(pg, 2 * PAGE);
+	munmap(pg, 2 * pgsz);
 }
 
 TEST_F(p2pbuf, unknown_ioctl_enotty)
