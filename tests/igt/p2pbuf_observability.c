@@ -651,9 +651,13 @@ static void check_cached_words(const struct p2pbuf_provider_info *prov,
 				.provider_id = prov->id,
 				.client = clients[c],
 			}, addr;
+			int ret = p2pbuf_ioctl(p2p, P2PBUF_IOC_PATH, &id);
 
-			if (p2pbuf_ioctl(p2p, P2PBUF_IOC_PATH, &id))
+			if (ret == -ENODEV)
 				break;	/* no such device in this VM */
+			igt_assert_f(ret == 0, "PATH %#x -> %#x dirs %#x: %s\n",
+				     prov->bdf, clients[c], order[i],
+				     strerror(-ret));
 			addr = path_by_bdf(prov->bdf, clients[c], order[i]);
 			igt_assert_f(id.map_type == addr.map_type &&
 				     id.reason == addr.reason &&

@@ -95,14 +95,16 @@ static bool p2pbuf_may_map(struct p2pbuf_buffer *buf, struct device *dev,
 
 /*
  * p2pbuf_may_map() said no to @pa's map type for @want: the whole verdict,
- * which the attachment does not keep, says why. It is the current
- * generation's, and its map types replace @pa's: when the policy or the
- * topology changed since and now allows the map, the map goes ahead.
- * Otherwise the refusal is recorded and logged. Out of line, so that the
- * paths that map do not set the verdicts up on their stack.
+ * which the attachment does not keep, says why. It is at least as new as
+ * @pa's map types, and its own replace them: when the policy or the
+ * topology changed in between and now allows the map (a race with a
+ * parameter write or a hotplug), the map goes ahead, rather than being
+ * refused with a reason that says it is allowed. Otherwise the refusal is
+ * recorded and logged. Out of line, so that the paths that map do not set
+ * the verdicts up on their stack.
  *
- * Return: 0 (allowed now), -EOPNOTSUPP (refused, @why set) or -ENOMEM
- * (nothing recorded: out of memory is not a refusal).
+ * Return: 0 (allowed now), -EOPNOTSUPP (refused; @why, unless NULL, says
+ * why) or -ENOMEM (nothing recorded: out of memory is not a refusal).
  */
 static noinline int p2pbuf_refuse_map(struct p2pbuf_buffer *buf,
 				      struct device *dev,
@@ -122,7 +124,8 @@ static noinline int p2pbuf_refuse_map(struct p2pbuf_buffer *buf,
 	if (v->map_type == P2PBUF_MAP_BUS_ADDR)
 		p2pbuf_bus_reachable(buf, dev, v);
 	p2pbuf_refuse(buf, dev, v);
-	*why = v->reason;
+	if (why)
+		*why = v->reason;
 	return -EOPNOTSUPP;
 }
 
@@ -333,7 +336,6 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	struct p2pbuf_chunk *chunk = buf->chunk;
 	struct p2pbuf_provider *prov = chunk->prov;
 	struct device *dev = attach->dev;
-	enum p2pbuf_reason why;
 	struct p2pbuf_mapping *m;
 	struct scatterlist *sg;
 	dma_addr_t dma;
@@ -366,7 +368,7 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	}
 	want = p2pbuf_dir_to_mask(dir);
 	if (!p2pbuf_may_map(buf, dev, pa->types[want])) {
-		ret = p2pbuf_refuse_map(buf, dev, pa, want, &why);
+		ret = p2pbuf_refuse_map(buf, dev, pa, want, NULL);
 		if (ret)
 			return ERR_PTR(ret);
 	}

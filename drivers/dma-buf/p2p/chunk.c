@@ -90,7 +90,7 @@ struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
 		return NULL;
 	kref_init(&prov->kref);
 	mutex_init(&prov->lock);
-	spin_lock_init(&prov->vcache_lock);
+	seqlock_init(&prov->vcache_lock);
 	INIT_LIST_HEAD(&prov->buffers);
 	INIT_LIST_HEAD(&prov->listed);
 	init_completion(&prov->unregistered);

@@ -17,6 +17,7 @@
 #include <linux/rwsem.h>
 #include <linux/scatterlist.h>
 #include <linux/seq_file.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/types.h>
@@ -141,7 +142,8 @@ struct p2pbuf_vcache_entry {
  * @reason: why it is not available
  * @unmap_wq: revoke waits here for a buffer of the provider to become idle
  *	(struct p2pbuf_buffer)
- * @vcache_lock: protects @vcache and @vcache_next
+ * @vcache_lock: writers of @vcache and @vcache_next take it; attach, map
+ *	and lookups read the cache in its read sections, without a lock
  * @vcache: verdicts of the importers seen last (verdict.c)
  * @vcache_next: the entry to replace next
  */
@@ -171,7 +173,7 @@ struct p2pbuf_provider {
 	struct list_head listed;
 	char reason[P2PBUF_REASON_LEN];
 	wait_queue_head_t unmap_wq;
-	spinlock_t vcache_lock;	/* @vcache, @vcache_next */
+	seqlock_t vcache_lock;	/* @vcache, @vcache_next */
 	struct p2pbuf_vcache_entry vcache[P2PBUF_VCACHE];
 	unsigned int vcache_next;
 };
@@ -471,7 +473,8 @@ void p2pbuf_region_free(struct p2pbuf_region *r, u64 offset, u64 size);
 
 /* verdict.c */
 bool p2pbuf_verdict_cached(struct p2pbuf_provider *prov, u32 bdf, u8 want,
-			   struct p2pbuf_verdict *v, char *words);
+			   struct p2pbuf_verdict *v,
+			   char words[P2PBUF_REASON_LEN]);
 int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 			struct p2pbuf_verdicts *vs);
 void p2pbuf_verdicts_types(const struct p2pbuf_verdicts *vs, u8 *types,

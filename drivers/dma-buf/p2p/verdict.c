@@ -8,7 +8,7 @@
 
 #include <linux/pci.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
+#include <linux/seqlock.h>
 
 #include "p2pbuf_internal.h"
 
@@ -36,14 +36,17 @@ static u64 p2pbuf_vcache_key(struct pci_dev *pdev)
 	       pdev->devfn;
 }
 
-/* under @prov->vcache_lock: the entry for @key of the current generation */
+/*
+ * The entry for @key of the current generation: under @prov->vcache_lock,
+ * or in one of its read sections, whose answer counts only when
+ * read_seqretry() says no writer came between.
+ */
 static struct p2pbuf_vcache_entry *
 p2pbuf_vcache_find(struct p2pbuf_provider *prov, u64 key)
 {
 	u32 gen = p2pbuf_topo_generation();
 	struct p2pbuf_vcache_entry *e;
 
-	lockdep_assert_held(&prov->vcache_lock);
 	for (e = prov->vcache; e < prov->vcache + P2PBUF_VCACHE; e++)
 		if (e->vs.valid && e->vs.gen == gen && e->vs.client_addr == key)
 			return e;
@@ -88,7 +91,7 @@ static void p2pbuf_verdicts_decide(struct p2pbuf_provider *prov,
  * @prov: the provider
  * @client: the importing PCI device
  * @vs: output; @vs->v[want] is the verdict for P2PBUF_DIR_* bits @want
- *	(0: any direction, as attach asks)
+ *	(0: any direction)
  *
  * From the provider's cache when the pair was decided in the current
  * generation, else from one walk, which then goes into the cache.
@@ -101,26 +104,29 @@ static void p2pbuf_verdicts_decide(struct p2pbuf_provider *prov,
 int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 			struct p2pbuf_verdicts *vs)
 {
+	u64 key = p2pbuf_vcache_key(client);
 	const struct p2pbuf_vcache_entry *c;
 	struct p2pbuf_vcache_entry *e;
+	unsigned int seq;
 
-	spin_lock(&prov->vcache_lock);
-	c = p2pbuf_vcache_find(prov, p2pbuf_vcache_key(client));
-	if (c)
-		*vs = c->vs;
-	spin_unlock(&prov->vcache_lock);
+	do {
+		seq = read_seqbegin(&prov->vcache_lock);
+		c = p2pbuf_vcache_find(prov, key);
+		if (c)
+			*vs = c->vs;
+	} while (read_seqretry(&prov->vcache_lock, seq));
 	if (c)
 		return 0;
 
 	p2pbuf_verdicts_decide(prov, client, vs);
 	if (!vs->valid)
 		return -ENOMEM;
-	spin_lock(&prov->vcache_lock);
+	write_seqlock(&prov->vcache_lock);
 	e = &prov->vcache[prov->vcache_next];
 	e->vs = *vs;
 	e->worded = -1;
 	prov->vcache_next = (prov->vcache_next + 1) % P2PBUF_VCACHE;
-	spin_unlock(&prov->vcache_lock);
+	write_sequnlock(&prov->vcache_lock);
 	return 0;
 }
 
@@ -172,13 +178,17 @@ static noinline int p2pbuf_map_types_decide(struct p2pbuf_provider *prov,
 int p2pbuf_map_types_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 			 u8 *types, u32 *gen)
 {
+	u64 key = p2pbuf_vcache_key(client);
 	const struct p2pbuf_vcache_entry *e;
+	unsigned int seq;
 
-	spin_lock(&prov->vcache_lock);
-	e = p2pbuf_vcache_find(prov, p2pbuf_vcache_key(client));
-	if (e)
-		p2pbuf_verdicts_types(&e->vs, types, gen);
-	spin_unlock(&prov->vcache_lock);
+	/* a read section: attach and map take no lock here */
+	do {
+		seq = read_seqbegin(&prov->vcache_lock);
+		e = p2pbuf_vcache_find(prov, key);
+		if (e)
+			p2pbuf_verdicts_types(&e->vs, types, gen);
+	} while (read_seqretry(&prov->vcache_lock, seq));
 	if (e)
 		return 0;
 	return p2pbuf_map_types_decide(prov, client, types, gen);
@@ -190,33 +200,51 @@ int p2pbuf_map_types_get(struct p2pbuf_provider *prov, struct pci_dev *client,
  * @bdf: P2PBUF_BDF() of the importing device
  * @want: P2PBUF_DIR_* bits, 0 for any direction
  * @v: output, when found
- * @words: output, when found: P2PBUF_REASON_LEN bytes of
- *	p2pbuf_reason_format() of @v, zero padded
+ * @words: output, when found: p2pbuf_reason_format() of @v, zero padded
  *
  * The cache is keyed by address (struct p2pbuf_verdicts): PATH answers
  * from it without looking the device up. Each entry keeps the words of the
- * last direction asked, formatted once, since formatting costs more than
- * the rest of such an answer.
+ * last direction asked, since formatting costs more than the rest of such
+ * an answer; they are formatted outside the lock, which is held only to
+ * store them.
  *
  * Return: true when @v was found.
  */
 bool p2pbuf_verdict_cached(struct p2pbuf_provider *prov, u32 bdf, u8 want,
-			   struct p2pbuf_verdict *v, char *words)
+			   struct p2pbuf_verdict *v,
+			   char words[P2PBUF_REASON_LEN])
 {
+	u64 key = (u64)P2PBUF_BDF_DOMAIN(bdf) << 16 | (bdf & 0xffff);
 	struct p2pbuf_vcache_entry *e;
+	bool worded = false;
+	unsigned int seq;
+	u32 gen = 0;
 
-	spin_lock(&prov->vcache_lock);
-	e = p2pbuf_vcache_find(prov, (u64)P2PBUF_BDF_DOMAIN(bdf) << 16 |
-				     (bdf & 0xffff));
-	if (e) {
-		*v = e->vs.v[want];
-		if (e->worded != want) {
-			memset(e->words, 0, sizeof(e->words));
-			p2pbuf_reason_format(v, e->words, sizeof(e->words));
-			e->worded = want;
+	do {
+		seq = read_seqbegin(&prov->vcache_lock);
+		e = p2pbuf_vcache_find(prov, key);
+		if (e) {
+			*v = e->vs.v[want];
+			gen = e->vs.gen;
+			worded = e->worded == want;
+			if (worded)
+				memcpy(words, e->words, P2PBUF_REASON_LEN);
 		}
-		memcpy(words, e->words, sizeof(e->words));
+	} while (read_seqretry(&prov->vcache_lock, seq));
+	if (!e)
+		return false;
+	if (worded)
+		return true;
+
+	memset(words, 0, P2PBUF_REASON_LEN);
+	p2pbuf_reason_format(v, words, P2PBUF_REASON_LEN);
+	/* kept while the entry still holds that verdict */
+	write_seqlock(&prov->vcache_lock);
+	e = p2pbuf_vcache_find(prov, key);
+	if (e && e->vs.gen == gen) {
+		memcpy(e->words, words, P2PBUF_REASON_LEN);
+		e->worded = want;
 	}
-	spin_unlock(&prov->vcache_lock);
-	return e;
+	write_sequnlock(&prov->vcache_lock);
+	return true;
 }
