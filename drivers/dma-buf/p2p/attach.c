@@ -361,6 +361,12 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	 * since attach, and then the verdicts are decided again.
 	 */
 	if (pa->gen != p2pbuf_topo_generation()) {
+		/*
+		 * Not from an importer that was removed: the walk reads the
+		 * config space of its bridges, which may be gone with it.
+		 */
+		if (!device_is_registered(&pa->client->dev))
+			return ERR_PTR(-ENODEV);
 		ret = p2pbuf_map_types_get(prov, pa->client, pa->types,
 					   &pa->gen);
 		if (ret)

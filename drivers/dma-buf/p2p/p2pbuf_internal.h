@@ -92,11 +92,15 @@ struct p2pbuf_verdicts {
 /**
  * struct p2pbuf_vcache_entry - one pair in a provider's verdict cache
  * @vs: the verdicts
+ * @fill: which filling of the cache put @vs here (the provider's
+ *	@vcache_fills then), so that words formatted from a copy of @vs are
+ *	kept only with it
  * @worded: the P2PBUF_DIR_* bits whose verdict @words says, -1 for none yet
  * @words: p2pbuf_reason_format() of that verdict, as PATH answers it
  */
 struct p2pbuf_vcache_entry {
 	struct p2pbuf_verdicts vs;
+	u32 fill;
 	s8 worded;
 	char words[P2PBUF_REASON_LEN];
 };
@@ -146,6 +150,7 @@ struct p2pbuf_vcache_entry {
  *	and lookups read the cache in its read sections, without a lock
  * @vcache: verdicts of the importers seen last (verdict.c)
  * @vcache_next: the entry to replace next
+ * @vcache_fills: entries filled so far (struct p2pbuf_vcache_entry.fill)
  */
 struct p2pbuf_provider {
 	struct kref kref;
@@ -176,6 +181,7 @@ struct p2pbuf_provider {
 	seqlock_t vcache_lock;	/* @vcache, @vcache_next */
 	struct p2pbuf_vcache_entry vcache[P2PBUF_VCACHE];
 	unsigned int vcache_next;
+	u32 vcache_fills;
 };
 
 /**
@@ -426,7 +432,8 @@ static inline int p2pbuf_copy_request(void *dst, size_t ksize,
 		return copy_struct_from_user(dst, ksize, src, usize);
 	/* what copy_from_user() checks besides the copy */
 	might_fault();
-	check_object_size(dst, ksize, false);
+	if (!check_copy_size(dst, ksize, false))
+		return -EFAULT;
 	if (!user_read_access_begin(src, usize))
 		return -EFAULT;
 	for (i = 0; i < ksize / sizeof(u64); i++)
@@ -443,7 +450,8 @@ static inline int p2pbuf_copy_answer(void __user *dst, const void *src,
 				     size_t len)
 {
 	might_fault();
-	check_object_size(src, len, true);
+	if (!check_copy_size(src, len, true))
+		return -EFAULT;
 	if (!user_write_access_begin(dst, len))
 		return -EFAULT;
 	unsafe_copy_to_user(dst, src, len, efault);

@@ -122,10 +122,14 @@ int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 	if (!vs->valid)
 		return -ENOMEM;
 	write_seqlock(&prov->vcache_lock);
-	e = &prov->vcache[prov->vcache_next];
-	e->vs = *vs;
-	e->worded = -1;
-	prov->vcache_next = (prov->vcache_next + 1) % P2PBUF_VCACHE;
+	/* one entry per pair: another caller may have decided it meanwhile */
+	if (!p2pbuf_vcache_find(prov, key)) {
+		e = &prov->vcache[prov->vcache_next];
+		e->vs = *vs;
+		e->fill = ++prov->vcache_fills;
+		e->worded = -1;
+		prov->vcache_next = (prov->vcache_next + 1) % P2PBUF_VCACHE;
+	}
 	write_sequnlock(&prov->vcache_lock);
 	return 0;
 }
@@ -180,18 +184,26 @@ int p2pbuf_map_types_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 {
 	u64 key = p2pbuf_vcache_key(client);
 	const struct p2pbuf_vcache_entry *e;
+	u8 t[P2PBUF_DIR_RW + 1];
 	unsigned int seq;
+	u32 g = 0;
 
-	/* a read section: attach and map take no lock here */
+	/*
+	 * A read section: attach and map take no lock here. What a pass
+	 * copies counts only once a pass ends without a writer, so it goes
+	 * to locals first: the caller's may be the attachment's own.
+	 */
 	do {
 		seq = read_seqbegin(&prov->vcache_lock);
 		e = p2pbuf_vcache_find(prov, key);
 		if (e)
-			p2pbuf_verdicts_types(&e->vs, types, gen);
+			p2pbuf_verdicts_types(&e->vs, t, &g);
 	} while (read_seqretry(&prov->vcache_lock, seq));
-	if (e)
-		return 0;
-	return p2pbuf_map_types_decide(prov, client, types, gen);
+	if (!e)
+		return p2pbuf_map_types_decide(prov, client, types, gen);
+	memcpy(types, t, sizeof(t));
+	*gen = g;
+	return 0;
 }
 
 /**
@@ -204,44 +216,53 @@ int p2pbuf_map_types_get(struct p2pbuf_provider *prov, struct pci_dev *client,
  *
  * The cache is keyed by address (struct p2pbuf_verdicts): PATH answers
  * from it without looking the device up. Each entry keeps the words of the
- * last direction asked, since formatting costs more than the rest of such
- * an answer; they are formatted outside the lock, which is held only to
- * store them.
+ * first direction PATH asks after it was filled, since formatting costs
+ * more than the rest of such an answer. They are formatted outside the
+ * lock, and stored once per fill: asking for other directions in turn
+ * formats each time and takes no lock.
  *
- * Return: true when @v was found.
+ * Return: true when @v was found; @v and @words are not written otherwise.
  */
 bool p2pbuf_verdict_cached(struct p2pbuf_provider *prov, u32 bdf, u8 want,
 			   struct p2pbuf_verdict *v,
 			   char words[P2PBUF_REASON_LEN])
 {
 	u64 key = (u64)P2PBUF_BDF_DOMAIN(bdf) << 16 | (bdf & 0xffff);
+	char w[P2PBUF_REASON_LEN];
 	struct p2pbuf_vcache_entry *e;
-	bool worded = false;
+	struct p2pbuf_verdict found = {};
+	bool worded = false, store = false;
 	unsigned int seq;
-	u32 gen = 0;
+	u32 fill = 0;
 
 	do {
 		seq = read_seqbegin(&prov->vcache_lock);
 		e = p2pbuf_vcache_find(prov, key);
 		if (e) {
-			*v = e->vs.v[want];
-			gen = e->vs.gen;
+			found = e->vs.v[want];
+			fill = e->fill;
 			worded = e->worded == want;
+			store = e->worded < 0;
 			if (worded)
-				memcpy(words, e->words, P2PBUF_REASON_LEN);
+				memcpy(w, e->words, sizeof(w));
 		}
 	} while (read_seqretry(&prov->vcache_lock, seq));
 	if (!e)
 		return false;
-	if (worded)
-		return true;
 
+	*v = found;
+	if (worded) {
+		memcpy(words, w, P2PBUF_REASON_LEN);
+		return true;
+	}
 	memset(words, 0, P2PBUF_REASON_LEN);
 	p2pbuf_reason_format(v, words, P2PBUF_REASON_LEN);
-	/* kept while the entry still holds that verdict */
+	if (!store)
+		return true;
+	/* kept if the entry still holds the fill these words describe */
 	write_seqlock(&prov->vcache_lock);
 	e = p2pbuf_vcache_find(prov, key);
-	if (e && e->vs.gen == gen) {
+	if (e && e->fill == fill && e->worded < 0) {
 		memcpy(e->words, words, P2PBUF_REASON_LEN);
 		e->worded = want;
 	}
