@@ -627,7 +627,7 @@ static void test_kernel_answers_any_pair(void)
 
 /*
  * PATH by provider id answers from the verdict cache, which keeps the words
- * of the direction asked last: each direction, asked in changing order and
+ * of one direction per entry: each direction, asked in changing order and
  * again after a policy change, gets what the uncached answer by address
  * says.
  */

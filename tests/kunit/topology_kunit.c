@@ -458,6 +458,38 @@ static void importer_pci_ref(struct kunit *test)
 	put_device(&pdev->dev);
 }
 
+/*
+ * A removed importer (one that keeps its attachment past the removal of
+ * its PCI device) is neither looked up nor walked from: -ENODEV, and the
+ * attachment's map types stay as they were.
+ */
+static void removed_importer_enodev(struct kunit *test)
+{
+	struct p2pbuf_provider *prov;
+	struct p2pbuf_verdicts vs;
+	u8 types[P2PBUF_DIR_RW + 1];
+	struct pci_dev *pdev;
+	u32 gen = 7;
+
+	prov = kunit_kzalloc(test, sizeof(*prov), GFP_KERNEL);
+	pdev = kzalloc(sizeof(*pdev), GFP_KERNEL);
+	if (!prov || !pdev)
+		kfree(pdev);
+	KUNIT_ASSERT_TRUE(test, prov && pdev);
+	seqlock_init(&prov->vcache_lock);
+	device_initialize(&pdev->dev);	/* never added: as after removal */
+	pdev->dev.bus = &pci_bus_type;
+	pdev->dev.release = importer_pci_release;
+	memset(types, 0xaa, sizeof(types));
+
+	KUNIT_EXPECT_EQ(test, p2pbuf_map_types_get(prov, pdev, types, &gen),
+			-ENODEV);
+	KUNIT_EXPECT_EQ(test, gen, 7);
+	KUNIT_EXPECT_EQ(test, types[0], 0xaa);
+	KUNIT_EXPECT_EQ(test, p2pbuf_verdicts_get(prov, pdev, &vs), -ENODEV);
+	put_device(&pdev->dev);
+}
+
 static struct kunit_case p2pbuf_topology_cases[] = {
 	KUNIT_CASE(same_switch_is_bus_addr),
 	KUNIT_CASE(acs_redirect_refused),
@@ -471,6 +503,7 @@ static struct kunit_case p2pbuf_topology_cases[] = {
 	KUNIT_CASE(simple_reasons),
 	KUNIT_CASE(rule_parser),
 	KUNIT_CASE(importer_pci_ref),
+	KUNIT_CASE(removed_importer_enodev),
 	{}
 };
 

@@ -174,7 +174,7 @@ int p2pbuf_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attach)
 	ret = p2pbuf_map_types_get(buf->chunk->prov, client, pa->types,
 				   &pa->gen);
 	if (ret)
-		goto err_free;	/* out of memory is not a refusal: none recorded */
+		goto err_free;	/* no memory, or a removed importer: no refusal */
 	if (!p2pbuf_may_map(buf, attach->dev, pa->types[0])) {
 		ret = p2pbuf_refuse_map(buf, attach->dev, pa, 0, &why);
 		if (ret == -EOPNOTSUPP)
@@ -361,12 +361,6 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	 * since attach, and then the verdicts are decided again.
 	 */
 	if (pa->gen != p2pbuf_topo_generation()) {
-		/*
-		 * Not from an importer that was removed: the walk reads the
-		 * config space of its bridges, which may be gone with it.
-		 */
-		if (!device_is_registered(&pa->client->dev))
-			return ERR_PTR(-ENODEV);
 		ret = p2pbuf_map_types_get(prov, pa->client, pa->types,
 					   &pa->gen);
 		if (ret)

@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <kunit/visibility.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/seqlock.h>
@@ -29,11 +30,20 @@
  * before that, as the P2PDMA core's own cache of map types never sees them.
  */
 
-/* the cache's key for @pdev: its address with the whole domain number */
-static u64 p2pbuf_vcache_key(struct pci_dev *pdev)
+/*
+ * The cache's key for @pdev: its address with the whole domain number,
+ * which names the device only while it is on the bus. A device that was
+ * removed (an importer that keeps an attachment past its removal) has no
+ * key: it is neither looked up, nor walked from, since the bridges above
+ * it may be gone with it.
+ */
+static int p2pbuf_vcache_key(struct pci_dev *pdev, u64 *key)
 {
-	return (u64)pci_domain_nr(pdev->bus) << 16 | pdev->bus->number << 8 |
+	if (!device_is_registered(&pdev->dev))
+		return -ENODEV;
+	*key = (u64)pci_domain_nr(pdev->bus) << 16 | pdev->bus->number << 8 |
 	       pdev->devfn;
+	return 0;
 }
 
 /*
@@ -58,7 +68,7 @@ p2pbuf_vcache_find(struct p2pbuf_provider *prov, u64 key)
  * (do not guess) and leave @vs invalid, so the next call walks again.
  */
 static void p2pbuf_verdicts_decide(struct p2pbuf_provider *prov,
-				   struct pci_dev *client,
+				   struct pci_dev *client, u64 key,
 				   struct p2pbuf_verdicts *vs)
 {
 	struct {
@@ -69,7 +79,7 @@ static void p2pbuf_verdicts_decide(struct p2pbuf_provider *prov,
 
 	/* read first: a change during the walk leaves the result stale */
 	vs->gen = p2pbuf_topo_generation();
-	vs->client_addr = p2pbuf_vcache_key(client);
+	vs->client_addr = key;
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s) {
 		vs->valid = false;
@@ -98,17 +108,22 @@ static void p2pbuf_verdicts_decide(struct p2pbuf_provider *prov,
  *
  * Context: process context, may sleep (the walk allocates).
  *
- * Return: 0, or -ENOMEM when there was no memory to walk; @vs then holds
- * refusals that are not kept, and the caller answers -ENOMEM, not "no".
+ * Return: 0, -ENODEV when @client was removed (@vs not written), or -ENOMEM
+ * when there was no memory to walk; @vs then holds refusals that are not
+ * kept, and the caller answers -ENOMEM, not "no".
  */
 int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 			struct p2pbuf_verdicts *vs)
 {
-	u64 key = p2pbuf_vcache_key(client);
 	const struct p2pbuf_vcache_entry *c;
 	struct p2pbuf_vcache_entry *e;
 	unsigned int seq;
+	u64 key;
+	int ret;
 
+	ret = p2pbuf_vcache_key(client, &key);
+	if (ret)
+		return ret;
 	do {
 		seq = read_seqbegin(&prov->vcache_lock);
 		c = p2pbuf_vcache_find(prov, key);
@@ -118,7 +133,7 @@ int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 	if (c)
 		return 0;
 
-	p2pbuf_verdicts_decide(prov, client, vs);
+	p2pbuf_verdicts_decide(prov, client, key, vs);
 	if (!vs->valid)
 		return -ENOMEM;
 	write_seqlock(&prov->vcache_lock);
@@ -133,6 +148,7 @@ int p2pbuf_verdicts_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 	write_sequnlock(&prov->vcache_lock);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_verdicts_get);
 
 /**
  * p2pbuf_verdicts_types - the map type of each verdict, as attachments keep
@@ -177,17 +193,19 @@ static noinline int p2pbuf_map_types_decide(struct p2pbuf_provider *prov,
  *
  * Context: process context, may sleep (the walk allocates).
  *
- * Return: 0 or -ENOMEM, as p2pbuf_verdicts_get().
+ * Return: 0, -ENODEV or -ENOMEM, as p2pbuf_verdicts_get().
  */
 int p2pbuf_map_types_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 			 u8 *types, u32 *gen)
 {
-	u64 key = p2pbuf_vcache_key(client);
 	const struct p2pbuf_vcache_entry *e;
 	u8 t[P2PBUF_DIR_RW + 1];
 	unsigned int seq;
 	u32 g = 0;
+	u64 key;
 
+	if (p2pbuf_vcache_key(client, &key))
+		return -ENODEV;
 	/*
 	 * A read section: attach and map take no lock here. What a pass
 	 * copies counts only once a pass ends without a writer, so it goes
@@ -205,6 +223,7 @@ int p2pbuf_map_types_get(struct p2pbuf_provider *prov, struct pci_dev *client,
 	*gen = g;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_map_types_get);
 
 /**
  * p2pbuf_verdict_cached - a verdict of this generation, found by address
