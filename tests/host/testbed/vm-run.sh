@@ -13,7 +13,7 @@ n=0 fail=0
 ok() { n=$((n + 1)); if eval "$2"; then echo "ok $n $1"; else echo "not ok $n $1"; fail=1; fi; }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..10"
 mkdir -p "$tmp/add" && echo "marker-$$" >"$tmp/add/marker"
 out=$("$run" --no-build --add "$tmp/add" --results "$tmp/r1" -- \
 	sh -c 'cat /proc/version; cat marker; echo from-guest > /results/note; exit 7' 2>"$tmp/err1")
@@ -41,4 +41,15 @@ out=$("$run" --no-build --timeout 120 --results "$tmp/r5" -- sh -c \
 	'echo partial > /dev/ttyS2; echo "P2PBUF-EXIT 0" > /dev/ttyS1; sync; poweroff -f' 2>"$tmp/err5")
 rc=$?
 ok "cut-results-copy-fails-the-run" '[ $rc = 4 ] && grep -q "cut short" "$tmp/err5"'
+# a kernel that dies before init (no p2pbuf code ran) boots once more, once
+out=$(P2PBUF_VM_APPEND=rdinit=/nonexistent "$run" --config stock --no-build --timeout 120 \
+	--results "$tmp/r6" -- true 2>"$tmp/err6")
+rc=$?
+ok "boot-crash-before-init-boots-once-more" '[ $rc = 125 ] &&
+	[ "$(grep -c "booting once more" "$tmp/err6")" = 1 ] &&
+	[ "$(grep -c "booting stock VM" "$tmp/err6")" = 2 ] &&
+	grep -q "Kernel panic" "$tmp/r6/console.boot-crash.log"'
+# a run that reached init is never booted again, whatever it did
+ok "no-second-boot-after-init" '! grep -q "booting once more" "$tmp/err1" "$tmp/err3" "$tmp/err5" &&
+	[ "$(grep -c "booting " "$tmp/err5")" = 1 ]'
 exit $fail
