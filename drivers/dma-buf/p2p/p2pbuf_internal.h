@@ -40,7 +40,8 @@
  *    a time limit, so the rescan skips a locked device and looks again a
  *    second later. Nothing waits for the rescan work holding a device lock.
  * 2. p2pbuf_registry_lock (provider.c), then one provider's @lock (LIST's
- *    snapshot, p2pbuf_find_provider()).
+ *    and sysfs's walk, p2pbuf_find_provider()). Nothing under the registry
+ *    lock may fault on user memory: LIST copies there with faults off.
  * 3. struct p2pbuf_provider.lock, then p2pbuf_deferred_lock (chunk.c; a
  *    p2pmem free that has to wait for pinned pages).
  * 4. p2pbuf_buffers_lock (exporter.c), then a buffer's @lock (debugfs).
@@ -143,6 +144,9 @@ struct p2pbuf_vcache_entry {
  * @buffers: exported buffers (struct p2pbuf_buffer.node)
  * @listed: in the registry's list, in id order (under the registry lock):
  *	what LIST walks
+ * @listing: what LIST says of the provider that never changes (id, PCI
+ *	identity, BAR, range, name), written once as it joins the registry;
+ *	p2pbuf_provider_fill_info() adds the state
  * @reason: why it is not available
  * @unmap_wq: revoke waits here for a buffer of the provider to become idle
  *	(struct p2pbuf_buffer)
@@ -176,6 +180,7 @@ struct p2pbuf_provider {
 	u64 allocated;
 	struct list_head buffers;
 	struct list_head listed;
+	struct p2pbuf_provider_info listing;
 	char reason[P2PBUF_REASON_LEN];
 	wait_queue_head_t unmap_wq;
 	seqlock_t vcache_lock;	/* @vcache, @vcache_next */
@@ -445,6 +450,30 @@ efault:
 	return -EFAULT;
 }
 
+/*
+ * p2pbuf_copy_answer() with page faults off, for a caller holding a lock
+ * that must not wait for a fault: 0, or -EFAULT when the memory is not
+ * there now (the caller drops its lock and tries another way).
+ */
+static inline int p2pbuf_copy_answer_nofault(void __user *dst,
+					     const void *src, size_t len)
+{
+	int ret = -EFAULT;
+
+	if (!check_copy_size(src, len, true))
+		return -EFAULT;
+	pagefault_disable();
+	if (!user_write_access_begin(dst, len))
+		goto out;
+	unsafe_copy_to_user(dst, src, len, efault);
+	ret = 0;
+efault:
+	user_write_access_end();
+out:
+	pagefault_enable();
+	return ret;
+}
+
 /* copy_to_user() of an answer, 0 or -EFAULT */
 static inline int p2pbuf_copy_answer(void __user *dst, const void *src,
 				     size_t len)
@@ -579,7 +608,9 @@ struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id);
 void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 			       struct p2pbuf_provider_info *info);
 int p2pbuf_provider_count(void);
-int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos);
+typedef int (*p2pbuf_describe_fn)(void *priv, int i, int n,
+				  const struct p2pbuf_provider_info *info);
+int p2pbuf_provider_describe(p2pbuf_describe_fn emit, void *priv);
 struct p2pbuf_provider *
 p2pbuf_find_first(bool (*match)(struct p2pbuf_provider *prov, void *data),
 		  void *data);

@@ -3,7 +3,7 @@
  * p2pbuf provider registry: BAR regions lent out as dma-bufs.
  *
  * Register and unregister (which revokes the buffers), lookups by id, the
- * snapshot behind LIST and sysfs, and the choice of a provider for a set of
+ * walk behind LIST and sysfs, and the choice of a provider for a set of
  * clients. Providers come in two ways: a driver registers a region
  * (p2pbuf_provider_register(); bar_driver.c is one such driver), and
  * p2pmem.c adopts published p2pmem.
@@ -75,6 +75,28 @@ u32 p2pbuf_provider_id(const struct p2pbuf_provider *prov)
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_id, P2PBUF_NS);
 
+/*
+ * LIST's entry without the state, once the id is known. Its copies are
+ * struct assignments, which need not copy padding: there is none (checked).
+ */
+static void p2pbuf_provider_fill_listing(struct p2pbuf_provider *prov)
+{
+	struct p2pbuf_provider_info *info = &prov->listing;
+
+	BUILD_BUG_ON(sizeof(*info) !=
+		     offsetofend(struct p2pbuf_provider_info, reserved));
+	memset(info, 0, sizeof(*info));
+	info->id = prov->id;
+	info->kind = prov->kind;
+	info->bar = prov->bar;
+	info->bdf = p2pbuf_pdev_bdf(prov->pdev);
+	info->vendor_device = p2pbuf_pdev_id(prov->pdev);
+	info->bar_offset = prov->bar_offset;
+	info->size = prov->size;
+	info->bus_addr = prov->bus_addr;
+	strscpy(info->name, pci_name(prov->pdev), sizeof(info->name));
+}
+
 /**
  * p2pbuf_provider_add - enter a new provider in the registry
  * @prov: from p2pbuf_provider_new(); the registry takes over its reference
@@ -92,6 +114,7 @@ int p2pbuf_provider_add(struct p2pbuf_provider *prov)
 	ret = xa_alloc_cyclic(&p2pbuf_providers, &prov->id, prov, xa_limit_31b,
 			      &p2pbuf_next_id, GFP_KERNEL);
 	if (ret >= 0) {
+		p2pbuf_provider_fill_listing(prov);
 		/* the newest id is the largest until the ids wrap */
 		list_for_each_entry_reverse(p, &p2pbuf_listed, listed) {
 			if (p->id < prov->id) {
@@ -361,50 +384,34 @@ struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id)
 
 /**
  * p2pbuf_provider_fill_info - describe a provider for the uapi and sysfs
- * @prov: the provider
- * @info: output; every member is written, the strings padded with zeroes,
- *	so that LIST hands out no stale memory and need not clear its array
- *	first. That needs a struct without holes: six __u32, then __u64s,
- *	strings of 32 and 128 bytes and __u64 reserved words leave none, and
- *	the BUILD_BUG_ON() below catches tail padding.
+ * @prov: the provider, in the registry
+ * @info: output; every byte is written, so LIST hands out no stale memory
  */
 void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 			       struct p2pbuf_provider_info *info)
 {
-	struct pci_dev *pdev = prov->pdev;
 	u32 flags = 0;
 
-	BUILD_BUG_ON(sizeof(*info) !=
-		     offsetofend(struct p2pbuf_provider_info, reserved));
+	*info = prov->listing;
 	/* one hold of the lock per provider: LIST is in every command */
 	mutex_lock(&prov->lock);
 	info->free = p2pbuf_provider_avail_locked(prov);
-	info->id = prov->id;
-	info->kind = prov->kind;
 	if (prov->available)
 		flags |= P2PBUF_PROVIDER_AVAILABLE;
+	else
+		strscpy_pad(info->reason, prov->reason, sizeof(info->reason));
 	if (prov->published)
 		flags |= P2PBUF_PROVIDER_PUBLISHED;
 	if (p2pbuf_has_pages(prov) && prov->available)
 		flags |= P2PBUF_PROVIDER_PAGES;
 	info->flags = flags;
-	info->bar = prov->bar;
-	info->bdf = p2pbuf_pdev_bdf(pdev);
-	info->vendor_device = p2pbuf_pdev_id(pdev);
-	info->bar_offset = prov->bar_offset;
-	info->size = prov->size;
-	info->bus_addr = prov->bus_addr;
-	strscpy_pad(info->name, pci_name(pdev), sizeof(info->name));
-	strscpy_pad(info->reason, prov->available ? "" : prov->reason,
-		    sizeof(info->reason));
-	memset(info->reserved, 0, sizeof(info->reserved));
 	mutex_unlock(&prov->lock);
 }
 
 /**
  * p2pbuf_provider_count - how many providers are registered
  *
- * Return: the number of entries p2pbuf_provider_snapshot() would give now.
+ * Return: the number of providers p2pbuf_provider_describe() would walk now.
  */
 int p2pbuf_provider_count(void)
 {
@@ -413,35 +420,41 @@ int p2pbuf_provider_count(void)
 }
 
 /**
- * p2pbuf_provider_snapshot - describe every registered provider
- * @infos: output: an array to kvfree(), or NULL when there are none
+ * p2pbuf_provider_describe - describe every registered provider, in id order
+ * @emit: called for each under the registry lock, so that the whole set is
+ *	one snapshot, with the index, the count and the description (on this
+ *	function's stack); a negative errno stops the walk and is returned,
+ *	a positive value stops it too
+ * @priv: passed to @emit
  *
- * Return: the number of entries, in id order, or a negative errno.
+ * @emit runs under the registry mutex: it may sleep, but must not fault on
+ * user memory, since a fault can take unbounded time (userfaultfd, a file
+ * on a network) and every ALLOC, register and unregister waits for that
+ * mutex.
+ *
+ * Return: the number of providers (all of them also when @emit stopped the
+ * walk), or @emit's errno.
  */
-int p2pbuf_provider_snapshot(struct p2pbuf_provider_info **infos)
+int p2pbuf_provider_describe(p2pbuf_describe_fn emit, void *priv)
 {
+	struct p2pbuf_provider_info info;
 	struct p2pbuf_provider *prov;
-	int n, i = 0;
+	int n, i = 0, ret = 0;
 
-	*infos = NULL;
 	mutex_lock(&p2pbuf_registry_lock);
 	n = p2pbuf_nr_listed;
-	if (n) {
-		/* each entry is written whole: no need to zero it first */
-		*infos = kvmalloc_array(n, sizeof(**infos), GFP_KERNEL);
-		if (!*infos) {
-			mutex_unlock(&p2pbuf_registry_lock);
-			return -ENOMEM;
-		}
-		list_for_each_entry(prov, &p2pbuf_listed, listed) {
-			/* the list and its count change together: never */
-			if (WARN_ON_ONCE(i == n))
-				break;
-			p2pbuf_provider_fill_info(prov, &(*infos)[i++]);
-		}
+	list_for_each_entry(prov, &p2pbuf_listed, listed) {
+		/* the list and its count change together: never */
+		if (WARN_ON_ONCE(i == n))
+			break;
+		p2pbuf_provider_fill_info(prov, &info);
+		ret = emit(priv, i++, n, &info);
+		if (ret)
+			break;
 	}
 	mutex_unlock(&p2pbuf_registry_lock);
-	return i;
+	/* never a count of entries @emit was not given, should they differ */
+	return ret < 0 ? ret : ret ? n : i;
 }
 
 /* available, published and at least @size bytes free */

@@ -15,13 +15,69 @@
 
 #include "p2pbuf_internal.h"
 
+/* LIST's usual case: each description straight to the caller's array */
+struct p2pbuf_list_out {
+	u8 __user *dst;
+	u32 room;
+};
+
+static int p2pbuf_list_emit(void *priv, int i, int n,
+			    const struct p2pbuf_provider_info *info)
+{
+	struct p2pbuf_list_out *out = priv;
+
+	if ((u32)i >= out->room)
+		return 1;
+	return p2pbuf_copy_answer_nofault(out->dst + i * sizeof(*info), info,
+					  sizeof(*info));
+}
+
+/* the rest: a snapshot to copy once the registry lock is dropped */
+struct p2pbuf_list_snap {
+	struct p2pbuf_provider_info *infos;
+	u32 room;
+};
+
+static int p2pbuf_list_keep(void *priv, int i, int n,
+			    const struct p2pbuf_provider_info *info)
+{
+	struct p2pbuf_list_snap *snap = priv;
+
+	if (!i) {
+		snap->room = min_t(u32, n, snap->room);
+		/* each entry is written whole: no need to zero it first */
+		snap->infos = kvmalloc_array(snap->room, sizeof(*info),
+					     GFP_KERNEL);
+		if (!snap->infos)
+			return -ENOMEM;
+	}
+	if ((u32)i >= snap->room)
+		return 1;
+	snap->infos[i] = *info;
+	return 0;
+}
+
+static int p2pbuf_list_copy(const struct p2pbuf_list *arg,
+			    const struct p2pbuf_provider_info *infos, u32 m)
+{
+	u8 __user *dst = u64_to_user_ptr(arg->entries);
+	size_t copy = min_t(size_t, arg->entry_size, sizeof(*infos));
+	u32 i;
+
+	if (arg->entry_size == sizeof(*infos))
+		return p2pbuf_copy_answer(dst, infos, m * sizeof(*infos));
+	for (i = 0; i < m; i++, dst += arg->entry_size)
+		if (copy_to_user(dst, &infos[i], copy) ||
+		    (arg->entry_size > copy &&
+		     clear_user(dst + copy, arg->entry_size - copy)))
+			return -EFAULT;
+	return 0;
+}
+
 int p2pbuf_ioc_list(struct file *file, void __user *uarg, size_t usize)
 {
-	struct p2pbuf_provider_info *infos;
 	struct p2pbuf_list arg;
-	u8 __user *dst;
-	size_t copy;
-	int n, i, m, ret;
+	int n, ret;
 
 	ret = p2pbuf_copy_request(&arg, sizeof(arg), uarg, usize);
 	if (ret)
@@ -42,27 +98,38 @@ int p2pbuf_ioc_list(struct file *file, void __user *uarg, size_t usize)
 		return p2pbuf_copy_answer(uarg, &arg, min(usize, sizeof(arg)));
 	}
 
-	/* state only: no rescan, no device lock, nothing waits for a revoke */
-	n = p2pbuf_provider_snapshot(&infos);
+	/*
+	 * State only: no rescan, no device lock, nothing waits for a revoke.
+	 * The usual caller's array is this struct's size and already in
+	 * memory: the walk writes it with faults off, no copy kept. Else, or
+	 * when a page was not there, a second walk takes a snapshot, copied
+	 * once the lock is dropped. Entries past the count returned, or all
+	 * of them on an error, are unspecified.
+	 */
+	n = -EFAULT;
+	if (arg.entry_size == sizeof(struct p2pbuf_provider_info) &&
+	    access_ok(u64_to_user_ptr(arg.entries),
+		      (size_t)arg.count * arg.entry_size)) {
+		struct p2pbuf_list_out out = {
+			.dst = u64_to_user_ptr(arg.entries), .room = arg.count,
+		};
+
+		n = p2pbuf_provider_describe(p2pbuf_list_emit, &out);
+	}
+	if (n == -EFAULT) {
+		struct p2pbuf_list_snap snap = { .room = arg.count };
+
+		n = p2pbuf_provider_describe(p2pbuf_list_keep, &snap);
+		if (n >= 0)
+			ret = p2pbuf_list_copy(&arg, snap.infos,
+					       min_t(u32, n, snap.room));
+		kvfree(snap.infos);
+	}
 	if (n < 0)
 		return n;
-
-	dst = u64_to_user_ptr(arg.entries);
-	copy = min_t(size_t, arg.entry_size, sizeof(*infos));
-	m = min_t(u32, n, arg.count);
-	if (arg.entry_size == sizeof(*infos)) {	/* the usual case: one copy */
-		ret = p2pbuf_copy_answer(dst, infos, m * sizeof(*infos));
-		m = 0;
-	}
-	for (i = 0; i < m && !ret; i++, dst += arg.entry_size)
-		if (copy_to_user(dst, &infos[i], copy) ||
-		    (arg.entry_size > copy &&
-		     clear_user(dst + copy, arg.entry_size - copy)))
-			ret = -EFAULT;
 	arg.count = n;
 	if (!ret)
 		ret = p2pbuf_copy_answer(uarg, &arg, min(usize, sizeof(arg)));
-	kvfree(infos);
 	return ret;
 }
 

@@ -295,27 +295,35 @@ static const struct file_operations p2pbuf_fops = {
 };
 
 /* one line each: id name kind bar size free published reason */
+struct p2pbuf_providers_page {
+	char *page;
+	int len;
+};
+
+static int p2pbuf_providers_line(void *priv, int i, int n,
+				 const struct p2pbuf_provider_info *p)
+{
+	struct p2pbuf_providers_page *out = priv;
+
+	out->len += sysfs_emit_at(out->page, out->len,
+				  "%u %s %s %u %llu %llu %u %s\n",
+				  p->id, p->name, p2pbuf_kind_name(p->kind),
+				  p->bar, p->size, p->free,
+				  !!(p->flags & P2PBUF_PROVIDER_PUBLISHED),
+				  p->reason[0] ? p->reason : "-");
+	/* a full page: no need to look at the rest */
+	return out->len >= PAGE_SIZE - 1;
+}
+
 static ssize_t providers_show(struct device *dev,
 			      struct device_attribute *attr, char *page)
 {
-	struct p2pbuf_provider_info *infos;
-	int n, i, len = 0;
+	struct p2pbuf_providers_page out = { .page = page };
+	int n;
 
 	/* world-readable: state only, as LIST */
-	n = p2pbuf_provider_snapshot(&infos);
-	if (n < 0)
-		return n;
-	for (i = 0; i < n; i++) {
-		const struct p2pbuf_provider_info *p = &infos[i];
-
-		len += sysfs_emit_at(page, len, "%u %s %s %u %llu %llu %u %s\n",
-				     p->id, p->name, p2pbuf_kind_name(p->kind),
-				     p->bar, p->size, p->free,
-				     !!(p->flags & P2PBUF_PROVIDER_PUBLISHED),
-				     p->reason[0] ? p->reason : "-");
-	}
-	kvfree(infos);
-	return len;
+	n = p2pbuf_provider_describe(p2pbuf_providers_line, &out);
+	return n < 0 ? n : out.len;
 }
 static DEVICE_ATTR_RO(providers);
 

@@ -326,6 +326,121 @@ TEST_F(p2pbuf, list_layouts_agree)
 	EXPECT_EQ(0xabababab, p[n - 1].id);
 }
 
+/* the fields of a listing that no allocation in between changes, padding too */
+static void expect_same_entries(struct __test_metadata *_metadata,
+				const struct p2pbuf_provider_info *want,
+				const struct p2pbuf_provider_info *got,
+				unsigned int n, const char *where)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		const struct p2pbuf_provider_info *w = &want[i], *g = &got[i];
+		bool same = w->id == g->id && w->kind == g->kind &&
+			    w->flags == g->flags && w->bar == g->bar &&
+			    w->bdf == g->bdf &&
+			    w->vendor_device == g->vendor_device &&
+			    w->bar_offset == g->bar_offset &&
+			    w->size == g->size && w->bus_addr == g->bus_addr &&
+			    !memcmp(w->name, g->name, sizeof(g->name)) &&
+			    !memcmp(w->reason, g->reason, sizeof(g->reason)) &&
+			    !memcmp(w->reserved, g->reserved, sizeof(g->reserved));
+
+		EXPECT_TRUE(same) {
+			TH_LOG("%s: entry %u: id %u %s, want id %u %s", where,
+			       i, g->id, g->name, w->id, w->name);
+		}
+	}
+}
+
+/*
+ * LIST writes the usual array with page faults off while it walks the
+ * providers, and takes a snapshot to copy when a page is not there; any
+ * other entry size always goes through the snapshot. Both ways give the
+ * same entries: into memory already there, pages never touched, an array
+ * across a touched and an untouched page, and one in a p2pbuf buffer's own
+ * mmap(); a count past INT_MAX is only room; a read-only array gets EFAULT.
+ */
+TEST_F(p2pbuf, list_into_absent_readonly_and_bar_pages)
+{
+	static struct p2pbuf_provider_info ref[MAX_PROV], got[MAX_PROV];
+	static unsigned char wide[MAX_PROV][sizeof(ref[0]) + 8];
+	const size_t esz = sizeof(ref[0]);
+	struct p2pbuf_list l = { 0 };
+	long pgsz = sysconf(_SC_PAGESIZE);
+	unsigned int n, fit;
+	char *pg, *bar;
+
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	n = l.count;
+	ASSERT_LE(1, n);
+	ASSERT_GE(MAX_PROV, n);
+	/* the reference: a longer entry, so the snapshot's way */
+	l = (struct p2pbuf_list){ .count = n, .entry_size = sizeof(wide[0]),
+				  .entries = (uintptr_t)wide };
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	for (unsigned int i = 0; i < n; i++)
+		memcpy(&ref[i], wide[i], esz);
+
+	/* memory already there: the walk writes it */
+	memset(got, 0xa5, sizeof(got));
+	l = (struct p2pbuf_list){ .count = n, .entry_size = esz,
+				  .entries = (uintptr_t)got };
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	EXPECT_EQ(n, l.count);
+	expect_same_entries(_metadata, ref, got, n, "present");
+	/* room for 2^31 entries or more is room, not a negative count */
+	memset(got, 0xa5, sizeof(got));
+	l.count = 0x80000000u;
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	EXPECT_EQ(n, l.count);
+	expect_same_entries(_metadata, ref, got, n, "count 2^31");
+
+	/* never touched: the first write faults */
+	pg = mmap(NULL, 2 * pgsz + n * esz, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pg);
+	l = (struct p2pbuf_list){ .count = n, .entry_size = esz,
+				  .entries = (uintptr_t)pg };
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	EXPECT_EQ(n, l.count);
+	expect_same_entries(_metadata, ref, (void *)pg, n, "untouched");
+
+	/* the entries from one ending a touched page on, into fresh ones */
+	ASSERT_EQ(0, madvise(pg, 2 * pgsz + n * esz, MADV_DONTNEED));
+	pg[pgsz - 1] = 1;
+	l.entries = (uintptr_t)(pg + pgsz - esz);
+	if (n < 2)
+		l.entries += esz / 2;	/* one entry: fault inside it */
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	expect_same_entries(_metadata, ref, (void *)(uintptr_t)l.entries, n,
+			    "straddling");
+
+	/* read-only: EFAULT, and the count is not written either */
+	ASSERT_EQ(0, mprotect(pg, 2 * pgsz + n * esz, PROT_READ));
+	l = (struct p2pbuf_list){ .count = n, .entry_size = esz,
+				  .entries = (uintptr_t)pg };
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	EXPECT_EQ(n, l.count);
+	munmap(pg, 2 * pgsz + n * esz);
+
+	/* into BAR memory through the fixture's buffer, faulted in by LIST */
+	bar = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->buf, 0);
+	ASSERT_NE(MAP_FAILED, bar);
+	fit = n < 2 * PAGE / esz ? n : 2 * PAGE / esz;
+	l = (struct p2pbuf_list){ .count = fit, .entry_size = esz,
+				  .entries = (uintptr_t)bar };
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	EXPECT_EQ(n, l.count);
+	memcpy(got, bar, fit * esz);	/* BAR reads, whole */
+	expect_same_entries(_metadata, ref, got, fit, "bar");
+	/* and again, the pages now mapped */
+	memset(bar, 0, 2 * PAGE);
+	ASSERT_EQ(0, xioctl(self->fd, P2PBUF_IOC_LIST, &l));
+	memcpy(got, bar, fit * esz);
+	expect_same_entries(_metadata, ref, got, fit, "bar, mapped");
+	munmap(bar, 2 * PAGE);
+}
+
 TEST_F(p2pbuf, list_short_and_long_struct)
 {
 	struct p2pbuf_provider_info p[MAX_PROV];
