@@ -7,7 +7,7 @@
  *                     tables).
  *
  * insmod p2pbuf_kunit.ko (p2pbuf.ko loaded first) runs both, and the
- * p2pbuf_decision suite of decision_kunit.c.
+ * suites of decision_kunit.c, region_kunit.c and io_kunit.c.
  */
 #include <kunit/device.h>
 #include <kunit/test.h>

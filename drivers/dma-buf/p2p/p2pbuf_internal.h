@@ -595,6 +595,10 @@ static inline void p2pbuf_buffer_idle_wake(struct p2pbuf_buffer *buf)
 /* io.c */
 int p2pbuf_buf_io(struct p2pbuf_buffer *buf, struct file *file,
 		  struct p2pbuf_buf_io *io);
+#define P2PBUF_IO_PIECE		SZ_1M	/* bytes per request */
+#define P2PBUF_IO_BVECS		(P2PBUF_IO_PIECE / PAGE_SIZE + 1)
+struct bio_vec;
+unsigned int p2pbuf_io_bvecs(struct bio_vec *bv, void *kaddr, size_t len);
 
 /* bar_access.c */
 int p2pbuf_provider_take_pages(struct p2pbuf_provider *prov);
