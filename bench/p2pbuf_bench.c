@@ -1129,34 +1129,51 @@ static void emit_io(const char *key, struct io_run *runs, int n)
 #define IO_LEN	(8 * MiB)
 #define IO_REPEATS 3
 
+/*
+ * Two drives read into the CMB buffer, which is nvme1's p2pmem: nvme0,
+ * across the switch, and nvme1 itself. Each also reads into the BAR
+ * buffer (the bounce) in the same round, so each direct path has its own
+ * bounce to compare with.
+ */
 static void bench_storage(void)
 {
-	struct io_run ram[IO_REPEATS], bar[IO_REPEATS], cmb[IO_REPEATS];
-	char dev[64];
+	static const struct {
+		const char *bdf, *bar_key, *cmb_key;
+	} drive[] = {
+		{ "0000:03:00.0", "storage/nvme_to_bar", "storage/nvme_to_cmb" },
+		{ "0000:04:00.0", "storage/own_to_bar", "storage/own_to_cmb" },
+	};
+	struct io_run ram[IO_REPEATS], bar[2][IO_REPEATS], cmb[2][IO_REPEATS];
+	char dev[2][64];
 	int bfd, cfd = -1;
 
-	if (p2pbuf_nvme_blockdev(NULL, "0000:03:00.0", dev, sizeof(dev), NULL)) {
-		jraw("storage", "{\"error\": \"no namespace on 0000:03:00.0\"}");
-		return;
-	}
+	for (int d = 0; d < 2; d++)
+		if (p2pbuf_nvme_blockdev(NULL, drive[d].bdf, dev[d], sizeof(dev[d]), NULL)) {
+			jraw("storage", "{\"error\": \"no namespace on %s\"}", drive[d].bdf);
+			return;
+		}
 	jraw("storage_len", "%llu", IO_LEN);
 	bfd = p2p_alloc(bar_prov, IO_LEN);
 	if (cmb_prov)
 		cfd = p2p_alloc(cmb_prov, IO_LEN);
 	for (int r = 0; r < IO_REPEATS; r++) {
-		ram[r] = odirect_run(dev, IO_LEN);
-		bar[r] = bfd >= 0 ? copy_run(dev, bfd, IO_LEN) :
-				    (struct io_run){ .err = -bfd };
-		if (cfd >= 0)
-			cmb[r] = copy_run(dev, cfd, IO_LEN);
+		ram[r] = odirect_run(dev[0], IO_LEN);
+		for (int d = 0; d < 2; d++) {
+			bar[d][r] = bfd >= 0 ? copy_run(dev[d], bfd, IO_LEN) :
+					       (struct io_run){ .err = -bfd };
+			if (cfd >= 0)
+				cmb[d][r] = copy_run(dev[d], cfd, IO_LEN);
+		}
 	}
 	emit_io("storage/odirect_ram", ram, IO_REPEATS);
-	emit_io("storage/nvme_to_bar", bar, IO_REPEATS);
-	if (cfd >= 0)
-		emit_io("storage/nvme_to_cmb", cmb, IO_REPEATS);
-	else
-		jraw("storage/nvme_to_cmb", "{\"error\": \"%s\"}",
-		     cmb_prov ? strerror(-cfd) : "no p2pmem provider in this kernel");
+	for (int d = 0; d < 2; d++) {
+		emit_io(drive[d].bar_key, bar[d], IO_REPEATS);
+		if (cfd >= 0)
+			emit_io(drive[d].cmb_key, cmb[d], IO_REPEATS);
+		else
+			jraw(drive[d].cmb_key, "{\"error\": \"%s\"}",
+			     cmb_prov ? strerror(-cfd) : "no p2pmem provider in this kernel");
+	}
 	if (bfd >= 0)
 		close(bfd);
 	if (cfd >= 0)
