@@ -450,30 +450,6 @@ efault:
 	return -EFAULT;
 }
 
-/*
- * p2pbuf_copy_answer() with page faults off, for a caller holding a lock
- * that must not wait for a fault: 0, or -EFAULT when the memory is not
- * there now (the caller drops its lock and tries another way).
- */
-static inline int p2pbuf_copy_answer_nofault(void __user *dst,
-					     const void *src, size_t len)
-{
-	int ret = -EFAULT;
-
-	if (!check_copy_size(src, len, true))
-		return -EFAULT;
-	pagefault_disable();
-	if (!user_write_access_begin(dst, len))
-		goto out;
-	unsafe_copy_to_user(dst, src, len, efault);
-	ret = 0;
-efault:
-	user_write_access_end();
-out:
-	pagefault_enable();
-	return ret;
-}
-
 /* copy_to_user() of an answer, 0 or -EFAULT */
 static inline int p2pbuf_copy_answer(void __user *dst, const void *src,
 				     size_t len)
@@ -606,14 +582,33 @@ void p2pbuf_provider_give_pages(struct p2pbuf_provider *prov);
 void p2pbuf_provider_map_cpu(struct p2pbuf_provider *prov);
 void p2pbuf_provider_unmap_cpu(struct p2pbuf_provider *prov);
 
+/* listing.c */
+
+/**
+ * struct p2pbuf_provider_state - the part of a LIST entry that changes
+ * @free: struct p2pbuf_provider_info.free
+ * @flags: struct p2pbuf_provider_info.flags
+ * @reason: struct p2pbuf_provider_info.reason, padded with zeroes; written
+ *	only when @flags lacks P2PBUF_PROVIDER_AVAILABLE (else it is empty)
+ */
+struct p2pbuf_provider_state {
+	u64 free;
+	u32 flags;
+	char reason[P2PBUF_REASON_LEN];
+};
+
+void p2pbuf_provider_fill_listing(struct p2pbuf_provider *prov);
+void p2pbuf_provider_state(struct p2pbuf_provider *prov,
+			   struct p2pbuf_provider_state *st);
+void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
+			       struct p2pbuf_provider_info *info);
+
 /* provider.c */
 int p2pbuf_provider_add(struct p2pbuf_provider *prov);
 struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id);
-void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
-			       struct p2pbuf_provider_info *info);
 int p2pbuf_provider_count(void);
 typedef int (*p2pbuf_describe_fn)(void *priv, int i, int n,
-				  const struct p2pbuf_provider_info *info);
+				  struct p2pbuf_provider *prov);
 int p2pbuf_provider_describe(p2pbuf_describe_fn emit, void *priv);
 struct p2pbuf_provider *
 p2pbuf_find_first(bool (*match)(struct p2pbuf_provider *prov, void *data),

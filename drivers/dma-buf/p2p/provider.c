@@ -3,7 +3,7 @@
  * p2pbuf provider registry: BAR regions lent out as dma-bufs.
  *
  * Register and unregister (which revokes the buffers), lookups by id, the
- * walk behind LIST and sysfs, and the choice of a provider for a set of
+ * walk behind LIST and sysfs (listing.c describes each provider), and the choice of a provider for a set of
  * clients. Providers come in two ways: a driver registers a region
  * (p2pbuf_provider_register(); bar_driver.c is one such driver), and
  * p2pmem.c adopts published p2pmem.
@@ -74,28 +74,6 @@ u32 p2pbuf_provider_id(const struct p2pbuf_provider *prov)
 	return prov->id;
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_provider_id, P2PBUF_NS);
-
-/*
- * LIST's entry without the state, once the id is known. Its copies are
- * struct assignments, which need not copy padding: there is none (checked).
- */
-static void p2pbuf_provider_fill_listing(struct p2pbuf_provider *prov)
-{
-	struct p2pbuf_provider_info *info = &prov->listing;
-
-	BUILD_BUG_ON(sizeof(*info) !=
-		     offsetofend(struct p2pbuf_provider_info, reserved));
-	memset(info, 0, sizeof(*info));
-	info->id = prov->id;
-	info->kind = prov->kind;
-	info->bar = prov->bar;
-	info->bdf = p2pbuf_pdev_bdf(prov->pdev);
-	info->vendor_device = p2pbuf_pdev_id(prov->pdev);
-	info->bar_offset = prov->bar_offset;
-	info->size = prov->size;
-	info->bus_addr = prov->bus_addr;
-	strscpy(info->name, pci_name(prov->pdev), sizeof(info->name));
-}
 
 /**
  * p2pbuf_provider_add - enter a new provider in the registry
@@ -383,32 +361,6 @@ struct p2pbuf_provider *p2pbuf_provider_get_by_id(u32 id)
 }
 
 /**
- * p2pbuf_provider_fill_info - describe a provider for the uapi and sysfs
- * @prov: the provider, in the registry
- * @info: output; every byte is written, so LIST hands out no stale memory
- */
-void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
-			       struct p2pbuf_provider_info *info)
-{
-	u32 flags = 0;
-
-	*info = prov->listing;
-	/* one hold of the lock per provider: LIST is in every command */
-	mutex_lock(&prov->lock);
-	info->free = p2pbuf_provider_avail_locked(prov);
-	if (prov->available)
-		flags |= P2PBUF_PROVIDER_AVAILABLE;
-	else
-		strscpy_pad(info->reason, prov->reason, sizeof(info->reason));
-	if (prov->published)
-		flags |= P2PBUF_PROVIDER_PUBLISHED;
-	if (p2pbuf_has_pages(prov) && prov->available)
-		flags |= P2PBUF_PROVIDER_PAGES;
-	info->flags = flags;
-	mutex_unlock(&prov->lock);
-}
-
-/**
  * p2pbuf_provider_count - how many providers are registered
  *
  * Return: the number of providers p2pbuf_provider_describe() would walk now.
@@ -420,11 +372,11 @@ int p2pbuf_provider_count(void)
 }
 
 /**
- * p2pbuf_provider_describe - describe every registered provider, in id order
+ * p2pbuf_provider_describe - walk every registered provider, in id order
  * @emit: called for each under the registry lock, so that the whole set is
- *	one snapshot, with the index, the count and the description (on this
- *	function's stack); a negative errno stops the walk and is returned,
- *	a positive value stops it too
+ *	one snapshot, with the index, the count and the provider (to describe
+ *	with listing.c's helpers); a negative errno stops the walk and is
+ *	returned, a positive value stops it too
  * @priv: passed to @emit
  *
  * @emit runs under the registry mutex: it may sleep, but must not fault on
@@ -437,7 +389,6 @@ int p2pbuf_provider_count(void)
  */
 int p2pbuf_provider_describe(p2pbuf_describe_fn emit, void *priv)
 {
-	struct p2pbuf_provider_info info;
 	struct p2pbuf_provider *prov;
 	int n, i = 0, ret = 0;
 
@@ -447,8 +398,7 @@ int p2pbuf_provider_describe(p2pbuf_describe_fn emit, void *priv)
 		/* the list and its count change together: never */
 		if (WARN_ON_ONCE(i == n))
 			break;
-		p2pbuf_provider_fill_info(prov, &info);
-		ret = emit(priv, i++, n, &info);
+		ret = emit(priv, i++, n, prov);
 		if (ret)
 			break;
 	}

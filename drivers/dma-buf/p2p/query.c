@@ -15,21 +15,52 @@
 
 #include "p2pbuf_internal.h"
 
-/* LIST's usual case: each description straight to the caller's array */
+/* LIST's usual case: each entry straight to the caller's array */
 struct p2pbuf_list_out {
-	u8 __user *dst;
+	struct p2pbuf_provider_info __user *dst;
 	u32 room;
 };
 
+/*
+ * One entry, from the provider's constant part and its state, with page
+ * faults off: nothing may wait for a fault under the registry lock (see
+ * p2pbuf_provider_describe()). -EFAULT when the memory is not there now.
+ * Plain 8-byte stores: see p2pbuf_copy_answer().
+ */
+static int p2pbuf_list_put(struct p2pbuf_provider_info __user *dst,
+			   const struct p2pbuf_provider_info *fixed,
+			   const struct p2pbuf_provider_state *st)
+{
+	int ret = -EFAULT;
+
+	pagefault_disable();
+	if (!user_write_access_begin(dst, sizeof(*dst)))
+		goto out;
+	unsafe_copy_to_user((char __user *)dst, (const char *)fixed,
+			    sizeof(*dst), efault);
+	unsafe_put_user(st->free, &dst->free, efault);
+	unsafe_put_user(st->flags, &dst->flags, efault);
+	if (!(st->flags & P2PBUF_PROVIDER_AVAILABLE))
+		unsafe_copy_to_user(dst->reason, st->reason,
+				    sizeof(dst->reason), efault);
+	ret = 0;
+efault:
+	user_write_access_end();
+out:
+	pagefault_enable();
+	return ret;
+}
+
 static int p2pbuf_list_emit(void *priv, int i, int n,
-			    const struct p2pbuf_provider_info *info)
+			    struct p2pbuf_provider *prov)
 {
 	struct p2pbuf_list_out *out = priv;
+	struct p2pbuf_provider_state st;
 
 	if ((u32)i >= out->room)
 		return 1;
-	return p2pbuf_copy_answer_nofault(out->dst + i * sizeof(*info), info,
-					  sizeof(*info));
+	p2pbuf_provider_state(prov, &st);
+	return p2pbuf_list_put(out->dst + i, &prov->listing, &st);
 }
 
 /* the rest: a snapshot to copy once the registry lock is dropped */
@@ -39,21 +70,21 @@ struct p2pbuf_list_snap {
 };
 
 static int p2pbuf_list_keep(void *priv, int i, int n,
-			    const struct p2pbuf_provider_info *info)
+			    struct p2pbuf_provider *prov)
 {
 	struct p2pbuf_list_snap *snap = priv;
 
 	if (!i) {
 		snap->room = min_t(u32, n, snap->room);
 		/* each entry is written whole: no need to zero it first */
-		snap->infos = kvmalloc_array(snap->room, sizeof(*info),
+		snap->infos = kvmalloc_array(snap->room, sizeof(*snap->infos),
 					     GFP_KERNEL);
 		if (!snap->infos)
 			return -ENOMEM;
 	}
 	if ((u32)i >= snap->room)
 		return 1;
-	snap->infos[i] = *info;
+	p2pbuf_provider_fill_info(prov, &snap->infos[i]);
 	return 0;
 }
 

@@ -301,10 +301,12 @@ struct p2pbuf_providers_page {
 };
 
 static int p2pbuf_providers_line(void *priv, int i, int n,
-				 const struct p2pbuf_provider_info *p)
+				 struct p2pbuf_provider *prov)
 {
 	struct p2pbuf_providers_page *out = priv;
+	struct p2pbuf_provider_info info, *p = &info;
 
+	p2pbuf_provider_fill_info(prov, &info);
 	out->len += sysfs_emit_at(out->page, out->len,
 				  "%u %s %s %u %llu %llu %u %s\n",
 				  p->id, p->name, p2pbuf_kind_name(p->kind),
