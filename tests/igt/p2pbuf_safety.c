@@ -635,6 +635,45 @@ static void report_relent(enum removal how, const struct p2pbuf_provider_info *p
 }
 
 /*
+ * A provider under removal is listed unavailable, with why, and LIST says
+ * the same on both of its paths: the usual entry size, written while it
+ * walks the providers (@list), and a longer one, from a snapshot.
+ */
+static void check_removed_listed(uint32_t id,
+				 const struct p2pbuf_provider_info *list, int n)
+{
+	static unsigned char wide[MAX_PROVIDERS][sizeof(*list) + 8];
+	const char *want = "removed, waiting for its importers";
+	struct p2pbuf_list l = { .count = MAX_PROVIDERS,
+				 .entry_size = sizeof(wide[0]),
+				 .entries = (uintptr_t)wide };
+	const struct p2pbuf_provider_info *e = NULL, *w = NULL;
+	size_t len;
+
+	for (int i = 0; i < n; i++)
+		if (list[i].id == id)
+			e = &list[i];
+	expect(e, "provider %u no longer listed during its removal\n", id);
+	if (!e)
+		return;
+	expect(!(e->flags & P2PBUF_PROVIDER_AVAILABLE) && !strcmp(e->reason, want),
+	       "provider %u under removal listed with flags %#x, reason \"%s\"\n",
+	       id, e->flags, e->reason);
+	len = strnlen(e->reason, sizeof(e->reason));
+	for (size_t b = len; b < sizeof(e->reason); b++)
+		expect(!e->reason[b], "reason byte %zu is %#x\n", b, e->reason[b]);
+
+	igt_assert_eq(p2pbuf_ioctl(p2p, P2PBUF_IOC_LIST, &l), 0);
+	for (unsigned int i = 0; i < l.count && i < MAX_PROVIDERS; i++)
+		if (((const struct p2pbuf_provider_info *)wide[i])->id == id)
+			w = (const void *)wide[i];
+	expect(w && w->flags == e->flags &&
+	       !memcmp(w->reason, e->reason, sizeof(e->reason)),
+	       "LIST's snapshot disagrees on provider %u: flags %#x, reason \"%s\"\n",
+	       id, w ? w->flags : 0, w ? w->reason : "(missing)");
+}
+
+/*
  * The engine pins and maps a buffer, the provider is removed by @how. The
  * removal must wait for the importer, however long; meanwhile the range
  * stays the importer's. @rebind also tries to bind the provider again
@@ -718,6 +757,7 @@ static void check_held_range(enum removal how, bool rebind)
 				       held.bus_addr, XFER),
 		       "provider %u (%s) is available over the held range\n",
 		       list[i].id, list[i].name);
+	check_removed_listed(p.id, list, n);
 	ret = igt_p2pbuf_alloc(p2p, p.id, XFER, P2PBUF_ALLOC_CLOEXEC, &a);
 	expect(ret < 0, "provider %u still allocates during its removal\n", p.id);
 	if (!ret)
