@@ -216,6 +216,36 @@ static uint32_t iters_for(double ns)
 	return n < 1 ? 1 : n > 50000 ? 50000 : (uint32_t)n;
 }
 
+/* one side of a map figure: a p2pbuf or udmabuf fd, or upstream's p2pmem */
+struct map_side {
+	int fd;			/* -1: upstream's p2pmem of @size */
+	uint64_t size;
+	const struct importer *imp;
+	uint32_t nents;
+};
+
+static double side_loop(struct map_side *m, uint32_t iters, int *err)
+{
+	return m->fd < 0 ?
+	       p2pmem_loop(BDF_NVME1, m->size, m->imp, iters, &m->nents, err) :
+	       map_loop(m->fd, m->imp, iters, &m->nents, err);
+}
+
+/*
+ * Iterations for about 50 ms of @m's own loop. A first probe of three
+ * calls can include a cold start (a first map fills the verdict cache), so
+ * a second one, of about 5 ms by the first, sets the count.
+ */
+static uint32_t side_iters(struct map_side *m, int *err)
+{
+	double t = side_loop(m, 3, err);
+	uint32_t n = iters_for(t) / 10;
+
+	if (!*err && n > 3)
+		t = side_loop(m, n, err);
+	return iters_for(t);
+}
+
 static void emit_pair(const char *key, const char *extra, const double *a,
 		      const double *b, int n)
 {
@@ -241,7 +271,7 @@ static void bench_map(const char *fig, uint32_t prov, uint64_t size,
 		      const struct importer *imp, bool upstream)
 {
 	double a[64], b[64];
-	uint32_t it, na = 0, nb = 0;
+	uint32_t it = 0, bit = 0, na = 0, nb = 0;
 	char key[96], extra[160];
 	int fd, memfd = -1, ufd = -1, err = 0;
 
@@ -260,23 +290,26 @@ static void bench_map(const char *fig, uint32_t prov, uint64_t size,
 			goto out;
 		}
 	}
-	/* warm up, probe both, then loops sized for the slower */
+	/*
+	 * Warm up, then each side's loop sized for about 50 ms of its own:
+	 * sized for the slower from one short probe, a 64 MiB p2pbuf map ran
+	 * 15 times in all, and a 4 KiB edu map 265 times, too short to time.
+	 */
 	map_loop(fd, imp, 2, &na, &err);
 	if (!err) {
-		double pa = map_loop(fd, imp, 3, &na, &err), pb;
+		struct map_side sa = { fd, size, imp, 0 };
+		struct map_side sb = { upstream ? -1 : ufd, size, imp, 0 };
 
-		pb = upstream ? p2pmem_loop(BDF_NVME1, size, imp, 3,
-					    &nb, &err) :
-				map_loop(ufd, imp, 3, &nb, &err);
-		it = iters_for(pa > pb ? pa : pb);
+		it = side_iters(&sa, &err);
+		if (!err)
+			bit = side_iters(&sb, &err);
 		for (int r = 0; r < repeats && !err; r++) {
-			a[r] = map_loop(fd, imp, it, &na, &err);
-			if (err)
-				break;
-			b[r] = upstream ?
-			       p2pmem_loop(BDF_NVME1, size, imp, it, &nb, &err) :
-			       map_loop(ufd, imp, it, &nb, &err);
+			a[r] = side_loop(&sa, it, &err);
+			if (!err)
+				b[r] = side_loop(&sb, bit, &err);
 		}
+		na = sa.nents;
+		nb = sb.nents;
 	}
 out:
 	snprintf(key, sizeof(key), "%s/%s/%llu", fig, imp->name,
@@ -285,8 +318,8 @@ out:
 		jraw(key, "{\"error\": \"%s\"}", strerror(-err));
 	} else {
 		snprintf(extra, sizeof(extra),
-			 "\"nents\": %u, \"base_nents\": %u, \"iters\": %u, ",
-			 na, nb, it);
+			 "\"nents\": %u, \"base_nents\": %u, \"iters\": %u, "
+			 "\"base_iters\": %u, ", na, nb, it, bit);
 		emit_pair(key, extra, a, b, repeats);
 	}
 	if (fd >= 0)
@@ -295,6 +328,54 @@ out:
 		close(ufd);
 	if (memfd >= 0)
 		close(memfd);
+}
+
+/*
+ * Flat in size: p2pbuf's 4 KiB and 64 MiB maps for the large-segment
+ * importer, in turn, with nothing between them. Next to udmabuf's 64 MiB
+ * map (16384 pages mapped and freed between its repeats), p2pbuf's 64 MiB
+ * loop ran slower, repeat after repeat, than the same loop on its own.
+ */
+static void bench_map_flat(void)
+{
+	double a[64], b[64];
+	uint32_t ia = 0, ib = 0;
+	int err = 0, small, large;
+
+	small = p2p_alloc(bar_prov, 4 * KiB);
+	large = p2p_alloc(bar_prov, 64 * MiB);
+	if (small < 0 || large < 0) {
+		jraw("map_flat/nvme", "{\"error\": \"%s\"}",
+		     strerror(-(small < 0 ? small : large)));
+		goto out;
+	}
+	{
+		struct map_side sa = { small, 4 * KiB, &nvme, 0 };
+		struct map_side sb = { large, 64 * MiB, &nvme, 0 };
+
+		ia = side_iters(&sa, &err);
+		if (!err)
+			ib = side_iters(&sb, &err);
+		for (int r = 0; r < repeats && !err; r++) {
+			a[r] = side_loop(&sb, ib, &err);
+			if (!err)
+				b[r] = side_loop(&sa, ia, &err);
+		}
+	}
+	if (err) {
+		jraw("map_flat/nvme", "{\"error\": \"%s\"}", strerror(-err));
+	} else {
+		char extra[64];
+
+		snprintf(extra, sizeof(extra), "\"iters\": %u, \"base_iters\": %u, ",
+			 ib, ia);
+		emit_pair("map_flat/nvme", extra, a, b, repeats);
+	}
+out:
+	if (small >= 0)
+		close(small);
+	if (large >= 0)
+		close(large);
 }
 
 /* ---- alloc + free vs udmabuf create + close -------------------------------- */
@@ -1253,6 +1334,8 @@ int main(int argc, char **argv)
 			bench_map("map", bar_prov, map_sizes[i], &edu, false);
 			bench_map("map", bar_prov, map_sizes[i], &nvme, false);
 		}
+		if (!map_only)
+			bench_map_flat();
 	}
 	if (want("cmb")) {
 		note("cmb\n");
