@@ -13,7 +13,7 @@ n=0 fail=0
 ok() { n=$((n + 1)); if eval "$2"; then echo "ok $n $1"; else echo "not ok $n $1"; fail=1; fi; }
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 mkdir -p "$tmp/add" && echo "marker-$$" >"$tmp/add/marker"
 out=$("$run" --no-build --add "$tmp/add" --results "$tmp/r1" -- \
 	sh -c 'cat /proc/version; cat marker; echo from-guest > /results/note; exit 7' 2>"$tmp/err1")
@@ -49,7 +49,12 @@ ok "boot-crash-before-init-boots-once-more" '[ $rc = 125 ] &&
 	[ "$(grep -c "booting once more" "$tmp/err6")" = 1 ] &&
 	[ "$(grep -c "booting stock VM" "$tmp/err6")" = 2 ] &&
 	grep -q "Kernel panic" "$tmp/r6/console.boot-crash.log"'
-# a run that reached init is never booted again, whatever it did
-ok "no-second-boot-after-init" '! grep -q "booting once more" "$tmp/err1" "$tmp/err3" "$tmp/err5" &&
-	[ "$(grep -c "booting " "$tmp/err5")" = 1 ]'
+ok "boot-crash-log-and-splats-kept" 'grep -q "Kernel panic" "$tmp/r6/splats.boot-crash.txt"'
+# a VM that stops after init without an exit code is never booted again
+out=$("$run" --config stock --no-build --timeout 120 --results "$tmp/r7" -- \
+	sh -c 'sync; poweroff -f' 2>"$tmp/err7")
+rc=$?
+ok "no-second-boot-after-init" '[ $rc = 125 ] &&
+	[ "$(grep -c "booting stock VM" "$tmp/err7")" = 1 ] &&
+	! grep -q "booting once more" "$tmp/err1" "$tmp/err3" "$tmp/err5" "$tmp/err7"'
 exit $fail
