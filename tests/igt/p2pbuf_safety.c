@@ -642,7 +642,10 @@ static void report_relent(enum removal how, const struct p2pbuf_provider_info *p
 static void check_removed_listed(uint32_t id,
 				 const struct p2pbuf_provider_info *list, int n)
 {
-	static unsigned char wide[MAX_PROVIDERS][sizeof(*list) + 8];
+	static struct {
+		struct p2pbuf_provider_info info;
+		unsigned char more[8];	/* past what the kernel knows: zeroed */
+	} wide[MAX_PROVIDERS];
 	const char *want = "removed, waiting for its importers";
 	struct p2pbuf_list l = { .count = MAX_PROVIDERS,
 				 .entry_size = sizeof(wide[0]),
@@ -663,10 +666,15 @@ static void check_removed_listed(uint32_t id,
 	for (size_t b = len; b < sizeof(e->reason); b++)
 		expect(!e->reason[b], "reason byte %zu is %#x\n", b, e->reason[b]);
 
+	memset(wide, 0xa5, sizeof(wide));
 	igt_assert_eq(p2pbuf_ioctl(p2p, P2PBUF_IOC_LIST, &l), 0);
-	for (unsigned int i = 0; i < l.count && i < MAX_PROVIDERS; i++)
-		if (((const struct p2pbuf_provider_info *)wide[i])->id == id)
-			w = (const void *)wide[i];
+	for (unsigned int i = 0; i < l.count && i < MAX_PROVIDERS; i++) {
+		if (wide[i].info.id == id)
+			w = &wide[i].info;
+		for (size_t b = 0; b < sizeof(wide[i].more); b++)
+			expect(!wide[i].more[b], "entry %u: byte %zu past the struct is %#x\n",
+			       i, sizeof(wide[i].info) + b, wide[i].more[b]);
+	}
 	expect(w && w->flags == e->flags &&
 	       !memcmp(w->reason, e->reason, sizeof(e->reason)),
 	       "LIST's snapshot disagrees on provider %u: flags %#x, reason \"%s\"\n",

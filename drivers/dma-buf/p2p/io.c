@@ -141,7 +141,9 @@ static enum p2pbuf_io_why p2pbuf_io_direct_why(struct p2pbuf_buffer *buf,
  * @len: bytes, at most P2PBUF_IO_PIECE
  *
  * Physically contiguous pages share a vector, as bio_add_page() merges
- * them for user memory: with a vector per page, direct reads into a CMB
+ * them for user memory (a piece lies in one chunk of one provider, so in
+ * one pgmap, and a vector of at most P2PBUF_IO_PIECE bytes cannot overflow
+ * bv_len): with a vector per page, direct reads into a CMB
  * ran at a third to a twelfth of an O_DIRECT read into the same pages
  * through an mmap() (the same requests, 512 KiB each, were built of 128
  * vectors instead of one).
@@ -159,8 +161,10 @@ unsigned int p2pbuf_io_bvecs(struct bio_vec *bv, void *kaddr, size_t len)
 		unsigned int off = offset_in_page(kaddr + done);
 
 		step = min_t(size_t, len - done, PAGE_SIZE - off);
-		if (last && page_to_phys(last->bv_page) + last->bv_offset +
-			    last->bv_len == page_to_phys(page) + off) {
+		/* KMSAN's metadata of adjacent pages need not be adjacent */
+		if (!IS_ENABLED(CONFIG_KMSAN) && last &&
+		    page_to_phys(last->bv_page) + last->bv_offset +
+		    last->bv_len == page_to_phys(page) + off) {
 			last->bv_len += step;
 			continue;
 		}

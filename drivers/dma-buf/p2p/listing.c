@@ -23,8 +23,9 @@ void p2pbuf_provider_fill_listing(struct p2pbuf_provider *prov)
 {
 	struct p2pbuf_provider_info *info = &prov->listing;
 
-	BUILD_BUG_ON(sizeof(*info) !=
-		     offsetofend(struct p2pbuf_provider_info, reserved));
+	BUILD_BUG_ON(sizeof(*info) != 6 * sizeof(__u32) + 4 * sizeof(__u64) +
+		     P2PBUF_NAME_LEN + P2PBUF_REASON_LEN +
+		     sizeof(info->reserved));
 	memset(info, 0, sizeof(*info));
 	info->id = prov->id;
 	info->kind = prov->kind;

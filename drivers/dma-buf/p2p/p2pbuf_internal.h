@@ -146,7 +146,7 @@ struct p2pbuf_vcache_entry {
  *	what LIST walks
  * @listing: what LIST says of the provider that never changes (id, PCI
  *	identity, BAR, range, name), written once as it joins the registry;
- *	p2pbuf_provider_fill_info() adds the state
+ *	LIST and p2pbuf_provider_fill_info() add the state (listing.c)
  * @reason: why it is not available
  * @unmap_wq: revoke waits here for a buffer of the provider to become idle
  *	(struct p2pbuf_buffer)
@@ -589,7 +589,7 @@ void p2pbuf_provider_unmap_cpu(struct p2pbuf_provider *prov);
  * @free: struct p2pbuf_provider_info.free
  * @flags: struct p2pbuf_provider_info.flags
  * @reason: struct p2pbuf_provider_info.reason, padded with zeroes; written
- *	only when @flags lacks P2PBUF_PROVIDER_AVAILABLE (else it is empty)
+ *	only when @flags lacks P2PBUF_PROVIDER_AVAILABLE: read it only then
  */
 struct p2pbuf_provider_state {
 	u64 free;

@@ -3,10 +3,10 @@
  * p2pbuf provider registry: BAR regions lent out as dma-bufs.
  *
  * Register and unregister (which revokes the buffers), lookups by id, the
- * walk behind LIST and sysfs (listing.c describes each provider), and the choice of a provider for a set of
- * clients. Providers come in two ways: a driver registers a region
- * (p2pbuf_provider_register(); bar_driver.c is one such driver), and
- * p2pmem.c adopts published p2pmem.
+ * walk behind LIST and sysfs (listing.c describes each provider), and the
+ * choice of a provider for a set of clients. Providers come in two ways: a
+ * driver registers a region (p2pbuf_provider_register(); bar_driver.c is
+ * one such driver), and p2pmem.c adopts published p2pmem.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
