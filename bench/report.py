@@ -63,7 +63,6 @@ class Report:
     def fig_map(self, c, judged):
         d = self.data[c]
         for imp in ("edu", "nvme"):
-            small = None
             for size in (4 * KiB, 2 * MiB, 64 * MiB):
                 e = d.get(f"map/{imp}/{size}")
                 label = f"{imp}, {size_str(size)}"
@@ -84,13 +83,6 @@ class Report:
                          f"expected {self.want_nents(imp, size)}: {size_str(size)} split at "
                          + ("64 KiB" if imp == "edu" else "4 GiB (max_seg 4 GiB - 1)"),
                          nents=e["nents"], udmabuf_nents=e["base_nents"])
-                if size == 4 * KiB:
-                    small = us
-                elif size == 64 * MiB and imp == "nvme" and small and "map_flat/nvme" not in d:
-                    flat = us / small
-                    self.add("map-flat", c, "nvme, 64 MiB / 4 KiB", f"{flat:.2f}",
-                             f"<= {FLAT} (flat in size)", flat <= FLAT if judged else None,
-                             "cost of a 64 MiB map relative to a 4 KiB one, large-segment importer")
         e = d.get("map_flat/nvme")
         if e and "error" not in e:
             flat = statistics.median(e["ratio"])

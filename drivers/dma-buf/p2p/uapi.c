@@ -304,15 +304,15 @@ static int p2pbuf_providers_line(void *priv, int i, int n,
 				 struct p2pbuf_provider *prov)
 {
 	struct p2pbuf_providers_page *out = priv;
-	struct p2pbuf_provider_info info, *p = &info;
+	struct p2pbuf_provider_info p;
 
-	p2pbuf_provider_fill_info(prov, &info);
+	p2pbuf_provider_fill_info(prov, &p);
 	out->len += sysfs_emit_at(out->page, out->len,
 				  "%u %s %s %u %llu %llu %u %s\n",
-				  p->id, p->name, p2pbuf_kind_name(p->kind),
-				  p->bar, p->size, p->free,
-				  !!(p->flags & P2PBUF_PROVIDER_PUBLISHED),
-				  p->reason[0] ? p->reason : "-");
+				  p.id, p.name, p2pbuf_kind_name(p.kind),
+				  p.bar, p.size, p.free,
+				  !!(p.flags & P2PBUF_PROVIDER_PUBLISHED),
+				  p.reason[0] ? p.reason : "-");
 	/* a full page: no need to look at the rest */
 	return out->len >= PAGE_SIZE - 1;
 }
