@@ -732,6 +732,21 @@ static void sg_count_over_uint(struct kunit *test)
  * The caller's entries are used when the range needs no more (the table is
  * then the caller's to drop), and an allocated table otherwise.
  */
+/* every entry of @sgt marked a bus address, or none, as @bus says */
+static void sg_check_bus_marks(struct kunit *test, struct sg_table *sgt,
+			       bool bus)
+{
+	struct scatterlist *sg;
+	int i;
+
+	/* without the flags there is nothing to mark, nor to read */
+	if (!IS_ENABLED(CONFIG_NEED_SG_DMA_FLAGS))
+		return;
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		KUNIT_EXPECT_EQ_MSG(test, sg_dma_is_bus_address(sg), bus,
+				    "entry %d", i);
+}
+
 static void sg_fill_into_inline(struct kunit *test)
 {
 	const u64 addr = 0xe8000000ULL;
@@ -739,20 +754,33 @@ static void sg_fill_into_inline(struct kunit *test)
 	struct sg_table sgt = {};
 
 	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill_into(&sgt, sg, 2, addr, SZ_128K,
-						  SZ_64K, U64_MAX), 0);
+						  SZ_64K, U64_MAX, true), 0);
 	KUNIT_EXPECT_PTR_EQ(test, sgt.sgl, &sg[0]);
 	KUNIT_EXPECT_EQ(test, sgt.nents, 2);
 	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 0);
 	KUNIT_EXPECT_EQ(test, sg_dma_address(&sg[1]), addr + SZ_64K);
 	KUNIT_EXPECT_EQ(test, sg_dma_len(&sg[1]), SZ_64K);
 	KUNIT_EXPECT_TRUE(test, sg_is_last(&sg[1]));
+	sg_check_bus_marks(test, &sgt, true);
+
+	/* one entry: the path that takes no count and no sg_next() */
+	memset(&sgt, 0, sizeof(sgt));
+	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill_into(&sgt, sg, 2, addr, SZ_4K,
+						  SZ_64K, U64_MAX, false), 0);
+	KUNIT_EXPECT_PTR_EQ(test, sgt.sgl, &sg[0]);
+	KUNIT_EXPECT_EQ(test, sgt.nents, 1);
+	KUNIT_EXPECT_EQ(test, sg_dma_address(&sg[0]), addr);
+	KUNIT_EXPECT_EQ(test, sg_dma_len(&sg[0]), SZ_4K);
+	KUNIT_EXPECT_TRUE(test, sg_is_last(&sg[0]));
+	sg_check_bus_marks(test, &sgt, false);
 
 	memset(&sgt, 0, sizeof(sgt));
 	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill_into(&sgt, sg, 2, addr, SZ_256K,
-						  SZ_64K, U64_MAX), 0);
+						  SZ_64K, U64_MAX, true), 0);
 	KUNIT_EXPECT_TRUE(test, sgt.sgl != &sg[0]);
 	KUNIT_EXPECT_EQ(test, sgt.nents, 4);
 	sg_check_contiguous(test, &sgt, addr, SZ_256K, SZ_64K, U64_MAX);
+	sg_check_bus_marks(test, &sgt, true);
 	p2pbuf_sg_free(&sgt, sgt.nents);
 }
 

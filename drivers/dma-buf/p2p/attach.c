@@ -71,10 +71,12 @@ static void p2pbuf_refuse(struct p2pbuf_buffer *buf, struct device *dev,
 
 /*
  * Bus addresses are not translated: the importer must reach them as they
- * are. On false, @why (NULL: not wanted) becomes the refusal.
+ * are. On false, @why (NULL: not wanted) becomes the refusal. Every attach
+ * and map asks: inline, as p2pbuf_dma_reachable() is.
  */
-static bool p2pbuf_bus_reachable(struct p2pbuf_buffer *buf, struct device *dev,
-				 struct p2pbuf_verdict *why)
+static __always_inline bool p2pbuf_bus_reachable(struct p2pbuf_buffer *buf,
+						 struct device *dev,
+						 struct p2pbuf_verdict *why)
 {
 	struct p2pbuf_chunk *chunk = buf->chunk;
 
@@ -84,8 +86,8 @@ static bool p2pbuf_bus_reachable(struct p2pbuf_buffer *buf, struct device *dev,
 }
 
 /* may @dev map @buf the way @type (enum p2pbuf_map_type) says? */
-static bool p2pbuf_may_map(struct p2pbuf_buffer *buf, struct device *dev,
-			   u8 type)
+static __always_inline bool p2pbuf_may_map(struct p2pbuf_buffer *buf,
+					   struct device *dev, u8 type)
 {
 	if (type == P2PBUF_MAP_NOT_SUPPORTED)
 		return false;
@@ -337,10 +339,9 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	struct p2pbuf_provider *prov = chunk->prov;
 	struct device *dev = attach->dev;
 	struct p2pbuf_mapping *m;
-	struct scatterlist *sg;
 	dma_addr_t dma;
 	u8 want, type;
-	int ret, i;
+	int ret;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	/* DMA_NONE (or garbage) would reach a BUG_ON() in dma_map_resource() */
@@ -390,11 +391,9 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 					  ARRAY_SIZE(m->inline_sg),
 					  prov->bus_addr + chunk->offset,
 					  chunk->size, dma_get_max_seg_size(dev),
-					  dma_get_seg_boundary(dev));
+					  dma_get_seg_boundary(dev), true);
 		if (ret)
 			goto err_free;
-		for_each_sgtable_dma_sg(&m->sgt, sg, i)
-			sg_dma_mark_bus_address(sg);
 	} else {
 		/* one mapping for the chunk, split in DMA address space */
 		dma = dma_map_resource(dev, prov->phys + chunk->offset,
@@ -408,7 +407,7 @@ struct sg_table *p2pbuf_map_dma_buf(struct dma_buf_attachment *attach,
 		ret = p2pbuf_sg_fill_into(&m->sgt, m->inline_sg,
 					  ARRAY_SIZE(m->inline_sg), dma,
 					  chunk->size, dma_get_max_seg_size(dev),
-					  dma_get_seg_boundary(dev));
+					  dma_get_seg_boundary(dev), false);
 		if (ret)
 			goto err_unmap;
 	}

@@ -11,7 +11,9 @@
 #include <linux/dma-direction.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/minmax.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/p2pbuf.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
@@ -354,13 +356,93 @@ static inline u32 p2pbuf_topo_generation(void)
 }
 
 void p2pbuf_topo_changed(void);
-u8 p2pbuf_dir_to_mask(enum dma_data_direction dir);
-bool p2pbuf_dma_reachable(u64 addr, u64 size, const u64 *dma_mask,
-			  u64 bus_dma_limit, struct p2pbuf_verdict *v);
 const char *p2pbuf_map_type_name(enum p2pbuf_map_type t);
 struct pci_dev *p2pbuf_find_pci_dev(struct device *dev);
-struct pci_dev *p2pbuf_importer_pci_get(struct device *dev);
-void p2pbuf_importer_pci_put(struct pci_dev *pdev, struct device *dev);
+bool p2pbuf_dma_unreachable(u64 addr, u64 size, u64 limit,
+			    struct p2pbuf_verdict *v);
+
+/*
+ * Attach and map call the helpers below each time: they are inline, since
+ * under emulation a call and its return cost more than their bodies.
+ */
+
+/**
+ * p2pbuf_dir_to_mask - DMA direction of a mapping to P2PBUF_DIR_* bits
+ * @dir: direction as the importer maps
+ *
+ * Return: the P2PBUF_DIR_* bits the mapping needs.
+ */
+static inline u8 p2pbuf_dir_to_mask(enum dma_data_direction dir)
+{
+	switch (dir) {
+	case DMA_TO_DEVICE:
+		return P2PBUF_DIR_READ;
+	case DMA_FROM_DEVICE:
+		return P2PBUF_DIR_WRITE;
+	default:
+		return P2PBUF_DIR_RW;
+	}
+}
+
+/**
+ * p2pbuf_dma_reachable - can an importer address a bus address range?
+ * @addr: first bus address
+ * @size: bytes
+ * @dma_mask: the importer's dev->dma_mask (NULL: it cannot DMA)
+ * @bus_dma_limit: the importer's dev->bus_dma_limit, 0 for none
+ * @v: on false, turned into a P2PBUF_REASON_DMA_MASK refusal; NULL when
+ *	only the answer is wanted
+ *
+ * Bus addresses reach the importer untranslated, so the whole range must lie
+ * below min_not_zero(*@dma_mask, @bus_dma_limit).
+ *
+ * Return: true when the importer reaches every byte.
+ */
+static inline bool p2pbuf_dma_reachable(u64 addr, u64 size,
+					const u64 *dma_mask, u64 bus_dma_limit,
+					struct p2pbuf_verdict *v)
+{
+	u64 limit = dma_mask ? min_not_zero(*dma_mask, bus_dma_limit) : 0;
+	u64 end;
+
+	if (dma_mask && size && !check_add_overflow(addr, size - 1, &end) &&
+	    end <= limit)
+		return true;
+	return v ? p2pbuf_dma_unreachable(addr, size, limit, v) : false;
+}
+
+/**
+ * p2pbuf_importer_pci_get - the PCI device of an importer, for an attachment
+ * @dev: the attachment's device
+ *
+ * The PCI device must outlive the attachment: a map walks up from it when
+ * the verdicts are stale, and a reference on a PCI device holds its bus,
+ * the bridge above it, and so on up. When @dev is the PCI device the
+ * importer's own reference does: the importer keeps @dev until it detaches,
+ * since the exporter maps for it. A PCI ancestor of @dev gets a reference
+ * of its own, because unregistering @dev drops @dev's hold on its parent.
+ * Give it back with p2pbuf_importer_pci_put().
+ *
+ * Return: the PCI device, or NULL.
+ */
+static inline struct pci_dev *p2pbuf_importer_pci_get(struct device *dev)
+{
+	if (dev_is_pci(dev))
+		return to_pci_dev(dev);
+	return pci_dev_get(p2pbuf_find_pci_dev(dev));
+}
+
+/**
+ * p2pbuf_importer_pci_put - give back p2pbuf_importer_pci_get()
+ * @pdev: what it returned
+ * @dev: the device it was given
+ */
+static inline void p2pbuf_importer_pci_put(struct pci_dev *pdev,
+					   struct device *dev)
+{
+	if (pdev && &pdev->dev != dev)
+		pci_dev_put(pdev);
+}
 u32 p2pbuf_pdev_bdf(struct pci_dev *pdev);
 u32 p2pbuf_pdev_id(struct pci_dev *pdev);
 
@@ -514,7 +596,7 @@ int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		   unsigned int max_seg, u64 boundary_mask);
 int p2pbuf_sg_fill_into(struct sg_table *sgt, struct scatterlist *sg,
 			unsigned int nsg, u64 addr, u64 len,
-			unsigned int max_seg, u64 boundary_mask);
+			unsigned int max_seg, u64 boundary_mask, bool bus_addr);
 void p2pbuf_sg_free(struct sg_table *sgt, unsigned int nents);
 
 /* chunk.c */

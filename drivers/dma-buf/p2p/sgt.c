@@ -88,6 +88,8 @@ EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_count);
  * @len: bytes
  * @max_seg: longest entry the device takes
  * @boundary_mask: an entry may not cross a (mask + 1) boundary
+ * @bus_addr: mark each entry sg_dma_mark_bus_address(), for an importer
+ *	that reaches the range by its bus address, untranslated
  *
  * A map of a contiguous buffer needs one entry or a few: taking them from
  * the mapping itself saves an allocation on every map.
@@ -96,16 +98,28 @@ EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_count);
  */
 int p2pbuf_sg_fill_into(struct sg_table *sgt, struct scatterlist *sg,
 			unsigned int nsg, u64 addr, u64 len,
-			unsigned int max_seg, u64 boundary_mask)
+			unsigned int max_seg, u64 boundary_mask, bool bus_addr)
 {
-	u64 seg, max = p2pbuf_max_seg(max_seg);
-	u64 n = p2pbuf_sg_count(addr, len, max_seg, boundary_mask);
+	u64 seg, n, max = p2pbuf_max_seg(max_seg);
+	unsigned int i;
 	int ret;
+
+	/* the usual map, one entry, without a call */
+	if (len && p2pbuf_seg_len(addr, len, max, boundary_mask) == len)
+		n = 1;
+	else
+		n = p2pbuf_sg_count(addr, len, max_seg, boundary_mask);
 
 	/* never a table that leaves the end of the range out */
 	if (n > UINT_MAX)
 		return -E2BIG;
-	if (n && n <= nsg) {
+	if (n == 1 && nsg) {
+		/* sg_init_table() of one entry, without its call and memset's */
+		memset(sg, 0, sizeof(*sg));
+		sg_init_marker(sg, 1);
+		sgt->sgl = sg;
+		sgt->nents = 1;
+	} else if (n && n <= nsg) {
 		sg_init_table(sg, n);
 		sgt->sgl = sg;
 		sgt->nents = n;
@@ -114,10 +128,15 @@ int p2pbuf_sg_fill_into(struct sg_table *sgt, struct scatterlist *sg,
 		if (ret)
 			return ret;
 	}
-	for (sg = sgt->sgl; sg; sg = sg_next(sg)) {
+	/* sg_next() between entries only: none for a table of one */
+	for (i = 0, sg = sgt->sgl; i < n; i++) {
+		if (i)
+			sg = sg_next(sg);
 		seg = p2pbuf_seg_len(addr, len, max, boundary_mask);
 		sg_dma_address(sg) = addr;
 		sg_dma_len(sg) = seg;
+		if (bus_addr)
+			sg_dma_mark_bus_address(sg);
 		addr += seg;
 		len -= seg;
 	}
@@ -147,7 +166,7 @@ int p2pbuf_sg_fill(struct sg_table *sgt, u64 addr, u64 len,
 		   unsigned int max_seg, u64 boundary_mask)
 {
 	return p2pbuf_sg_fill_into(sgt, NULL, 0, addr, len, max_seg,
-				   boundary_mask);
+				   boundary_mask, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_fill);
 

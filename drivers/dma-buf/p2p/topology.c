@@ -169,25 +169,6 @@ void p2pbuf_policy_snapshot(struct p2pbuf_bridge_policy *pol)
 }
 
 /**
- * p2pbuf_dir_to_mask - DMA direction of a mapping to P2PBUF_DIR_* bits
- * @dir: direction as the importer maps
- *
- * Return: the P2PBUF_DIR_* bits the mapping needs.
- */
-u8 p2pbuf_dir_to_mask(enum dma_data_direction dir)
-{
-	switch (dir) {
-	case DMA_TO_DEVICE:
-		return P2PBUF_DIR_READ;
-	case DMA_FROM_DEVICE:
-		return P2PBUF_DIR_WRITE;
-	default:
-		return P2PBUF_DIR_RW;
-	}
-}
-EXPORT_SYMBOL_IF_KUNIT(p2pbuf_dir_to_mask);
-
-/**
  * p2pbuf_pdev_bdf - P2PBUF_BDF() of a PCI device
  * @pdev: the device
  *
@@ -227,42 +208,7 @@ struct pci_dev *p2pbuf_find_pci_dev(struct device *dev)
 			return to_pci_dev(dev);
 	return NULL;
 }
-
-/**
- * p2pbuf_importer_pci_get - the PCI device of an importer, for an attachment
- * @dev: the attachment's device
- *
- * The PCI device must outlive the attachment: a map walks up from it when
- * the verdicts are stale, and a reference on a PCI device holds its bus,
- * the bridge above it, and so on up. When @dev is the PCI device the
- * importer's own reference does: the importer keeps @dev until it detaches,
- * since the exporter maps for it. A PCI ancestor of @dev gets a reference
- * of its own, because unregistering @dev drops @dev's hold on its parent.
- * Give it back with p2pbuf_importer_pci_put().
- *
- * Return: the PCI device, or NULL.
- */
-struct pci_dev *p2pbuf_importer_pci_get(struct device *dev)
-{
-	struct pci_dev *pdev = p2pbuf_find_pci_dev(dev);
-
-	if (pdev && &pdev->dev != dev)
-		pci_dev_get(pdev);
-	return pdev;
-}
-EXPORT_SYMBOL_IF_KUNIT(p2pbuf_importer_pci_get);
-
-/**
- * p2pbuf_importer_pci_put - give back p2pbuf_importer_pci_get()
- * @pdev: what it returned
- * @dev: the device it was given
- */
-void p2pbuf_importer_pci_put(struct pci_dev *pdev, struct device *dev)
-{
-	if (pdev && &pdev->dev != dev)
-		pci_dev_put(pdev);
-}
-EXPORT_SYMBOL_IF_KUNIT(p2pbuf_importer_pci_put);
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_find_pci_dev);
 
 static void p2pbuf_hop_fill(struct pci_dev *pdev, struct p2pbuf_hop *hop)
 {
@@ -354,36 +300,23 @@ int p2pbuf_path_verdict(struct pci_dev *provider, struct pci_dev *client,
 }
 
 /**
- * p2pbuf_dma_reachable - can an importer address a bus address range?
+ * p2pbuf_dma_unreachable - p2pbuf_dma_reachable() said no: say why
  * @addr: first bus address
  * @size: bytes
- * @dma_mask: the importer's dev->dma_mask (NULL: it cannot DMA)
- * @bus_dma_limit: the importer's dev->bus_dma_limit, 0 for none
- * @v: on false, turned into a P2PBUF_REASON_DMA_MASK refusal; NULL when
- *	only the answer is wanted
+ * @limit: the highest address the importer reaches (0: it cannot DMA)
+ * @v: turned into a P2PBUF_REASON_DMA_MASK refusal
  *
- * Bus addresses reach the importer untranslated, so the whole range must lie
- * below min_not_zero(*@dma_mask, @bus_dma_limit).
- *
- * Return: true when the importer reaches every byte.
+ * Return: false, for p2pbuf_dma_reachable() to pass on.
  */
-bool p2pbuf_dma_reachable(u64 addr, u64 size, const u64 *dma_mask,
-			  u64 bus_dma_limit, struct p2pbuf_verdict *v)
+bool p2pbuf_dma_unreachable(u64 addr, u64 size, u64 limit,
+			    struct p2pbuf_verdict *v)
 {
-	u64 limit = dma_mask ? min_not_zero(*dma_mask, bus_dma_limit) : 0;
-	u64 end;
-
-	if (dma_mask && size && !check_add_overflow(addr, size - 1, &end) &&
-	    end <= limit)
-		return true;
-	if (!v)
-		return false;
 	p2pbuf_verdict_simple(v, P2PBUF_REASON_DMA_MASK);
 	v->dma_end = size ? addr + size - 1 : addr;
 	v->dma_limit = limit;
 	return false;
 }
-EXPORT_SYMBOL_IF_KUNIT(p2pbuf_dma_reachable);
+EXPORT_SYMBOL_IF_KUNIT(p2pbuf_dma_unreachable);
 
 /**
  * p2pbuf_map_type_name - short name of a map type for logs and debugfs
