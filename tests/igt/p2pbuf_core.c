@@ -13,6 +13,13 @@
  *	their sizes and bus addresses; on the stock kernel (no P2PDMA) no
  *	p2pmem is listed at all: p2pbuf does not probe nvme's registers.
  *
+ * SUBTEST: provider-list-many
+ * Description: with 21 more providers (registered on the DMA engine's BAR0
+ *	through the test importer, listed only), LIST's walk, which writes a
+ *	batch of entries at a time, and its snapshot (a longer entry) agree
+ *	byte for byte, in id order; an array of 11 gets those 11 and not a
+ *	byte past them. The extra providers are gone afterwards.
+ *
  * SUBTEST: alloc-export-basic
  * Description: a buffer is allocated and exported as a dma-buf fd whose
  *	flags, size and BUF_INFO match the request; closing it frees the space.
@@ -170,6 +177,79 @@ static void check_contiguous(const struct p2pbuf_ti_map *m, uint64_t size)
 		total += m->len[i];
 	}
 	igt_assert_eq_u64(total, size);
+}
+
+/*
+ * LIST writes the usual entry size while it walks the providers, a batch at
+ * a time; a longer entry goes through a snapshot. With more providers than
+ * one batch holds, both must give the same entries, and a short array must
+ * get exactly what fits: not a byte past it.
+ */
+static void check_provider_list_many(void)
+{
+	static struct p2pbuf_provider_info walk[MAX_PROVIDERS], room[MAX_PROVIDERS];
+	static struct {
+		struct p2pbuf_provider_info info;
+		unsigned char more[8];
+	} wide[MAX_PROVIDERS];
+	struct p2pbuf_ti_bench b = {
+		.op = P2PBUF_TI_BENCH_REGISTER, .provider = BDF_EDU, .bar = 0,
+		.size = 4096, .iters = 21,
+	};
+	struct p2pbuf_list l = { .count = MAX_PROVIDERS,
+				 .entry_size = sizeof(wide[0]),
+				 .entries = (uintptr_t)wide };
+	struct p2pbuf_list s = { .entry_size = sizeof(room[0]),
+				 .entries = (uintptr_t)room };
+	int ti = ti_open(), before, n, ret, rl, rs;
+
+	before = p2pbuf_list(p2p, walk, MAX_PROVIDERS);
+	igt_assert_f(before >= 0, "LIST: %s\n", strerror(-before));
+	/* providers on the engine's register BAR, only listed, never lent */
+	ret = p2pbuf_ioctl(ti, P2PBUF_TI_BENCH, &b);
+	igt_assert_f(ret == 0, "registering %u providers: %s\n", b.iters,
+		     strerror(-ret));
+
+	n = p2pbuf_list(p2p, walk, MAX_PROVIDERS);
+	memset(wide, 0xa5, sizeof(wide));
+	rl = p2pbuf_ioctl(p2p, P2PBUF_IOC_LIST, &l);
+	/* a count that ends inside a batch, the rest of the array marked */
+	memset(room, 0xa5, sizeof(room));
+	s.count = 11;
+	rs = p2pbuf_ioctl(p2p, P2PBUF_IOC_LIST, &s);
+
+	b.op = P2PBUF_TI_BENCH_UNREGISTER;
+	ret = p2pbuf_ioctl(ti, P2PBUF_TI_BENCH, &b);
+	close(ti);
+	igt_assert_f(ret == 0, "unregistering: %s\n", strerror(-ret));
+
+	igt_assert_eq(n, before + 21);
+	igt_assert_eq(rl, 0);
+	igt_assert_eq((int)l.count, n);
+	for (int i = 0; i < n; i++) {
+		igt_assert_f(!memcmp(&wide[i].info, &walk[i], sizeof(walk[i])),
+			     "entry %d (provider %u): the walk and the snapshot differ\n",
+			     i, walk[i].id);
+		for (size_t c = 0; c < sizeof(wide[i].more); c++)
+			igt_assert_f(!wide[i].more[c],
+				     "entry %d: byte %zu past the struct is %#x\n",
+				     i, sizeof(wide[i].info) + c, wide[i].more[c]);
+		if (i)
+			igt_assert_f(walk[i].id > walk[i - 1].id,
+				     "entry %d: id %u after %u\n", i,
+				     walk[i].id, walk[i - 1].id);
+	}
+
+	igt_assert_eq(rs, 0);
+	igt_assert_eq((int)s.count, n);
+	for (int i = 0; i < 11; i++)
+		igt_assert_f(!memcmp(&room[i], &walk[i], sizeof(walk[i])),
+			     "short array: entry %d differs\n", i);
+	for (size_t c = 0; c < sizeof(room[11]); c++)
+		igt_assert_f(((unsigned char *)&room[11])[c] == 0xa5,
+			     "short array of 11: byte %zu past it written\n", c);
+
+	igt_assert_eq(p2pbuf_list(p2p, walk, MAX_PROVIDERS), before);
 }
 
 static void check_provider_list(void)
@@ -1037,6 +1117,10 @@ igt_main
 	igt_describe("List providers: NVMe CMBs as p2pmem (16 MiB-ish) and the ivshmem BAR2 (128 MiB); stock kernel: no p2pmem listed.");
 	igt_subtest("provider-list")
 		check_provider_list();
+
+	igt_describe("More providers than LIST writes at once: the walk and the snapshot agree entry by entry, and a short array gets exactly what fits.");
+	igt_subtest("provider-list-many")
+		check_provider_list_many();
 
 	igt_describe("Allocate, export as dma-buf, query with BUF_INFO, free.");
 	igt_subtest("alloc-export-basic") {

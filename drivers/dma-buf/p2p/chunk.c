@@ -156,6 +156,24 @@ u64 p2pbuf_provider_avail_locked(struct p2pbuf_provider *prov)
 }
 
 /**
+ * p2pbuf_provider_avail_lockless - bytes left to allocate, without the lock
+ * @prov: the provider, held
+ *
+ * For LIST, which must not wait behind an allocation that clears its chunk
+ * under the lock. Writers change what this reads under the lock, with
+ * WRITE_ONCE().
+ *
+ * Return: as p2pbuf_provider_avail_locked(), at some moment of the call.
+ */
+u64 p2pbuf_provider_avail_lockless(struct p2pbuf_provider *prov)
+{
+	if (prov->region)
+		return p2pbuf_region_avail(prov->region);
+	return READ_ONCE(prov->available) ?
+	       prov->size - READ_ONCE(prov->allocated) : 0;
+}
+
+/**
  * p2pbuf_provider_avail - bytes left to allocate
  * @prov: the provider
  *
@@ -318,7 +336,8 @@ struct p2pbuf_chunk *p2pbuf_chunk_alloc(struct p2pbuf_provider *prov, u64 size,
 #endif
 	}
 	chunk->size = size;
-	prov->allocated += size;
+	/* LIST reads it without the lock (p2pbuf_provider_avail_lockless()) */
+	WRITE_ONCE(prov->allocated, prov->allocated + size);
 	kref_get(&prov->kref);
 	chunk->prov = prov;
 	mutex_unlock(&prov->lock);
@@ -400,7 +419,7 @@ static void p2pbuf_deferred_complete(struct p2pbuf_deferred *d)
 	mutex_lock(&prov->lock);
 	if (prov->kind == P2PBUF_KIND_BAR)
 		p2pbuf_region_free(prov->region, d->offset, d->size);
-	prov->allocated -= d->size;
+	WRITE_ONCE(prov->allocated, prov->allocated - d->size);
 	mutex_unlock(&prov->lock);
 	pci_info(prov->pdev, "p2pbuf provider %u: %llu deferred bytes freed\n",
 		 prov->id, d->size);
@@ -538,7 +557,7 @@ void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk)
 		p2pbuf_region_free(prov->region, chunk->offset, chunk->size);
 	else
 		pci_free_p2pmem(prov->pdev, chunk->kaddr, chunk->size);
-	prov->allocated -= chunk->size;
+	WRITE_ONCE(prov->allocated, prov->allocated - chunk->size);
 }
 
 /**

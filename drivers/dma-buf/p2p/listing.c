@@ -38,29 +38,55 @@ void p2pbuf_provider_fill_listing(struct p2pbuf_provider *prov)
 	strscpy(info->name, pci_name(prov->pdev), sizeof(info->name));
 }
 
-/**
- * p2pbuf_provider_state - what LIST says of a provider that changes
- * @prov: the provider, in the registry
- * @st: output; @st->reason only without P2PBUF_PROVIDER_AVAILABLE
- */
-void p2pbuf_provider_state(struct p2pbuf_provider *prov,
-			   struct p2pbuf_provider_state *st)
+/* an unavailable provider and why: read together, under the lock */
+static noinline void p2pbuf_provider_state_why(struct p2pbuf_provider *prov,
+					       struct p2pbuf_provider_state *st,
+					       char *reason)
 {
 	u32 flags = 0;
 
-	/* one hold of the lock per provider: LIST is in every command */
 	mutex_lock(&prov->lock);
 	st->free = p2pbuf_provider_avail_locked(prov);
 	if (prov->available)
 		flags |= P2PBUF_PROVIDER_AVAILABLE;
-	else
-		strscpy_pad(st->reason, prov->reason, sizeof(st->reason));
+	else if (reason)
+		strscpy_pad(reason, prov->reason, P2PBUF_REASON_LEN);
 	if (prov->published)
 		flags |= P2PBUF_PROVIDER_PUBLISHED;
 	if (p2pbuf_has_pages(prov) && prov->available)
 		flags |= P2PBUF_PROVIDER_PAGES;
 	st->flags = flags;
 	mutex_unlock(&prov->lock);
+}
+
+/**
+ * p2pbuf_provider_state - what LIST says of a provider that changes
+ * @prov: the provider, in the registry
+ * @st: output
+ * @reason: P2PBUF_REASON_LEN bytes, zero-padded, for why the provider is
+ *	not available; untouched when it is; NULL when not wanted
+ *
+ * An available provider's state is read without its lock, so that LIST
+ * never waits behind an allocation clearing its chunk under that lock:
+ * each field as it was at some moment of the call, stale once returned
+ * anyway. Writers change them under the lock with WRITE_ONCE(). The reason
+ * is read under the lock, with the flags that go with it.
+ */
+void p2pbuf_provider_state(struct p2pbuf_provider *prov,
+			   struct p2pbuf_provider_state *st, char *reason)
+{
+	u32 flags = P2PBUF_PROVIDER_AVAILABLE;
+
+	if (!READ_ONCE(prov->available)) {
+		p2pbuf_provider_state_why(prov, st, reason);
+		return;
+	}
+	st->free = p2pbuf_provider_avail_lockless(prov);
+	if (READ_ONCE(prov->published))
+		flags |= P2PBUF_PROVIDER_PUBLISHED;
+	if (p2pbuf_has_pages(prov))
+		flags |= P2PBUF_PROVIDER_PAGES;
+	st->flags = flags;
 }
 
 /**
@@ -74,9 +100,7 @@ void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 	struct p2pbuf_provider_state st;
 
 	*info = prov->listing;
-	p2pbuf_provider_state(prov, &st);
+	p2pbuf_provider_state(prov, &st, info->reason);
 	info->free = st.free;
 	info->flags = st.flags;
-	if (!(st.flags & P2PBUF_PROVIDER_AVAILABLE))
-		memcpy(info->reason, st.reason, sizeof(info->reason));
 }

@@ -604,6 +604,7 @@ struct p2pbuf_provider *p2pbuf_provider_new(struct pci_dev *pdev,
 					    enum p2pbuf_kind kind);
 int p2pbuf_provider_pool_init(struct p2pbuf_provider *prov);
 u64 p2pbuf_provider_avail_locked(struct p2pbuf_provider *prov);
+u64 p2pbuf_provider_avail_lockless(struct p2pbuf_provider *prov);
 u64 p2pbuf_provider_avail(struct p2pbuf_provider *prov);
 void p2pbuf_chunk_release_memory(struct p2pbuf_chunk *chunk);
 void p2pbuf_deferred_drain(void);
@@ -670,18 +671,19 @@ void p2pbuf_provider_unmap_cpu(struct p2pbuf_provider *prov);
  * struct p2pbuf_provider_state - the part of a LIST entry that changes
  * @free: struct p2pbuf_provider_info.free
  * @flags: struct p2pbuf_provider_info.flags
- * @reason: struct p2pbuf_provider_info.reason, padded with zeroes; written
- *	only when @flags lacks P2PBUF_PROVIDER_AVAILABLE: read it only then
+ *
+ * The reason an unavailable provider gives is asked for apart (see
+ * p2pbuf_provider_state()): most are available, and LIST's walk keeps a
+ * state for each entry it holds.
  */
 struct p2pbuf_provider_state {
 	u64 free;
 	u32 flags;
-	char reason[P2PBUF_REASON_LEN];
 };
 
 void p2pbuf_provider_fill_listing(struct p2pbuf_provider *prov);
 void p2pbuf_provider_state(struct p2pbuf_provider *prov,
-			   struct p2pbuf_provider_state *st);
+			   struct p2pbuf_provider_state *st, char *reason);
 void p2pbuf_provider_fill_info(struct p2pbuf_provider *prov,
 			       struct p2pbuf_provider_info *info);
 

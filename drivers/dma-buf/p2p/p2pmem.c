@@ -108,9 +108,10 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
 		/* publication can change */
 		mutex_lock(&prov->lock);
 		if (!prov->gone && !prov->available && pci_has_p2pmem(pdev)) {
-			prov->available = true;
-			prov->published = true;
+			/* LIST reads these two without the lock */
 			prov->reason[0] = '\0';
+			WRITE_ONCE(prov->available, true);
+			WRITE_ONCE(prov->published, true);
 		}
 		mutex_unlock(&prov->lock);
 		p2pbuf_provider_put(prov);

@@ -303,7 +303,8 @@ void p2pbuf_provider_unregister(struct p2pbuf_provider *prov)
 	mutex_lock(&prov->lock);
 	first = !prov->gone;
 	prov->gone = true;
-	prov->available = false;
+	/* LIST reads it without the lock; the reason only with it */
+	WRITE_ONCE(prov->available, false);
 	if (first)
 		strscpy(prov->reason, "removed, waiting for its importers",
 			sizeof(prov->reason));

@@ -15,34 +15,86 @@
 
 #include "p2pbuf_internal.h"
 
-/* LIST's usual case: each entry straight to the caller's array */
+/*
+ * LIST's usual case: entries straight to the caller's array, a few at a
+ * time. Opening and closing user access (STAC and CLAC) costs more than
+ * writing an entry, at least under emulation, so one window writes every
+ * entry held. Held: the provider's constant part and its state, read as
+ * the walk passed it; the registry lock keeps both until the write.
+ */
+#define P2PBUF_LIST_BATCH	8
+
 struct p2pbuf_list_out {
 	struct p2pbuf_provider_info __user *dst;
 	u32 room;
+	u32 first;	/* index of @held[0] */
+	u32 nr;		/* entries in @held */
+	struct {
+		const struct p2pbuf_provider_info *fixed;
+		struct p2pbuf_provider_state st;
+	} held[P2PBUF_LIST_BATCH];
 };
 
 /*
- * One entry, from the provider's constant part and its state, with page
- * faults off: nothing may wait for a fault under the registry lock (see
- * p2pbuf_provider_describe()). -EFAULT when the memory is not there now.
- * Plain 8-byte stores: see p2pbuf_copy_answer().
+ * Write the entries held, with page faults off: nothing may wait for a
+ * fault under the registry lock (see p2pbuf_provider_describe()). -EFAULT
+ * when the memory is not there now. Plain 8-byte stores: see
+ * p2pbuf_copy_answer().
  */
-static int p2pbuf_list_put(struct p2pbuf_provider_info __user *dst,
-			   const struct p2pbuf_provider_info *fixed,
-			   const struct p2pbuf_provider_state *st)
+static int p2pbuf_list_flush(struct p2pbuf_list_out *out)
 {
+	struct p2pbuf_provider_info __user *dst = out->dst + out->first;
+	u32 i, nr = out->nr;
 	int ret = -EFAULT;
 
+	out->first += nr;
+	out->nr = 0;
+	if (!nr)
+		return 0;
+	pagefault_disable();
+	if (!user_write_access_begin(dst, nr * sizeof(*dst)))
+		goto out;
+	for (i = 0; i < nr; i++, dst++) {
+		unsafe_copy_to_user((char __user *)dst,
+				    (const char *)out->held[i].fixed,
+				    sizeof(*dst), efault);
+		unsafe_put_user(out->held[i].st.free, &dst->free, efault);
+		unsafe_put_user(out->held[i].st.flags, &dst->flags, efault);
+	}
+	ret = 0;
+efault:
+	user_write_access_end();
+out:
+	pagefault_enable();
+	return ret;
+}
+
+/*
+ * An unavailable provider's entry says why: it is written alone, from a
+ * read of its own that takes the reason too. Rare, and out of line, so
+ * that the usual walk does not set the reason up on its stack.
+ */
+static noinline int p2pbuf_list_put_reason(struct p2pbuf_list_out *out,
+					   struct p2pbuf_provider *prov)
+{
+	struct p2pbuf_provider_info __user *dst = out->dst + out->first;
+	struct p2pbuf_provider_state st;
+	char reason[P2PBUF_REASON_LEN];
+	int ret = -EFAULT;
+
+	out->first++;
+	p2pbuf_provider_state(prov, &st, reason);
 	pagefault_disable();
 	if (!user_write_access_begin(dst, sizeof(*dst)))
 		goto out;
-	unsafe_copy_to_user((char __user *)dst, (const char *)fixed,
+	unsafe_copy_to_user((char __user *)dst, (const char *)&prov->listing,
 			    sizeof(*dst), efault);
-	unsafe_put_user(st->free, &dst->free, efault);
-	unsafe_put_user(st->flags, &dst->flags, efault);
-	if (!(st->flags & P2PBUF_PROVIDER_AVAILABLE))
-		unsafe_copy_to_user(dst->reason, st->reason,
-				    sizeof(dst->reason), efault);
+	unsafe_put_user(st.free, &dst->free, efault);
+	unsafe_put_user(st.flags, &dst->flags, efault);
+	/* it may have come back since: the template's reason is zeroes */
+	if (!(st.flags & P2PBUF_PROVIDER_AVAILABLE))
+		unsafe_copy_to_user(dst->reason, reason, sizeof(dst->reason),
+				    efault);
 	ret = 0;
 efault:
 	user_write_access_end();
@@ -56,11 +108,23 @@ static int p2pbuf_list_emit(void *priv, int i, int n,
 {
 	struct p2pbuf_list_out *out = priv;
 	struct p2pbuf_provider_state st;
+	int ret;
 
 	if ((u32)i >= out->room)
 		return 1;
-	p2pbuf_provider_state(prov, &st);
-	return p2pbuf_list_put(out->dst + i, &prov->listing, &st);
+	p2pbuf_provider_state(prov, &st, NULL);
+	if (!(st.flags & P2PBUF_PROVIDER_AVAILABLE)) {
+		ret = p2pbuf_list_flush(out);
+		return ret ? ret : p2pbuf_list_put_reason(out, prov);
+	}
+	out->held[out->nr].fixed = &prov->listing;
+	out->held[out->nr].st = st;
+	out->nr++;
+	/* the last entry the walk gives, or the last there is room for */
+	if (out->nr == P2PBUF_LIST_BATCH || i + 1 == n ||
+	    (u32)i + 1 == out->room)
+		return p2pbuf_list_flush(out);
+	return 0;
 }
 
 /* the rest: a snapshot to copy once the registry lock is dropped */
@@ -146,6 +210,9 @@ int p2pbuf_ioc_list(struct file *file, void __user *uarg, size_t usize)
 		};
 
 		n = p2pbuf_provider_describe(p2pbuf_list_emit, &out);
+		/* the walk ends on a flush; held entries would be lost */
+		if (n >= 0 && WARN_ON_ONCE(out.nr))
+			n = -EFAULT;
 	}
 	if (n == -EFAULT) {
 		struct p2pbuf_list_snap snap = { .room = arg.count };

@@ -98,11 +98,14 @@ EXPORT_SYMBOL_IF_KUNIT(p2pbuf_region_destroy);
  * p2pbuf_region_avail - bytes not allocated
  * @r: the region
  *
+ * Callable without the lock that serializes changes to @r (LIST's), for a
+ * value that is stale once returned anyway.
+ *
  * Return: the free bytes, in any number of pieces.
  */
 u64 p2pbuf_region_avail(const struct p2pbuf_region *r)
 {
-	return r->avail;
+	return READ_ONCE(r->avail);
 }
 EXPORT_SYMBOL_IF_KUNIT(p2pbuf_region_avail);
 
@@ -130,7 +133,8 @@ static void p2pbuf_region_carve(struct p2pbuf_region *r, struct p2pbuf_extent *e
 		e->len = at - e->start;
 		*spare = NULL;
 	}
-	r->avail -= size;
+	/* read without the owner's lock: p2pbuf_region_avail() */
+	WRITE_ONCE(r->avail, r->avail - size);
 }
 
 /**
@@ -240,7 +244,7 @@ void p2pbuf_region_free(struct p2pbuf_region *r, u64 offset, u64 size)
 			 (prev && prev->start + prev->len > offset) ||
 			 (next && next->start < end)))
 		return;
-	r->avail += size;
+	WRITE_ONCE(r->avail, r->avail + size);
 	if (prev && prev->start + prev->len == offset) {
 		prev->len += size;
 		if (next && next->start == end) {
