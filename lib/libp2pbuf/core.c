@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * Context, providers, buffers and paths: thin, checked wrappers around the
- * /dev/p2pbuf ioctls of <linux/p2pbuf.h>.
+ * Context, buffers and paths: thin, checked wrappers around the /dev/p2pbuf
+ * ioctls of <linux/p2pbuf.h>. The provider listing is providers.c.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -99,110 +99,6 @@ P2PBUF_EXPORT int p2pbuf_ctx_fd(const struct p2pbuf_ctx *ctx)
 		return -1;
 	}
 	return ctx->fd;
-}
-
-static void provider_from_uapi(struct p2pbuf_provider *p,
-			       const struct p2pbuf_provider_info *u)
-{
-	memset(p, 0, sizeof(*p));
-	p->id = u->id;
-	p->kind = u->kind;
-	p->flags = u->flags;
-	p->bar = u->bar;
-	p->bdf = u->bdf;
-	p->vendor_device = u->vendor_device;
-	p->bar_offset = u->bar_offset;
-	p->size = u->size;
-	p->free = u->free;
-	p->bus_addr = u->bus_addr;
-	copy_str(p->name, sizeof(p->name), u->name, sizeof(u->name));
-	copy_str(p->reason, sizeof(p->reason), u->reason, sizeof(u->reason));
-}
-
-/*
- * The list is returned with one extra zeroed entry so that callers may also
- * iterate until name[0] == '\0'.
- */
-P2PBUF_EXPORT struct p2pbuf_provider *
-p2pbuf_get_providers(struct p2pbuf_ctx *ctx, int *num)
-{
-	struct p2pbuf_provider_info *raw = NULL;
-	struct p2pbuf_provider *out = NULL;
-	struct p2pbuf_list l;
-	unsigned int i;
-	int ret, tries;
-	__u32 want;
-
-	if (!ctx) {
-		errno = EINVAL;
-		return NULL;
-	}
-	/*
-	 * One call when the guess holds them all (a server's GPUs, NICs and
-	 * CMBs); else again with room for the count it returned. Providers
-	 * can come and go between calls: retry a few times. The kernel
-	 * writes every entry it counts, so nothing needs clearing first.
-	 */
-	for (tries = 0, want = 64; tries < 8; tries++) {
-		free(raw);
-		raw = malloc((want + 1) * sizeof(*raw));
-		if (!raw) {
-			ret = -ENOMEM;
-			goto err;
-		}
-		memset(&l, 0, sizeof(l));
-		l.count = want;
-		l.entry_size = sizeof(*raw);
-		l.entries = (uintptr_t)raw;
-		ret = p2pbuf_xioctl(ctx->fd, P2PBUF_IOC_LIST, &l);
-		if (ret)
-			goto err;
-		if (l.count <= want)
-			break;
-		want = l.count;
-	}
-	if (tries == 8) {
-		ret = -EAGAIN;
-		goto err;
-	}
-	/*
-	 * Not calloc(): each entry is cleared as it is written. Past 2 KiB
-	 * glibc clears with a string instruction, which an emulator without
-	 * hardware assistance runs one byte per step.
-	 */
-	out = reallocarray(NULL, l.count + 1, sizeof(*out));
-	if (!out) {
-		ret = -ENOMEM;
-		goto err;
-	}
-	for (i = 0; i < l.count; i++)
-		provider_from_uapi(&out[i], &raw[i]);
-	memset(&out[l.count], 0, sizeof(*out));
-	free(raw);
-	if (num)
-		*num = l.count;
-	return out;
-err:
-	free(raw);
-	errno = -ret;
-	return NULL;
-}
-
-P2PBUF_EXPORT void p2pbuf_free_providers(struct p2pbuf_provider *list)
-{
-	free(list);
-}
-
-P2PBUF_EXPORT const char *p2pbuf_kind_str(uint32_t kind)
-{
-	switch (kind) {
-	case P2PBUF_KIND_BAR:
-		return "bar";
-	case P2PBUF_KIND_P2PMEM:
-		return "p2pmem";
-	default:
-		return "unknown";
-	}
 }
 
 P2PBUF_EXPORT int p2pbuf_alloc(struct p2pbuf_ctx *ctx, uint32_t provider_id,

@@ -4,8 +4,14 @@
 
 #include <p2pbuf/p2pbuf.h>
 
+/*
+ * @list_hint: providers the last p2pbuf_get_providers() found, to size the
+ *	next one's array; read and written relaxed, as threads may share a
+ *	context and a stale hint costs one more call at most
+ */
 struct p2pbuf_ctx {
 	int fd;
+	unsigned int list_hint;
 };
 
 int p2pbuf_xioctl(int fd, unsigned long req, void *arg);

@@ -55,6 +55,13 @@
  *	switch for the edu DMA engine, and none for a set that includes the
  *	NVMe behind the other root port.
  *
+ * SUBTEST: providers-many
+ * Description: p2pbuf_get_providers() gives what P2PBUF_IOC_LIST gives,
+ *	field by field, with its zeroed end entry, whatever the count: the few
+ *	providers of the VM (an array on the stack), 21 more (registered on
+ *	the DMA engine's BAR0 through the test importer, listed only; first
+ *	more than the last count said, then as many), and few again.
+ *
  * SUBTEST: foreign-dmabuf
  * Description: the helpers take a dma-buf p2pbuf did not export: a
  *	udmabuf made from a sealed memfd. p2pbuf_query() says it is a dma-buf,
@@ -781,6 +788,91 @@ static void test_pick_nearest(void)
 	p2pbuf_close(ctx);
 }
 
+/* ---- providers-many ---- */
+
+/* p2pbuf_get_providers() against the kernel's own LIST, read just after */
+static int check_lib_providers(struct p2pbuf_ctx *ctx)
+{
+	static struct p2pbuf_provider_info raw[64];
+	static const struct p2pbuf_provider zero;
+	struct p2pbuf_list l = { .count = 64, .entry_size = sizeof(raw[0]),
+				 .entries = (uintptr_t)raw };
+	struct p2pbuf_provider *p;
+	int n = -1;
+
+	p = p2pbuf_get_providers(ctx, &n);
+	igt_assert_f(p, "p2pbuf_get_providers: %s\n", strerror(errno));
+	igt_assert_eq(ioctl(p2pbuf_ctx_fd(ctx), P2PBUF_IOC_LIST, &l), 0);
+	igt_assert_eq((int)l.count, n);
+	for (int i = 0; i < n; i++) {
+		const struct p2pbuf_provider_info *u = &raw[i];
+		const struct p2pbuf_provider *e = &p[i];
+
+		igt_assert_f(e->id == u->id && e->kind == u->kind &&
+			     e->flags == u->flags && e->bar == u->bar &&
+			     e->bdf == u->bdf &&
+			     e->vendor_device == u->vendor_device &&
+			     e->bar_offset == u->bar_offset &&
+			     e->size == u->size && e->free == u->free &&
+			     e->bus_addr == u->bus_addr &&
+			     !strcmp(e->name, u->name) &&
+			     !strcmp(e->reason, u->reason) && !e->comp_mask &&
+			     !e->reserved0 &&
+			     !memcmp(e->reserved, zero.reserved,
+				     sizeof(e->reserved)),
+			     "entry %d of %d (provider %u %s) differs from LIST's\n",
+			     i, n, u->id, u->name);
+	}
+	igt_assert_f(!memcmp(&p[n], &zero, sizeof(zero)),
+		     "the entry after the last is not zeroed\n");
+	p2pbuf_free_providers(p);
+	return n;
+}
+
+/* the test importer, while it holds extra providers */
+static int providers_ti = -1;
+
+/* drop the extra providers, also after a failed check: a fixture calls it */
+static int providers_drop(void)
+{
+	struct p2pbuf_ti_bench b = { .op = P2PBUF_TI_BENCH_UNREGISTER };
+	int ret = 0;
+
+	if (providers_ti < 0)
+		return 0;
+	if (ioctl(providers_ti, P2PBUF_TI_BENCH, &b))
+		ret = -errno;
+	close(providers_ti);
+	providers_ti = -1;
+	return ret;
+}
+
+static void test_providers_many(void)
+{
+	struct p2pbuf_ti_bench b = {
+		.op = P2PBUF_TI_BENCH_REGISTER, .provider = P2PBUF_BDF(0, 6, 0),
+		.bar = 0, .size = 4096, .iters = 21,
+	};
+	struct p2pbuf_ctx *ctx = p2pbuf_open(NULL);
+	int few, many;
+
+	igt_require_f(ctx, "/dev/p2pbuf: %s\n", strerror(errno));
+	providers_ti = open("/dev/p2pbuf_test_importer", O_RDWR | O_CLOEXEC);
+	igt_require_f(providers_ti >= 0, "/dev/p2pbuf_test_importer: %s\n",
+		      strerror(errno));
+	few = check_lib_providers(ctx);
+	igt_assert_f(ioctl(providers_ti, P2PBUF_TI_BENCH, &b) == 0,
+		     "registering %u providers: %s\n", b.iters, strerror(errno));
+	/* more than the last count said, then as many as the last */
+	many = check_lib_providers(ctx);
+	igt_assert_eq(check_lib_providers(ctx), many);
+	igt_assert_eq(providers_drop(), 0);
+	igt_assert_eq(many, few + 21);
+	igt_assert_eq(check_lib_providers(ctx), few);
+	igt_assert_eq(check_lib_providers(ctx), few);
+	p2pbuf_close(ctx);
+}
+
 /* ---- foreign-dmabuf ---- */
 
 /* a udmabuf over @mfd, a memfd of BUF_SIZE bytes; -1 with errno */
@@ -942,6 +1034,11 @@ igt_main
 	igt_describe("The library picks the nearest provider for a set of clients.");
 	igt_subtest("pick-nearest")
 		test_pick_nearest();
+	igt_describe("p2pbuf_get_providers() agrees with the kernel's LIST for few and for many providers.");
+	igt_subtest("providers-many")
+		test_providers_many();
+	igt_fixture
+		providers_drop();
 	igt_describe("The helpers take a dma-buf that another exporter made (udmabuf).");
 	igt_subtest("foreign-dmabuf")
 		test_foreign_dmabuf();
