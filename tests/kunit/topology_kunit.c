@@ -728,25 +728,28 @@ static void sg_count_over_uint(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, sgt.sgl);
 }
 
-/*
- * The caller's entries are used when the range needs no more (the table is
- * then the caller's to drop), and an allocated table otherwise.
- */
 /* every entry of @sgt marked a bus address, or none, as @bus says */
 static void sg_check_bus_marks(struct kunit *test, struct sg_table *sgt,
 			       bool bus)
 {
+	/*
+	 * Without the flags there is nothing to mark, nor to read; 6.1 has
+	 * neither the option nor sg_dma_is_bus_address().
+	 */
+#ifdef CONFIG_NEED_SG_DMA_FLAGS
 	struct scatterlist *sg;
 	int i;
 
-	/* without the flags there is nothing to mark, nor to read */
-	if (!IS_ENABLED(CONFIG_NEED_SG_DMA_FLAGS))
-		return;
 	for_each_sgtable_dma_sg(sgt, sg, i)
 		KUNIT_EXPECT_EQ_MSG(test, sg_dma_is_bus_address(sg), bus,
 				    "entry %d", i);
+#endif
 }
 
+/*
+ * The caller's entries are used when the range needs no more (the table is
+ * then the caller's to drop), and an allocated table otherwise.
+ */
 static void sg_fill_into_inline(struct kunit *test)
 {
 	const u64 addr = 0xe8000000ULL;
@@ -772,7 +775,15 @@ static void sg_fill_into_inline(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sg_dma_address(&sg[0]), addr);
 	KUNIT_EXPECT_EQ(test, sg_dma_len(&sg[0]), SZ_4K);
 	KUNIT_EXPECT_TRUE(test, sg_is_last(&sg[0]));
+	KUNIT_EXPECT_EQ(test, sgt.orig_nents, 0);
 	sg_check_bus_marks(test, &sgt, false);
+
+	/* the same, as a bus-address map makes it: marked */
+	memset(&sgt, 0, sizeof(sgt));
+	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill_into(&sgt, sg, 2, addr, SZ_4K,
+						  SZ_64K, U64_MAX, true), 0);
+	KUNIT_EXPECT_EQ(test, sgt.nents, 1);
+	sg_check_bus_marks(test, &sgt, true);
 
 	memset(&sgt, 0, sizeof(sgt));
 	KUNIT_ASSERT_EQ(test, p2pbuf_sg_fill_into(&sgt, sg, 2, addr, SZ_256K,

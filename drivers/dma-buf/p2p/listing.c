@@ -2,8 +2,8 @@
 /*
  * p2pbuf provider listing: the entry LIST and the sysfs providers file give
  * of a provider. The part that never changes is built once, as the provider
- * joins the registry (provider.c); the state is read under the provider's
- * lock each time.
+ * joins the registry (provider.c); the state is read each time, without
+ * the provider's lock while it is available (p2pbuf_provider_state()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -135,9 +135,10 @@ static void p2pbuf_adopt(struct pci_dev *pdev)
 		p2pbuf_provider_put(prov);
 		return;
 	}
+	/* listed now: unregister may clear it (WRITE_ONCE) */
 	pci_info(pdev, "p2pbuf provider %u: p2pmem BAR%d+%#llx, %llu bytes%s\n",
 		 prov->id, bar, prov->bar_offset, prov->size,
-		 prov->available ? "" : " (not published)");
+		 READ_ONCE(prov->available) ? "" : " (not published)");
 }
 #else
 /* no P2PDMA, no p2pmem: nothing to adopt, and no register is read */

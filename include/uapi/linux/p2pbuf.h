@@ -124,6 +124,9 @@ enum p2pbuf_kind {
  * @name: PCI device name, e.g. "0000:05:00.0"
  * @reason: why the provider is not available; empty when it is
  * @reserved: zero
+ *
+ * @name and @reason are NUL-terminated and padded with zeroes to their
+ * size: every byte of an entry is written.
  */
 struct p2pbuf_provider_info {
 	__u32 id;
