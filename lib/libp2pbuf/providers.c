@@ -71,15 +71,18 @@ p2pbuf_get_providers(struct p2pbuf_ctx *ctx, int *num)
 	 * room for a few more; else again with room for the count it
 	 * returned. Providers can come and go between calls: retry a few
 	 * times. The kernel writes every entry it counts, so nothing needs
-	 * clearing first. A few entries, the usual count, fit on the stack;
-	 * more get an array sized to the count, not to a fixed guess.
+	 * clearing first. A few entries, the usual count, fit on the stack,
+	 * which a context's first call fills; more get an array sized to the
+	 * count, not to a fixed guess.
 	 */
 	want = __atomic_load_n(&ctx->list_hint, __ATOMIC_RELAXED) + LIST_SLACK;
+	if (want < LIST_ON_STACK)
+		want = LIST_ON_STACK;
 	for (tries = 0; tries < 8; tries++) {
 		if (raw != small)
 			free(raw);
 		raw = want <= LIST_ON_STACK ? small :
-					      malloc(want * sizeof(*raw));
+					      reallocarray(NULL, want, sizeof(*raw));
 		if (!raw) {
 			ret = -ENOMEM;
 			goto err;

@@ -850,7 +850,7 @@ static int providers_drop(void)
 static void test_providers_many(void)
 {
 	struct p2pbuf_ti_bench b = {
-		.op = P2PBUF_TI_BENCH_REGISTER, .provider = P2PBUF_BDF(0, 6, 0),
+		.op = P2PBUF_TI_BENCH_REGISTER, .provider = BDF_EDU,
 		.bar = 0, .size = 4096, .iters = 21,
 	};
 	struct p2pbuf_ctx *ctx = p2pbuf_open(NULL);
@@ -1034,7 +1034,8 @@ igt_main
 	igt_describe("The library picks the nearest provider for a set of clients.");
 	igt_subtest("pick-nearest")
 		test_pick_nearest();
-	igt_describe("p2pbuf_get_providers() agrees with the kernel's LIST for few and for many providers.");
+	igt_describe("p2pbuf_get_providers() agrees with the kernel's LIST for few and for many "
+		     "providers.");
 	igt_subtest("providers-many")
 		test_providers_many();
 	igt_fixture
