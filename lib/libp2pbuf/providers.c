@@ -25,24 +25,36 @@
 		(dst)[sizeof(dst) - 1] = '\0';				\
 	} while (0)
 
-/* every byte of @p written: the fields, then zeroes for the rest */
+/*
+ * Every byte of @p written, field by field: zeroing the whole struct first
+ * compiles to a string instruction, which an emulator without hardware
+ * assistance runs one step per word. A new field fails the assertion until
+ * it is set here.
+ */
+_Static_assert(sizeof(struct p2pbuf_provider) ==
+	       8 * sizeof(uint32_t) + 4 * sizeof(uint64_t) + 32 + 128 +
+	       4 * sizeof(uint64_t), "provider_from_uapi() sets every field");
+
+static const struct p2pbuf_provider_info zero_entry;
+
 static void provider_from_uapi(struct p2pbuf_provider *p,
 			       const struct p2pbuf_provider_info *u)
 {
-	*p = (struct p2pbuf_provider){
-		.id = u->id,
-		.kind = u->kind,
-		.flags = u->flags,
-		.bar = u->bar,
-		.bdf = u->bdf,
-		.vendor_device = u->vendor_device,
-		.bar_offset = u->bar_offset,
-		.size = u->size,
-		.free = u->free,
-		.bus_addr = u->bus_addr,
-	};
+	p->comp_mask = 0;
+	p->id = u->id;
+	p->kind = u->kind;
+	p->flags = u->flags;
+	p->bar = u->bar;
+	p->bdf = u->bdf;
+	p->vendor_device = u->vendor_device;
+	p->reserved0 = 0;
+	p->bar_offset = u->bar_offset;
+	p->size = u->size;
+	p->free = u->free;
+	p->bus_addr = u->bus_addr;
 	copy_kstr(p->name, u->name);
 	copy_kstr(p->reason, u->reason);
+	memset(p->reserved, 0, sizeof(p->reserved));
 }
 
 #define LIST_SLACK	4	/* entries of room beyond the last count */
@@ -115,7 +127,8 @@ p2pbuf_get_providers(struct p2pbuf_ctx *ctx, int *num)
 	for (i = 0; i < l.count; i++)
 		provider_from_uapi(&out[i], &raw[i]);
 	__atomic_store_n(&ctx->list_hint, l.count, __ATOMIC_RELAXED);
-	memset(&out[l.count], 0, sizeof(*out));
+	/* the zeroed end entry, without a string instruction either */
+	provider_from_uapi(&out[l.count], &zero_entry);
 	if (raw != small)
 		free(raw);
 	if (num)
