@@ -20,19 +20,24 @@
  * time. Opening and closing user access (STAC and CLAC) costs more than
  * writing an entry, at least under emulation, so one window writes every
  * entry held. Held: the provider's constant part and its state, read as
- * the walk passed it; the registry lock keeps both until the write.
+ * the walk passed it; the registry lock keeps both until the write. An
+ * unavailable provider's entry also says why, from @reason: it is the last
+ * held, as it ends its batch.
  */
 #define P2PBUF_LIST_BATCH	8
+
+struct p2pbuf_list_held {
+	const struct p2pbuf_provider_info *fixed;
+	struct p2pbuf_provider_state st;
+};
 
 struct p2pbuf_list_out {
 	struct p2pbuf_provider_info __user *dst;
 	u32 room;
 	u32 first;	/* index of @held[0] */
 	u32 nr;		/* entries in @held */
-	struct {
-		const struct p2pbuf_provider_info *fixed;
-		struct p2pbuf_provider_state st;
-	} held[P2PBUF_LIST_BATCH];
+	struct p2pbuf_list_held held[P2PBUF_LIST_BATCH];
+	char reason[P2PBUF_REASON_LEN];
 };
 
 /*
@@ -55,46 +60,17 @@ static int p2pbuf_list_flush(struct p2pbuf_list_out *out)
 	if (!user_write_access_begin(dst, nr * sizeof(*dst)))
 		goto out;
 	for (i = 0; i < nr; i++, dst++) {
+		const struct p2pbuf_provider_state *st = &out->held[i].st;
+
 		unsafe_copy_to_user((char __user *)dst,
 				    (const char *)out->held[i].fixed,
 				    sizeof(*dst), efault);
-		unsafe_put_user(out->held[i].st.free, &dst->free, efault);
-		unsafe_put_user(out->held[i].st.flags, &dst->flags, efault);
+		unsafe_put_user(st->free, &dst->free, efault);
+		unsafe_put_user(st->flags, &dst->flags, efault);
+		if (!(st->flags & P2PBUF_PROVIDER_AVAILABLE))
+			unsafe_copy_to_user(dst->reason, out->reason,
+					    sizeof(dst->reason), efault);
 	}
-	ret = 0;
-efault:
-	user_write_access_end();
-out:
-	pagefault_enable();
-	return ret;
-}
-
-/*
- * An unavailable provider's entry says why: it is written alone, from a
- * read of its own that takes the reason too. Rare, and out of line, so
- * that the usual walk does not set the reason up on its stack.
- */
-static noinline int p2pbuf_list_put_reason(struct p2pbuf_list_out *out,
-					   struct p2pbuf_provider *prov)
-{
-	struct p2pbuf_provider_info __user *dst = out->dst + out->first;
-	struct p2pbuf_provider_state st;
-	char reason[P2PBUF_REASON_LEN];
-	int ret = -EFAULT;
-
-	out->first++;
-	p2pbuf_provider_state(prov, &st, reason);
-	pagefault_disable();
-	if (!user_write_access_begin(dst, sizeof(*dst)))
-		goto out;
-	unsafe_copy_to_user((char __user *)dst, (const char *)&prov->listing,
-			    sizeof(*dst), efault);
-	unsafe_put_user(st.free, &dst->free, efault);
-	unsafe_put_user(st.flags, &dst->flags, efault);
-	/* it may have come back since: the template's reason is zeroes */
-	if (!(st.flags & P2PBUF_PROVIDER_AVAILABLE))
-		unsafe_copy_to_user(dst->reason, reason, sizeof(dst->reason),
-				    efault);
 	ret = 0;
 efault:
 	user_write_access_end();
@@ -107,21 +83,17 @@ static int p2pbuf_list_emit(void *priv, int i, int n,
 			    struct p2pbuf_provider *prov)
 {
 	struct p2pbuf_list_out *out = priv;
-	struct p2pbuf_provider_state st;
-	int ret;
+	struct p2pbuf_list_held *h = &out->held[out->nr];
 
 	if ((u32)i >= out->room)
 		return 1;
-	p2pbuf_provider_state(prov, &st, NULL);
-	if (!(st.flags & P2PBUF_PROVIDER_AVAILABLE)) {
-		ret = p2pbuf_list_flush(out);
-		return ret ? ret : p2pbuf_list_put_reason(out, prov);
-	}
-	out->held[out->nr].fixed = &prov->listing;
-	out->held[out->nr].st = st;
+	/* @reason is written only for an unavailable provider */
+	p2pbuf_provider_state(prov, &h->st, out->reason);
+	h->fixed = &prov->listing;
 	out->nr++;
-	/* the last entry the walk gives, or the last there is room for */
-	if (out->nr == P2PBUF_LIST_BATCH || i + 1 == n ||
+	/* full, unavailable (its reason), or the last entry there will be */
+	if (out->nr == P2PBUF_LIST_BATCH ||
+	    !(h->st.flags & P2PBUF_PROVIDER_AVAILABLE) || i + 1 == n ||
 	    (u32)i + 1 == out->room)
 		return p2pbuf_list_flush(out);
 	return 0;
