@@ -142,20 +142,6 @@ static int p2pbuf_pool_alloc(struct p2pbuf_provider *prov, u64 size,
 }
 
 /**
- * p2pbuf_provider_avail_locked - bytes left to allocate, lock held
- * @prov: the provider, its lock held
- *
- * Return: bytes available; for P2PMEM, an upper bound (see DOC: providers).
- */
-u64 p2pbuf_provider_avail_locked(struct p2pbuf_provider *prov)
-{
-	lockdep_assert_held(&prov->lock);
-	if (prov->region)
-		return p2pbuf_region_avail(prov->region);
-	return prov->available ? prov->size - prov->allocated : 0;
-}
-
-/**
  * p2pbuf_provider_avail_lockless - bytes left to allocate, without the lock
  * @prov: the provider, held
  *
@@ -163,7 +149,8 @@ u64 p2pbuf_provider_avail_locked(struct p2pbuf_provider *prov)
  * under the lock. Writers change what this reads under the lock, with
  * WRITE_ONCE().
  *
- * Return: as p2pbuf_provider_avail_locked(), at some moment of the call.
+ * Return: bytes available, at some moment of the call; for P2PMEM, an upper
+ * bound (see DOC: providers).
  */
 u64 p2pbuf_provider_avail_lockless(struct p2pbuf_provider *prov)
 {
@@ -171,6 +158,19 @@ u64 p2pbuf_provider_avail_lockless(struct p2pbuf_provider *prov)
 		return p2pbuf_region_avail(prov->region);
 	return READ_ONCE(prov->available) ?
 	       prov->size - READ_ONCE(prov->allocated) : 0;
+}
+
+/**
+ * p2pbuf_provider_avail_locked - bytes left to allocate, lock held
+ * @prov: the provider, its lock held
+ *
+ * Return: bytes available, which the lock keeps so; for P2PMEM, an upper
+ * bound (see DOC: providers).
+ */
+u64 p2pbuf_provider_avail_locked(struct p2pbuf_provider *prov)
+{
+	lockdep_assert_held(&prov->lock);
+	return p2pbuf_provider_avail_lockless(prov);
 }
 
 /**

@@ -38,24 +38,31 @@ void p2pbuf_provider_fill_listing(struct p2pbuf_provider *prov)
 	strscpy(info->name, pci_name(prov->pdev), sizeof(info->name));
 }
 
+/* LIST's flags of a provider, from what was read of it */
+static u32 p2pbuf_state_flags(struct p2pbuf_provider *prov, bool available,
+			      bool published)
+{
+	u32 flags = 0;
+
+	if (available)
+		flags |= P2PBUF_PROVIDER_AVAILABLE;
+	if (published)
+		flags |= P2PBUF_PROVIDER_PUBLISHED;
+	if (available && p2pbuf_has_pages(prov))
+		flags |= P2PBUF_PROVIDER_PAGES;
+	return flags;
+}
+
 /* an unavailable provider and why: read together, under the lock */
 static noinline void p2pbuf_provider_state_why(struct p2pbuf_provider *prov,
 					       struct p2pbuf_provider_state *st,
 					       char *reason)
 {
-	u32 flags = 0;
-
 	mutex_lock(&prov->lock);
 	st->free = p2pbuf_provider_avail_locked(prov);
-	if (prov->available)
-		flags |= P2PBUF_PROVIDER_AVAILABLE;
-	else if (reason)
+	if (!prov->available && reason)
 		strscpy_pad(reason, prov->reason, P2PBUF_REASON_LEN);
-	if (prov->published)
-		flags |= P2PBUF_PROVIDER_PUBLISHED;
-	if (p2pbuf_has_pages(prov) && prov->available)
-		flags |= P2PBUF_PROVIDER_PAGES;
-	st->flags = flags;
+	st->flags = p2pbuf_state_flags(prov, prov->available, prov->published);
 	mutex_unlock(&prov->lock);
 }
 
@@ -75,18 +82,12 @@ static noinline void p2pbuf_provider_state_why(struct p2pbuf_provider *prov,
 void p2pbuf_provider_state(struct p2pbuf_provider *prov,
 			   struct p2pbuf_provider_state *st, char *reason)
 {
-	u32 flags = P2PBUF_PROVIDER_AVAILABLE;
-
 	if (!READ_ONCE(prov->available)) {
 		p2pbuf_provider_state_why(prov, st, reason);
 		return;
 	}
 	st->free = p2pbuf_provider_avail_lockless(prov);
-	if (READ_ONCE(prov->published))
-		flags |= P2PBUF_PROVIDER_PUBLISHED;
-	if (p2pbuf_has_pages(prov))
-		flags |= P2PBUF_PROVIDER_PAGES;
-	st->flags = flags;
+	st->flags = p2pbuf_state_flags(prov, true, READ_ONCE(prov->published));
 }
 
 /**

@@ -443,6 +443,7 @@ static inline void p2pbuf_importer_pci_put(struct pci_dev *pdev,
 	if (pdev && &pdev->dev != dev)
 		pci_dev_put(pdev);
 }
+
 u32 p2pbuf_pdev_bdf(struct pci_dev *pdev);
 u32 p2pbuf_pdev_id(struct pci_dev *pdev);
 

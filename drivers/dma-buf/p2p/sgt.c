@@ -41,6 +41,31 @@ static u64 p2pbuf_div_up(u64 n, u64 d)
 	return q + !!rem;
 }
 
+/*
+ * p2pbuf_sg_count(), inline: every map counts its entries, nearly always
+ * one, which takes no division and, inlined, no call.
+ */
+static __always_inline u64 p2pbuf_sg_entries(u64 addr, u64 len,
+					     unsigned int max_seg,
+					     u64 boundary_mask)
+{
+	u64 max = p2pbuf_max_seg(max_seg), win, head, full, rem;
+
+	if (!len)
+		return 0;
+	/* most maps: one entry, and no division */
+	if (p2pbuf_seg_len(addr, len, max, boundary_mask) == len)
+		return 1;
+	if (boundary_mask == U64_MAX)
+		return p2pbuf_div_up(len, max);
+	win = boundary_mask + 1;
+	head = min(len, win - (addr & boundary_mask));
+	len -= head;
+	full = div64_u64_rem(len, win, &rem);
+	return p2pbuf_div_up(head, max) + full * p2pbuf_div_up(win, max) +
+	       p2pbuf_div_up(rem, max);
+}
+
 /**
  * p2pbuf_sg_count - entries needed to describe a contiguous range
  * @addr: first address
@@ -60,21 +85,7 @@ static u64 p2pbuf_div_up(u64 n, u64 d)
 u64 p2pbuf_sg_count(u64 addr, u64 len, unsigned int max_seg,
 		    u64 boundary_mask)
 {
-	u64 max = p2pbuf_max_seg(max_seg), win, head, full, rem;
-
-	if (!len)
-		return 0;
-	/* most maps: one entry, and no division */
-	if (p2pbuf_seg_len(addr, len, max, boundary_mask) == len)
-		return 1;
-	if (boundary_mask == U64_MAX)
-		return p2pbuf_div_up(len, max);
-	win = boundary_mask + 1;
-	head = min(len, win - (addr & boundary_mask));
-	len -= head;
-	full = div64_u64_rem(len, win, &rem);
-	return p2pbuf_div_up(head, max) + full * p2pbuf_div_up(win, max) +
-	       p2pbuf_div_up(rem, max);
+	return p2pbuf_sg_entries(addr, len, max_seg, boundary_mask);
 }
 EXPORT_SYMBOL_IF_KUNIT(p2pbuf_sg_count);
 
@@ -104,11 +115,7 @@ int p2pbuf_sg_fill_into(struct sg_table *sgt, struct scatterlist *sg,
 	unsigned int i;
 	int ret;
 
-	/* the usual map, one entry, without a call */
-	if (len && p2pbuf_seg_len(addr, len, max, boundary_mask) == len)
-		n = 1;
-	else
-		n = p2pbuf_sg_count(addr, len, max_seg, boundary_mask);
+	n = p2pbuf_sg_entries(addr, len, max_seg, boundary_mask);
 
 	/* never a table that leaves the end of the range out */
 	if (n > UINT_MAX)
